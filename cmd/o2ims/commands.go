@@ -1,0 +1,260 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"sigs.k8s.io/yaml"
+
+	"github.com/nephoran/o2ims/internal/app"
+	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/logging"
+	"github.com/nephoran/o2ims/internal/provider/local"
+	"github.com/nephoran/o2ims/internal/sqlstore"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "o2ims",
+		Short:         "O-RAN O2 Infrastructure Management Service",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServeCommand(), newMigrateCommand(), newVersionCommand())
+	return root
+}
+
+// commonFlags are shared by every command that touches the database.
+type commonFlags struct {
+	config      string
+	dataDir     string
+	databaseURL string
+	logLevel    string
+	logFormat   string
+}
+
+func (c *commonFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&c.config, "config", "", "YAML configuration file; its keys are the flag names (env O2IMS_CONFIG)")
+	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory of the embedded SQLite database")
+	fs.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL URL (postgres://…); empty selects SQLite in --data-dir")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "json or text")
+}
+
+func (c *commonFlags) logger(w io.Writer) (*slog.Logger, error) {
+	return logging.New(w, c.logFormat, c.logLevel)
+}
+
+func (c *commonFlags) database() sqlstore.Options {
+	return sqlstore.Options{URL: c.databaseURL, DataDir: c.dataDir}
+}
+
+func newServeCommand() *cobra.Command {
+	var (
+		common          commonFlags
+		listen          string
+		globalCloudID   string
+		cloudName       string
+		cloudDesc       string
+		serviceURI      string
+		localProvider   bool
+		siteName        string
+		locationID      string
+		location        string
+		refreshInterval time.Duration
+		shutdownTimeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the O2 IMS server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyConfig(cmd.Flags(), os.Getenv, os.ReadFile); err != nil {
+				return err
+			}
+			logger, err := common.logger(os.Stderr)
+			if err != nil {
+				return err
+			}
+			if serviceURI == "" {
+				serviceURI = "http://" + listen
+			}
+			a, err := app.New(cmd.Context(), app.Options{
+				Listen:   listen,
+				Database: common.database(),
+				Cloud: inventory.CloudConfig{
+					GlobalCloudID: globalCloudID,
+					Name:          cloudName,
+					Description:   cloudDesc,
+					ServiceURI:    serviceURI,
+				},
+				LocalProvider: localProvider,
+				Local: local.Options{
+					SiteName:         siteName,
+					GlobalLocationID: locationID,
+					Location:         location,
+				},
+				RefreshInterval: refreshInterval,
+				ShutdownTimeout: shutdownTimeout,
+				Logger:          logger,
+			})
+			if err != nil {
+				return err
+			}
+			return a.Run(cmd.Context())
+		},
+	}
+	fs := cmd.Flags()
+	common.register(fs)
+	fs.StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve the APIs on")
+	fs.StringVar(&globalCloudID, "global-cloud-id", "", "globalCloudId assigned to this O-Cloud by the SMO")
+	fs.StringVar(&cloudName, "cloud-name", "nephoran-ocloud", "name of this O-Cloud")
+	fs.StringVar(&cloudDesc, "cloud-description", "Nephoran O-Cloud", "description of this O-Cloud")
+	fs.StringVar(&serviceURI, "service-uri", "", "external base URI of this IMS (default http://<listen>)")
+	fs.BoolVar(&localProvider, "local-provider", true, "publish the host this server runs on as inventory")
+	fs.StringVar(&siteName, "site-name", "", "resource pool name of the host's site (default <hostname>-site)")
+	fs.StringVar(&locationID, "global-location-id", "", "globalLocationId of the host's site")
+	fs.StringVar(&location, "location", "", "free-text location of the host's site")
+	fs.DurationVar(&refreshInterval, "refresh-interval", time.Minute, "how often providers are re-discovered")
+	fs.DurationVar(&shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long requests in flight may finish on SIGTERM")
+	return cmd
+}
+
+func newMigrateCommand() *cobra.Command {
+	var (
+		common    commonFlags
+		toVersion int64
+	)
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply database migrations (all, or up or down to --to-version)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyConfig(cmd.Flags(), os.Getenv, os.ReadFile); err != nil {
+				return err
+			}
+			logger, err := common.logger(os.Stderr)
+			if err != nil {
+				return err
+			}
+			store, err := sqlstore.Open(cmd.Context(), common.database(), logger)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			if cmd.Flags().Changed("to-version") {
+				err = store.MigrateTo(cmd.Context(), toVersion)
+			} else {
+				err = store.Migrate(cmd.Context())
+			}
+			if err != nil {
+				return err
+			}
+			cur, latest, err := store.SchemaVersion(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "schema version %d (latest %d)\n", cur, latest)
+			return nil
+		},
+	}
+	common.register(cmd.Flags())
+	cmd.Flags().Int64Var(&toVersion, "to-version", 0, "migrate up or down to exactly this version (0 removes every table)")
+	return cmd
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), buildVersion())
+		},
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// applyConfig fills every flag not given on the command line from the
+// environment (O2IMS_<FLAG>, dashes as underscores) or else from the YAML
+// file named by --config / O2IMS_CONFIG, whose keys are the flag names.
+func applyConfig(fs *pflag.FlagSet, getenv func(string) string, readFile func(string) ([]byte, error)) error {
+	envName := func(flag string) string {
+		return "O2IMS_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+	}
+	cfgPath, _ := fs.GetString("config")
+	if !fs.Changed("config") {
+		if v := getenv(envName("config")); v != "" {
+			cfgPath = v
+		}
+	}
+	file := map[string]any{}
+	if cfgPath != "" {
+		b, err := readFile(cfgPath)
+		if err != nil {
+			return fmt.Errorf("read config: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &file); err != nil {
+			return fmt.Errorf("config %s: %w", cfgPath, err)
+		}
+		for k := range file {
+			if fs.Lookup(k) == nil || k == "config" {
+				return fmt.Errorf("config %s: unknown key %q", cfgPath, k)
+			}
+		}
+	}
+	var errs []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || f.Name == "config" {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Sprintf("%s: %v", envName(f.Name), err))
+			}
+			return
+		}
+		if v, ok := file[f.Name]; ok {
+			if err := f.Value.Set(configString(v)); err != nil {
+				errs = append(errs, fmt.Sprintf("config key %s: %v", f.Name, err))
+			}
+		}
+	})
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func configString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	default:
+		return fmt.Sprint(v)
+	}
+}

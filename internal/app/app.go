@@ -1,0 +1,165 @@
+// Package app assembles the O2 IMS server from validated options and runs
+// it. The command line only turns flags, environment and the config file
+// into Options, so tests can run the whole server in-process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/nephoran/o2ims/api/openapi"
+	"github.com/nephoran/o2ims/internal/httpapi"
+	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/provider/local"
+	"github.com/nephoran/o2ims/internal/sqlstore"
+)
+
+// Options is the complete, validated configuration of a server.
+type Options struct {
+	// Listen is the TCP address to serve on, e.g. "127.0.0.1:8080".
+	Listen string
+	// Database selects SQLite (empty URL, file in DataDir) or PostgreSQL.
+	Database sqlstore.Options
+	Cloud    inventory.CloudConfig
+	// LocalProvider publishes the host the server runs on.
+	LocalProvider   bool
+	Local           local.Options
+	RefreshInterval time.Duration
+	ShutdownTimeout time.Duration
+	Logger          *slog.Logger
+}
+
+// App is a running server.
+type App struct {
+	opts     Options
+	logger   *slog.Logger
+	store    *sqlstore.Store
+	listener net.Listener
+	http     *http.Server
+	syncer   *inventory.Syncer
+	registry *prometheus.Registry
+}
+
+// New opens and migrates the store, builds every component and binds the
+// listener; Run serves.
+func New(ctx context.Context, opts Options) (*App, error) {
+	if opts.Logger == nil {
+		return nil, errors.New("app: a logger is required")
+	}
+	if opts.RefreshInterval <= 0 {
+		opts.RefreshInterval = time.Minute
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 15 * time.Second
+	}
+	logger := opts.Logger
+	store, err := sqlstore.Open(ctx, opts.Database, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if _, err := store.OCloudID(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	var providers []inventory.Provider
+	if opts.LocalProvider {
+		providers = append(providers, local.New(opts.Local, logger.With("provider", "local")))
+	}
+	syncer := inventory.NewSyncer(store, providers, opts.RefreshInterval, nil, logger)
+	svc := inventory.NewService(store, opts.Cloud, logger)
+
+	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg}
+	handler, err := httpapi.New(httpapi.Options{
+		Inventory: svc,
+		Specs:     openapi.Specs,
+		Registry:  reg,
+		Gatherer:  reg,
+		Ready:     a.ready,
+		Logger:    logger,
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("listen on %s: %w", opts.Listen, err)
+	}
+	a.listener = ln
+	a.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Run serves until ctx is cancelled, then shuts down gracefully: it stops
+// accepting, lets requests in flight finish (up to ShutdownTimeout), stops
+// the providers and closes the store.
+func (a *App) Run(ctx context.Context) error {
+	defer a.store.Close()
+	syncCtx, stopSync := context.WithCancel(context.WithoutCancel(ctx))
+	syncDone := make(chan struct{})
+	go func() {
+		defer close(syncDone)
+		a.syncer.Run(syncCtx)
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- a.http.Serve(a.listener) }()
+	a.logger.Info("serving", "addr", a.Addr())
+
+	var err error
+	select {
+	case <-ctx.Done():
+		a.logger.Info("shutting down")
+	case err = <-serveErr:
+		err = fmt.Errorf("serve: %w", err)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)
+	defer cancel()
+	if serr := a.http.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		a.logger.Warn("shutdown incomplete", "err", serr)
+	}
+	stopSync()
+	<-syncDone
+	return err
+}
+
+// ready reports whether the store answers and every provider has synced once.
+func (a *App) ready(ctx context.Context) error {
+	if err := a.store.Ping(ctx); err != nil {
+		return errors.New("database unreachable")
+	}
+	for _, st := range a.syncer.Status() {
+		if st.LastSuccess.IsZero() {
+			return fmt.Errorf("provider %s has not completed its first sync", st.Name)
+		}
+	}
+	return nil
+}

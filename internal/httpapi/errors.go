@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/nephoran/o2ims/internal/httpapi/gen/common"
+	"github.com/nephoran/o2ims/internal/ims"
+)
+
+// statusOf is the one mapping from error codes to HTTP status.
+var statusOf = map[string]int{
+	ims.EINVALID:       http.StatusBadRequest,
+	ims.ENOTFOUND:      http.StatusNotFound,
+	ims.ECONFLICT:      http.StatusConflict,
+	ims.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	ims.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	ims.EINTERNAL:      http.StatusInternalServerError,
+}
+
+// writeError answers with the ProblemDetails for err. Internal errors are
+// logged with their cause and shown to the client only as a generic message.
+func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	code := ims.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 {
+		logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeProblem(w, r, status, ims.ErrorMessage(err))
+}
+
+// writeProblem writes an RFC 7807 body.
+func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail string) {
+	typ := "about:blank"
+	title := http.StatusText(status)
+	p := common.ProblemDetails{
+		Type:     &typ,
+		Title:    &title,
+		Status:   status,
+		Detail:   detail,
+		Instance: ptr(r.URL.Path),
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// paramError turns a parameter binding error of the generated code, which
+// names the parameter, into a client error.
+func paramError(err error) error {
+	var ie *ims.Error
+	if errors.As(err, &ie) {
+		return err
+	}
+	return ims.Errorf(ims.EINVALID, "%v", err)
+}
+
+func ptr[T any](v T) *T { return &v }

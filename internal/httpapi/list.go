@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+
+	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/query"
+)
+
+// listResponse writes one page of a collection. The generated response
+// types marshal every attribute; SOL013 attribute selectors need the
+// projected objects, so every collection operation answers with this type,
+// which satisfies each operation's response interface.
+type listResponse struct {
+	items []map[string]any
+	next  string // the Link header value, if a next page exists
+}
+
+func list(ctx context.Context, inv *inventory.Service, sc *query.Schema, req inventory.ListRequest) (listResponse, error) {
+	page, err := inv.List(ctx, sc, req)
+	if err != nil {
+		return listResponse{}, err
+	}
+	return newListResponse(ctx, page), nil
+}
+
+func newListResponse(ctx context.Context, page inventory.Page) listResponse {
+	r := listResponse{items: page.Items}
+	if page.NextMarker != "" {
+		if u, ok := ctx.Value(requestURLKey{}).(*url.URL); ok {
+			q := u.Query()
+			q.Set("nextpage_opaque_marker", page.NextMarker)
+			next := url.URL{Path: u.Path, RawQuery: q.Encode()}
+			r.next = "<" + next.String() + `>; rel="next"`
+		}
+	}
+	return r
+}
+
+func (r listResponse) write(w http.ResponseWriter) error {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(r.items); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if r.next != "" {
+		w.Header().Set("Link", r.next)
+	}
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func (r listResponse) VisitGetResourceTypesResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r listResponse) VisitGetResourcePoolsResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r listResponse) VisitGetResourcesResponse(w http.ResponseWriter) error     { return r.write(w) }
+func (r listResponse) VisitGetDeploymentManagersResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r listResponse) VisitListResourceTypesResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r listResponse) VisitListResourcePoolsResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r listResponse) VisitListResourcesResponse(w http.ResponseWriter) error     { return r.write(w) }
+func (r listResponse) VisitListDeploymentManagersResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}

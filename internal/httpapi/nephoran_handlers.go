@@ -1,0 +1,73 @@
+package httpapi
+
+import (
+	"context"
+
+	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
+	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
+	"github.com/nephoran/o2ims/internal/inventory"
+)
+
+// nephoranHandlers implements the Nephoran extensions under /o2ims/v1. The
+// inventory collections there serve the same objects as the O2ims API.
+type nephoranHandlers struct {
+	inv *inventory.Service
+}
+
+var _ nephapi.StrictServerInterface = (*nephoranHandlers)(nil)
+
+func (h *nephoranHandlers) ListResourceTypes(ctx context.Context, req nephapi.ListResourceTypesRequestObject) (nephapi.ListResourceTypesResponseObject, error) {
+	p := req.Params
+	return list(ctx, h.inv, inventory.ResourceTypeSchema, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
+}
+
+func (h *nephoranHandlers) GetResourceTypeByID(ctx context.Context, req nephapi.GetResourceTypeByIDRequestObject) (nephapi.GetResourceTypeByIDResponseObject, error) {
+	doc, err := h.inv.Get(ctx, inventory.ResourceTypeSchema, req.ResourceTypeId.String())
+	if err != nil {
+		return nil, err
+	}
+	v, err := fromDoc[invapi.ResourceType](doc)
+	return nephapi.GetResourceTypeByID200JSONResponse(v), err
+}
+
+func (h *nephoranHandlers) ListResourcePools(ctx context.Context, req nephapi.ListResourcePoolsRequestObject) (nephapi.ListResourcePoolsResponseObject, error) {
+	p := req.Params
+	return list(ctx, h.inv, inventory.ResourcePoolSchema, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
+}
+
+func (h *nephoranHandlers) GetResourcePoolByID(ctx context.Context, req nephapi.GetResourcePoolByIDRequestObject) (nephapi.GetResourcePoolByIDResponseObject, error) {
+	doc, err := h.inv.Get(ctx, inventory.ResourcePoolSchema, req.ResourcePoolId.String())
+	if err != nil {
+		return nil, err
+	}
+	v, err := fromDoc[invapi.ResourcePool](doc)
+	return nephapi.GetResourcePoolByID200JSONResponse(v), err
+}
+
+func (h *nephoranHandlers) ListResources(ctx context.Context, req nephapi.ListResourcesRequestObject) (nephapi.ListResourcesResponseObject, error) {
+	p := req.Params
+	return list(ctx, h.inv, inventory.ResourceSchema, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
+}
+
+func (h *nephoranHandlers) GetResourceByID(ctx context.Context, req nephapi.GetResourceByIDRequestObject) (nephapi.GetResourceByIDResponseObject, error) {
+	doc, err := h.inv.Get(ctx, inventory.ResourceSchema, req.ResourceId.String())
+	if err != nil {
+		return nil, err
+	}
+	v, err := fromDoc[invapi.Resource](doc)
+	return nephapi.GetResourceByID200JSONResponse(v), err
+}
+
+func (h *nephoranHandlers) ListDeploymentManagers(ctx context.Context, req nephapi.ListDeploymentManagersRequestObject) (nephapi.ListDeploymentManagersResponseObject, error) {
+	p := req.Params
+	return list(ctx, h.inv, inventory.DeploymentManagerSchema, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
+}
+
+func (h *nephoranHandlers) GetDeploymentManagerByID(ctx context.Context, req nephapi.GetDeploymentManagerByIDRequestObject) (nephapi.GetDeploymentManagerByIDResponseObject, error) {
+	doc, err := h.inv.Get(ctx, inventory.DeploymentManagerSchema, req.DeploymentManagerId.String())
+	if err != nil {
+		return nil, err
+	}
+	v, err := fromDoc[invapi.DeploymentManager](doc)
+	return nephapi.GetDeploymentManagerByID200JSONResponse(v), err
+}

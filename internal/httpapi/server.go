@@ -1,0 +1,263 @@
+// Package httpapi serves the O2 IMS HTTP APIs: it implements the generated
+// strict-server interfaces with thin handlers, maps errors to RFC 7807
+// problem details, and wraps everything in request id, logging, metrics and
+// limits.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"sigs.k8s.io/yaml"
+
+	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
+	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
+	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/logging"
+)
+
+// Options configure the HTTP handler.
+type Options struct {
+	Inventory *inventory.Service
+	// Specs holds the OpenAPI documents served under /openapi/.
+	Specs fs.FS
+	// Registry receives the API metrics; Gatherer is served on /metrics.
+	Registry prometheus.Registerer
+	Gatherer prometheus.Gatherer
+	// Ready reports whether the server can serve traffic (for /readyz).
+	Ready  func(ctx context.Context) error
+	Logger *slog.Logger
+	// MaxBodyBytes bounds request bodies; 0 means 1 MiB.
+	MaxBodyBytes int64
+	// MaxURLBytes bounds the request target; 0 means 8 KiB.
+	MaxURLBytes int
+}
+
+// Server is the root HTTP handler.
+type Server struct {
+	mux     *http.ServeMux
+	opts    Options
+	logger  *slog.Logger
+	metrics *metrics
+}
+
+type requestURLKey struct{}
+
+// New returns the root handler serving every API.
+func New(opts Options) (*Server, error) {
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxURLBytes == 0 {
+		opts.MaxURLBytes = 8 << 10
+	}
+	m, err := newMetrics(opts.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{mux: http.NewServeMux(), opts: opts, logger: opts.Logger, metrics: m}
+
+	onRequestError := func(w http.ResponseWriter, r *http.Request, err error) {
+		writeError(w, r, s.logger, paramError(err))
+	}
+	onResponseError := func(w http.ResponseWriter, r *http.Request, err error) {
+		writeError(w, r, s.logger, err)
+	}
+	strictOpts := invapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}
+	invapi.HandlerWithOptions(
+		invapi.NewStrictHandlerWithOptions(&inventoryHandlers{inv: opts.Inventory}, nil, strictOpts),
+		invapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
+	)
+	nephapi.HandlerWithOptions(
+		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory}, nil,
+			nephapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
+		nephapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
+	)
+
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if opts.Gatherer != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
+	}
+	if opts.Specs != nil {
+		s.mux.HandleFunc("GET /openapi/{file}", s.openapi)
+	}
+	return s, nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Ready != nil {
+		if err := s.opts.Ready(r.Context()); err != nil {
+			s.logger.WarnContext(r.Context(), "not ready", "err", err)
+			writeProblem(w, r, http.StatusServiceUnavailable, "not ready: "+err.Error())
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// openapi serves a spec as YAML, or converted to JSON for a .json name.
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	ext := path.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	if (ext != ".yaml" && ext != ".json") || strings.ContainsAny(base, "/\\") {
+		writeProblem(w, r, http.StatusNotFound, fmt.Sprintf("no OpenAPI document %q", name))
+		return
+	}
+	b, err := fs.ReadFile(s.opts.Specs, base+".yaml")
+	if err != nil || strings.HasSuffix(base, ".cfg") {
+		writeProblem(w, r, http.StatusNotFound, fmt.Sprintf("no OpenAPI document %q", name))
+		return
+	}
+	if ext == ".json" {
+		// Relative references name the YAML documents; point them at the JSON ones.
+		b, err = yaml.YAMLToJSON(b)
+		if err != nil {
+			writeError(w, r, s.logger, fmt.Errorf("convert %s: %w", name, err))
+			return
+		}
+		b = []byte(strings.ReplaceAll(string(b), `.yaml#`, `.json#`))
+		w.Header().Set("Content-Type", "application/json")
+	} else {
+		w.Header().Set("Content-Type", "application/yaml")
+	}
+	_, _ = w.Write(b)
+}
+
+// ServeHTTP routes a request, answering unknown paths and methods with
+// problem details, and records the request's id, log line and metrics.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get("X-Request-Id")
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	w.Header().Set("X-Request-Id", id)
+	ctx := logging.WithRequestID(r.Context(), id)
+	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+
+	endpoint := "unmatched"
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.logger.ErrorContext(ctx, "panic serving request", "panic", v, "path", r.URL.Path)
+			if !rw.wrote {
+				writeProblem(rw, r, http.StatusInternalServerError, "An internal error occurred.")
+			}
+		}
+		d := time.Since(start)
+		s.metrics.observe(r.Method, endpoint, rw.status, d)
+		s.logger.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("endpoint", endpoint), slog.Int("status", rw.status),
+			slog.Int64("bytes", rw.bytes), slog.Duration("duration", d))
+	}()
+
+	if len(r.RequestURI) > s.opts.MaxURLBytes {
+		writeProblem(rw, r, http.StatusRequestURITooLong, fmt.Sprintf("the request target is longer than %d bytes", s.opts.MaxURLBytes))
+		return
+	}
+	// SOL013 joins filter terms with ';', which net/url treats as a
+	// forbidden separator (dropping the whole parameter). Encoding it keeps
+	// the parameter intact.
+	if strings.Contains(r.URL.RawQuery, ";") {
+		r.URL.RawQuery = strings.ReplaceAll(r.URL.RawQuery, ";", "%3B")
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(rw, r.Body, s.opts.MaxBodyBytes)
+	}
+	ctx = context.WithValue(ctx, requestURLKey{}, r.URL)
+	r = r.WithContext(ctx)
+
+	h, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		s.notRouted(rw, r, h)
+		return
+	}
+	endpoint = pattern
+	if _, p, ok := strings.Cut(pattern, " "); ok {
+		endpoint = p
+	}
+	s.mux.ServeHTTP(rw, r)
+}
+
+// notRouted answers a request the mux has no route for: 405 with Allow when
+// the path exists under another method, 404 otherwise.
+func (s *Server) notRouted(w http.ResponseWriter, r *http.Request, muxHandler http.Handler) {
+	rec := httptest.NewRecorder()
+	muxHandler.ServeHTTP(rec, r)
+	switch rec.Code {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", rec.Header().Get("Allow"))
+		writeProblem(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, rec.Header().Get("Allow")))
+	case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+	default:
+		writeProblem(w, r, http.StatusNotFound, fmt.Sprintf("no resource at %s", r.URL.Path))
+	}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusWriter remembers the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+

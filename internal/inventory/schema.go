@@ -1,0 +1,67 @@
+// Package inventory is the O-Cloud inventory service: the queryable shape of
+// each inventory object, listing and reading them with the SOL013 query
+// language, and keeping the store in step with the providers.
+package inventory
+
+import "github.com/nephoran/o2ims/internal/query"
+
+// The schemas name the table and columns of each object; the sqlstore
+// migrations create exactly these. Attributes with a Column are indexed;
+// the others are evaluated on the stored JSON document.
+var (
+	ResourceTypeSchema = &query.Schema{
+		Name: "resource_types", Object: "resource type", DocColumn: "doc",
+		Attrs: []query.Attr{
+			{Name: "resourceTypeId", Type: query.String, Column: "id"},
+			{Name: "name", Type: query.String, Column: "name"},
+			{Name: "description", Type: query.String},
+			{Name: "vendor", Type: query.String, Column: "vendor"},
+			{Name: "model", Type: query.String, Column: "model"},
+			{Name: "version", Type: query.String},
+			{Name: "resourceKind", Type: query.String, Column: "resource_kind"},
+			{Name: "resourceClass", Type: query.String, Column: "resource_class"},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
+		},
+	}
+	ResourcePoolSchema = &query.Schema{
+		Name: "resource_pools", Object: "resource pool", DocColumn: "doc",
+		Attrs: []query.Attr{
+			{Name: "resourcePoolId", Type: query.String, Column: "id"},
+			{Name: "name", Type: query.String, Column: "name"},
+			{Name: "description", Type: query.String},
+			{Name: "oCloudId", Type: query.String},
+			{Name: "globalLocationId", Type: query.String, Column: "global_location_id"},
+			{Name: "location", Type: query.String},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
+		},
+	}
+	ResourceSchema = &query.Schema{
+		Name: "resources", Object: "resource", DocColumn: "doc",
+		Attrs: []query.Attr{
+			{Name: "resourceId", Type: query.String, Column: "id"},
+			{Name: "resourcePoolId", Type: query.String, Column: "pool_id"},
+			{Name: "resourceTypeId", Type: query.String, Column: "type_id"},
+			{Name: "globalAssetId", Type: query.String, Column: "global_asset_id"},
+			{Name: "description", Type: query.String},
+			{Name: "parentId", Type: query.String, Column: "parent_id"},
+			{Name: "elements", Type: query.Object, List: true, Complex: true, ExcludedByDefault: true},
+			{Name: "tags", Type: query.String, List: true, Complex: true},
+			{Name: "groups", Type: query.String, List: true, Complex: true},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
+		},
+	}
+	DeploymentManagerSchema = &query.Schema{
+		Name: "deployment_managers", Object: "deployment manager", DocColumn: "doc",
+		Attrs: []query.Attr{
+			{Name: "deploymentManagerId", Type: query.String, Column: "id"},
+			{Name: "name", Type: query.String, Column: "name"},
+			{Name: "description", Type: query.String},
+			{Name: "oCloudId", Type: query.String},
+			{Name: "serviceUri", Type: query.String},
+			{Name: "supportedLocations", Type: query.String, List: true, Complex: true},
+			{Name: "capabilities", Type: query.Object, Complex: true},
+			{Name: "capacity", Type: query.Object, Complex: true},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
+		},
+	}
+)

@@ -1,0 +1,118 @@
+package query
+
+import (
+	"math"
+	"strconv"
+	"time"
+)
+
+// Type is the value type of an attribute; it decides how filter values are
+// parsed and compared.
+type Type int
+
+// Attribute types. Object is a free-form JSON object (such as "extensions"):
+// any sub-path is allowed and the type of the value stored in the document
+// decides how it compares.
+const (
+	String Type = iota
+	Number
+	Bool
+	Time
+	Object
+)
+
+// String returns the lower-case name of the type, as used in error messages.
+func (t Type) String() string {
+	switch t {
+	case String:
+		return "string"
+	case Number:
+		return "number"
+	case Bool:
+		return "boolean"
+	case Time:
+		return "date-time"
+	case Object:
+		return "object"
+	}
+	return "type(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Attr describes one top-level attribute of an object type.
+//
+// Column names a dedicated SQL column that the filter uses instead of the
+// JSON document so that its index applies. It is honoured only for scalar
+// attributes (List false, Type not Object); lists and objects are always
+// read from the document. A String or Time column is TEXT (times in the
+// format TimeLayout), a Number column is numeric (SQLite INTEGER/REAL,
+// PostgreSQL numeric or double precision), and a Bool column is TEXT holding
+// "true" or "false".
+type Attr struct {
+	Name string // the JSON member name in the document
+	Type Type
+	// List marks a JSON array of Type (e.g. tags: a list of String);
+	// with Object it is an array of free-form objects.
+	List bool
+	// Column is the dedicated SQL column, or "" when the attribute lives
+	// only in the JSON document. It is spliced into SQL and must be trusted.
+	Column string
+	// Complex marks an object or array attribute in the SOL013 sense; only
+	// complex attributes are subject to the attribute selectors.
+	Complex bool
+	// ExcludedByDefault puts the attribute into the "exclude_default" set.
+	ExcludedByDefault bool
+}
+
+// Schema describes the filterable and selectable attributes of one object
+// type and where the store keeps them.
+type Schema struct {
+	// Name is the SQL table holding the objects. It is spliced into SQL
+	// and must be trusted.
+	Name string
+	// Object names the object type in messages, e.g. "resource pool".
+	Object string
+	// DocColumn is the SQL column holding the JSON document (TEXT in SQLite,
+	// JSONB in PostgreSQL). It is spliced into SQL and must be trusted.
+	DocColumn string
+	Attrs     []Attr
+}
+
+// attr returns the attribute called name, or nil.
+func (s *Schema) attr(name string) *Attr {
+	for i := range s.Attrs {
+		if s.Attrs[i].Name == name {
+			return &s.Attrs[i]
+		}
+	}
+	return nil
+}
+
+// TimeLayout is the format in which the store writes date-time values, in
+// UTC. Filter values of Time attributes are converted to it so that
+// comparing the strings byte-wise orders them in time.
+const TimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// parseNumber parses a filter value of a Number comparison. Infinities and
+// NaN are refused because neither database orders them like JSON numbers.
+func parseNumber(v string) (float64, bool) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+// parseTime parses an RFC 3339 filter value and returns it in TimeLayout.
+// Years that do not have four digits in UTC are refused because their
+// formatted form would not sort correctly.
+func parseTime(v string) (string, bool) {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return "", false
+	}
+	t = t.UTC()
+	if t.Year() < 0 || t.Year() > 9999 {
+		return "", false
+	}
+	return t.Format(TimeLayout), true
+}

@@ -1,0 +1,221 @@
+// Package sqlstore persists the O2 IMS state in SQLite (the embedded default)
+// or PostgreSQL. Both share one implementation over database/sql; SQL that
+// differs between them is chosen by the query.Dialect. Migrations are
+// embedded and versioned.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/nephoran/o2ims/internal/query"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Options selects and configures the database.
+type Options struct {
+	// URL selects PostgreSQL when it starts with postgres:// or postgresql://.
+	// When empty, SQLite is used in DataDir.
+	URL string
+	// DataDir holds the SQLite database file (o2ims.db). It is created if missing.
+	DataDir string
+	// MaxOpenConns bounds the connection pool; 0 picks a default per backend.
+	MaxOpenConns int
+}
+
+// Store is the persistent O2 IMS state.
+type Store struct {
+	db      *sql.DB
+	dialect query.Dialect
+	logger  *slog.Logger
+}
+
+// Open connects to the database selected by opts. It does not migrate; call
+// Migrate before use.
+func Open(ctx context.Context, opts Options, logger *slog.Logger) (*Store, error) {
+	var (
+		db      *sql.DB
+		dialect query.Dialect
+		err     error
+	)
+	switch {
+	case strings.HasPrefix(opts.URL, "postgres://"), strings.HasPrefix(opts.URL, "postgresql://"):
+		dialect = query.Postgres
+		db, err = sql.Open("pgx", opts.URL)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		n := opts.MaxOpenConns
+		if n == 0 {
+			n = 16
+		}
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+	case opts.URL == "" || strings.HasPrefix(opts.URL, "sqlite:") || strings.HasPrefix(opts.URL, "file:"):
+		dialect = query.SQLite
+		path := strings.TrimPrefix(strings.TrimPrefix(opts.URL, "sqlite:"), "file:")
+		if path == "" {
+			dir := opts.DataDir
+			if dir == "" {
+				dir = "data"
+			}
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("create data dir: %w", err)
+			}
+			path = filepath.Join(dir, "o2ims.db")
+		}
+		// WAL lets readers proceed while a writer commits; IMMEDIATE
+		// transactions take the write lock up front so concurrent writers
+		// wait on busy_timeout instead of failing with SQLITE_BUSY mid-way.
+		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+		db, err = sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		n := opts.MaxOpenConns
+		if n == 0 {
+			n = 8
+		}
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+	default:
+		return nil, fmt.Errorf("unsupported database URL scheme in %q: use postgres:// or leave empty for SQLite", redactURL(opts.URL))
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &Store{db: db, dialect: dialect, logger: logger}, nil
+}
+
+// Close releases the database connections.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dialect tells which SQL dialect the store speaks.
+func (s *Store) Dialect() query.Dialect { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+func (s *Store) migrator() (*goose.Provider, error) {
+	var (
+		dialect goose.Dialect
+		dir     string
+		opts    = []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	)
+	switch s.dialect {
+	case query.Postgres:
+		dialect, dir = goose.DialectPostgres, "migrations/postgres"
+		// Several server processes may start at once against one database.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	default:
+		dialect, dir = goose.DialectSQLite3, "migrations/sqlite"
+	}
+	fsys, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(dialect, s.db, fsys, opts...)
+}
+
+// Migrate applies every pending migration.
+func (s *Store) Migrate(ctx context.Context) error {
+	p, err := s.migrator()
+	if err != nil {
+		return err
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, r := range res {
+		s.logger.Info("applied migration", "version", r.Source.Version, "path", r.Source.Path, "duration", r.Duration)
+	}
+	return nil
+}
+
+// MigrateTo moves the schema up or down to exactly version (0 removes
+// everything).
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
+	p, err := s.migrator()
+	if err != nil {
+		return err
+	}
+	cur, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	var known bool
+	for _, src := range p.ListSources() {
+		if src.Version == version {
+			known = true
+		}
+	}
+	if version != 0 && !known {
+		return fmt.Errorf("no migration with version %d", version)
+	}
+	switch {
+	case version > cur:
+		_, err = p.UpTo(ctx, version)
+	case version < cur:
+		_, err = p.DownTo(ctx, version)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate from %d to %d: %w", cur, version, err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the applied schema version and the newest one the
+// binary knows.
+func (s *Store) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
+	p, err := s.migrator()
+	if err != nil {
+		return 0, 0, err
+	}
+	current, err = p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, src := range p.ListSources() {
+		latest = max(latest, src.Version)
+	}
+	return current, latest, nil
+}
+
+// redactURL removes a password from a database URL so it can be logged.
+func redactURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return u
+	}
+	userinfo := u[scheme+3 : at]
+	if i := strings.Index(userinfo, ":"); i >= 0 {
+		return u[:scheme+3] + userinfo[:i] + ":***" + u[at:]
+	}
+	return u
+}
+
+var errNoRows = sql.ErrNoRows
+
+func isNoRows(err error) bool { return errors.Is(err, errNoRows) }

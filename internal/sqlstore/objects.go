@@ -1,0 +1,295 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/query"
+)
+
+// Object tables follow one shape: the primary key column "id", the owning
+// "source" (provider name), "doc_hash", the JSON document in the schema's
+// DocColumn, and one column per schema attribute that names a Column.
+
+// Doc is one object to store: its identifier and its JSON representation.
+type Doc struct {
+	ID   string
+	JSON json.RawMessage
+}
+
+// ObjectSet is the complete set of objects of one kind that a source owns.
+type ObjectSet struct {
+	Schema *query.Schema
+	Docs   []Doc
+}
+
+// Op is the kind of change applied to an object.
+type Op int
+
+// Change operations, numbered as O2ims notificationEventType.
+const (
+	OpCreate Op = 0
+	OpModify Op = 1
+	OpDelete Op = 2
+)
+
+// Change records one object changed by ApplySnapshot.
+type Change struct {
+	Schema *query.Schema
+	ID     string
+	Op     Op
+	Prior  json.RawMessage // modify, delete
+	Post   json.RawMessage // create, modify
+}
+
+// List returns up to limit objects of the schema's table matching f, ordered
+// by id, starting after the id "after" (keyset paging). more tells whether
+// further objects exist.
+func (s *Store) List(ctx context.Context, sc *query.Schema, f query.Filter, limit int, after string) (docs []json.RawMessage, lastID string, more bool, err error) {
+	b := query.Builder{Dialect: s.dialect}
+	where, err := b.Where(f, sc)
+	if err != nil {
+		return nil, "", false, err
+	}
+	q := fmt.Sprintf("SELECT id, %s FROM %s WHERE (%s)", sc.DocColumn, sc.Name, where)
+	if after != "" {
+		q += " AND id > " + b.Arg(after)
+	}
+	q += " ORDER BY id LIMIT " + b.Arg(limit+1)
+	rows, err := s.db.QueryContext(ctx, q, b.Args...)
+	if err != nil {
+		return nil, "", false, ims.Internal(fmt.Errorf("list %s: %w", sc.Name, err), "listing failed")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var doc []byte
+		if err := rows.Scan(&id, &doc); err != nil {
+			return nil, "", false, ims.Internal(fmt.Errorf("scan %s: %w", sc.Name, err), "listing failed")
+		}
+		if len(docs) == limit {
+			more = true
+			break
+		}
+		docs = append(docs, json.RawMessage(doc))
+		lastID = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", false, ims.Internal(fmt.Errorf("list %s: %w", sc.Name, err), "listing failed")
+	}
+	return docs, lastID, more, nil
+}
+
+// Get returns the JSON document of one object, or an ENOTFOUND error.
+func (s *Store) Get(ctx context.Context, sc *query.Schema, id string) (json.RawMessage, error) {
+	var doc []byte
+	err := s.db.QueryRowContext(ctx, s.rebind(fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", sc.DocColumn, sc.Name)), id).Scan(&doc)
+	if isNoRows(err) {
+		return nil, ims.Errorf(ims.ENOTFOUND, "%s %q not found", sc.Object, id)
+	}
+	if err != nil {
+		return nil, ims.Internal(fmt.Errorf("get %s %s: %w", sc.Name, id, err), "reading failed")
+	}
+	return json.RawMessage(doc), nil
+}
+
+// Count returns the number of objects in the schema's table.
+func (s *Store) Count(ctx context.Context, sc *query.Schema) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+sc.Name).Scan(&n); err != nil {
+		return 0, ims.Internal(fmt.Errorf("count %s: %w", sc.Name, err), "counting failed")
+	}
+	return n, nil
+}
+
+// ApplySnapshot makes the objects owned by source exactly those in sets, in
+// one transaction: new objects are inserted, changed ones updated, and
+// objects of the same kinds that source no longer reports are deleted. It
+// returns what changed; an unchanged snapshot changes nothing.
+func (s *Store) ApplySnapshot(ctx context.Context, source string, sets []ObjectSet) ([]Change, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, ims.Internal(fmt.Errorf("begin: %w", err), "storing inventory failed")
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	var changes []Change
+	for _, set := range sets {
+		c, err := s.applySet(ctx, tx, source, set)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, c...)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, ims.Internal(fmt.Errorf("commit: %w", err), "storing inventory failed")
+	}
+	return changes, nil
+}
+
+type storedDoc struct {
+	hash string
+	doc  []byte
+}
+
+func (s *Store) applySet(ctx context.Context, tx *sql.Tx, source string, set ObjectSet) ([]Change, error) {
+	sc := set.Schema
+	existing := map[string]storedDoc{}
+	rows, err := tx.QueryContext(ctx, s.rebind(fmt.Sprintf("SELECT id, doc_hash, %s FROM %s WHERE source = ?", sc.DocColumn, sc.Name)), source)
+	if err != nil {
+		return nil, ims.Internal(fmt.Errorf("read %s: %w", sc.Name, err), "storing inventory failed")
+	}
+	for rows.Next() {
+		var id string
+		var d storedDoc
+		if err := rows.Scan(&id, &d.hash, &d.doc); err != nil {
+			rows.Close()
+			return nil, ims.Internal(fmt.Errorf("scan %s: %w", sc.Name, err), "storing inventory failed")
+		}
+		existing[id] = d
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, ims.Internal(fmt.Errorf("read %s: %w", sc.Name, err), "storing inventory failed")
+	}
+
+	cols := columnsOf(sc)
+	upsert, err := tx.PrepareContext(ctx, s.upsertSQL(sc, cols))
+	if err != nil {
+		return nil, ims.Internal(fmt.Errorf("prepare upsert %s: %w", sc.Name, err), "storing inventory failed")
+	}
+	defer upsert.Close()
+
+	var changes []Change
+	seen := make(map[string]bool, len(set.Docs))
+	for _, d := range set.Docs {
+		if seen[d.ID] {
+			return nil, ims.Errorf(ims.EINVALID, "%s %q reported twice by %s", sc.Object, d.ID, source)
+		}
+		seen[d.ID] = true
+		sum := sha256.Sum256(d.JSON)
+		hash := hex.EncodeToString(sum[:])
+		old, ok := existing[d.ID]
+		if ok && old.hash == hash {
+			continue
+		}
+		args, err := columnArgs(sc, cols, d)
+		if err != nil {
+			return nil, err
+		}
+		args = append([]any{d.ID, source, hash}, args...)
+		args = append(args, string(d.JSON))
+		if _, err := upsert.ExecContext(ctx, args...); err != nil {
+			return nil, ims.Internal(fmt.Errorf("upsert %s %s: %w", sc.Name, d.ID, err), "storing inventory failed")
+		}
+		if ok {
+			changes = append(changes, Change{Schema: sc, ID: d.ID, Op: OpModify, Prior: old.doc, Post: d.JSON})
+		} else {
+			changes = append(changes, Change{Schema: sc, ID: d.ID, Op: OpCreate, Post: d.JSON})
+		}
+	}
+	del, err := tx.PrepareContext(ctx, s.rebind(fmt.Sprintf("DELETE FROM %s WHERE id = ? AND source = ?", sc.Name)))
+	if err != nil {
+		return nil, ims.Internal(fmt.Errorf("prepare delete %s: %w", sc.Name, err), "storing inventory failed")
+	}
+	defer del.Close()
+	for id, old := range existing {
+		if seen[id] {
+			continue
+		}
+		if _, err := del.ExecContext(ctx, id, source); err != nil {
+			return nil, ims.Internal(fmt.Errorf("delete %s %s: %w", sc.Name, id, err), "storing inventory failed")
+		}
+		changes = append(changes, Change{Schema: sc, ID: id, Op: OpDelete, Prior: old.doc})
+	}
+	return changes, nil
+}
+
+// columnsOf lists the schema attributes stored in their own column, except
+// the primary key, which every table has.
+func columnsOf(sc *query.Schema) []query.Attr {
+	var cols []query.Attr
+	for _, a := range sc.Attrs {
+		if a.Column != "" && a.Column != "id" {
+			cols = append(cols, a)
+		}
+	}
+	return cols
+}
+
+func (s *Store) upsertSQL(sc *query.Schema, cols []query.Attr) string {
+	names := []string{"id", "source", "doc_hash"}
+	for _, c := range cols {
+		names = append(names, c.Column)
+	}
+	names = append(names, sc.DocColumn)
+	var ph, set []string
+	for i, n := range names {
+		if s.dialect == query.Postgres {
+			ph = append(ph, "$"+strconv.Itoa(i+1))
+		} else {
+			ph = append(ph, "?")
+		}
+		if n != "id" {
+			set = append(set, n+" = excluded."+n)
+		}
+	}
+	if s.dialect == query.Postgres {
+		ph[len(ph)-1] += "::jsonb"
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (id) DO UPDATE SET %s",
+		sc.Name, strings.Join(names, ", "), strings.Join(ph, ", "), strings.Join(set, ", "))
+}
+
+// columnArgs extracts the column values of d from its top-level JSON attributes.
+func columnArgs(sc *query.Schema, cols []query.Attr, d Doc) ([]any, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(d.JSON, &top); err != nil {
+		return nil, ims.Internal(fmt.Errorf("decode %s %s: %w", sc.Name, d.ID, err), "storing inventory failed")
+	}
+	args := make([]any, 0, len(cols))
+	for _, c := range cols {
+		raw, ok := top[c.Name]
+		if !ok || bytes.Equal(raw, []byte("null")) {
+			args = append(args, nil)
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, ims.Internal(fmt.Errorf("decode %s.%s: %w", sc.Name, c.Name, err), "storing inventory failed")
+		}
+		switch v := v.(type) {
+		case string, float64, bool:
+			args = append(args, v)
+		default:
+			return nil, ims.Internal(fmt.Errorf("%s.%s: column attribute is not a scalar", sc.Name, c.Name), "storing inventory failed")
+		}
+	}
+	return args, nil
+}
+
+// rebind turns ? placeholders into $N for PostgreSQL. Only for statements
+// whose text has no literal question marks.
+func (s *Store) rebind(q string) string {
+	if s.dialect != query.Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
