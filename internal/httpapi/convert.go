@@ -33,7 +33,7 @@ func listRequest(filter, fields, excludeFields, allFields, excludeDefault *strin
 		ExcludeFields:  deref(excludeFields),
 		AllFields:      allFields != nil,
 		ExcludeDefault: excludeDefault != nil,
-		Limit:          deref(limit),
+		Limit:          limit,
 		Marker:         deref(marker),
 	}
 }

@@ -70,7 +70,7 @@ type ListRequest struct {
 	ExcludeFields  string
 	AllFields      bool
 	ExcludeDefault bool
-	Limit          int // 0 means DefaultLimit
+	Limit          *int // nil means DefaultLimit
 	Marker         string
 }
 
@@ -96,12 +96,12 @@ func (s *Service) List(ctx context.Context, sc *query.Schema, req ListRequest, s
 	if err != nil {
 		return Page{}, err
 	}
-	limit := req.Limit
-	switch {
-	case limit == 0:
-		limit = DefaultLimit
-	case limit < 0 || limit > MaxLimit:
-		return Page{}, ims.Errorf(ims.EINVALID, "limit: must be between 1 and %d, got %d", MaxLimit, limit)
+	limit := DefaultLimit
+	if req.Limit != nil {
+		limit = *req.Limit
+		if limit < 1 || limit > MaxLimit {
+			return Page{}, ims.Errorf(ims.EINVALID, "limit: must be between 1 and %d, got %d", MaxLimit, limit)
+		}
 	}
 	after, err := decodeMarker(req.Marker)
 	if err != nil {

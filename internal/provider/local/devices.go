@@ -20,12 +20,6 @@ type device struct {
 	ext          ims.Extensions
 }
 
-// scan bundles the roots one discovery reads from.
-type scan struct {
-	fsReader
-	proc, sys, etc string
-}
-
 // disks reports the block devices backed by hardware, and how many virtual
 // ones were skipped. Besides loop, ram, zram and device-mapper nodes, any device without a
 // "device" link (md, nbd, …) is skipped: it aggregates or proxies storage

@@ -109,7 +109,8 @@ func listable(dir string) error {
 // Discover describes the machine as it is now. Files that are missing or
 // unreadable are skipped; only a machine where neither /proc/cpuinfo nor
 // /proc/meminfo can be read is an error (EUNAVAILABLE), because then this is
-// not a readable Linux host at all. Every slice is sorted by id, so an
+// not a readable Linux host at all. When ctx is done, discovery stops
+// before the next device and returns ctx.Err(). Every slice is sorted by id, so an
 // unchanged machine yields deep-equal snapshots.
 func (p *Provider) Discover(ctx context.Context) (ims.Snapshot, error) {
 	if err := ctx.Err(); err != nil {

@@ -8,6 +8,12 @@ import (
 	"strings"
 )
 
+// scan bundles the roots one discovery reads from.
+type scan struct {
+	fsReader
+	proc, sys, etc string
+}
+
 // fsReader reads the small text files of procfs, sysfs and /etc. Every
 // method treats failure as absence: most of these files are optional, vary
 // by kernel, driver and privilege, and must never abort discovery.

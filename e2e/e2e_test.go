@@ -1,0 +1,344 @@
+// Package e2e builds the real o2ims binary and exercises it as a user would.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "o2ims-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "o2ims")
+	out, err := exec.Command("go", "build", "-o", binary, "../cmd/o2ims").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build o2ims: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running o2ims process.
+type server struct {
+	cmd  *exec.Cmd
+	base string
+	logs *strings.Builder
+	done chan error
+}
+
+// start runs "o2ims serve" with args on a free loopback port and waits
+// until it reports readiness.
+func start(t *testing.T, args ...string) *server {
+	t.Helper()
+	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)
+	cmd := exec.Command(binary, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, logs: &strings.Builder{}, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			s.logs.WriteString(line + "\n")
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "serving" {
+				addr <- fmt.Sprint(rec["addr"])
+			}
+		}
+		s.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-s.done
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.logs.String())
+		}
+	})
+	select {
+	case a := <-addr:
+		s.base = "http://" + a
+	case err := <-s.done:
+		t.Fatalf("server exited before serving: %v\n%s", err, s.logs.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("server did not start\n%s", s.logs.String())
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not ready: %v\n%s", err, s.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (s *server) get(t *testing.T, path string) (int, http.Header, []byte) {
+	t.Helper()
+	return s.do(t, "GET", path)
+}
+
+func (s *server) do(t *testing.T, method, path string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+func decodeList(t *testing.T, b []byte) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("not a JSON array: %v: %s", err, b)
+	}
+	return out
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Fatalf("server exited with %v after SIGTERM", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not stop after SIGTERM")
+	}
+}
+
+const inv = "/o2ims-infrastructureInventory"
+
+// TestTour runs the README's tour against the default server on SQLite and
+// against PostgreSQL.
+func TestTour(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			args := []string{"--data-dir", t.TempDir()}
+			if backend == "postgres" {
+				args = append(args, "--database-url", sqlstoretest.PostgresOptions(t).URL)
+			}
+			s := start(t, args...)
+			cloud, host := tour(t, s)
+			s.stop(t)
+			if !strings.Contains(s.logs.String(), `"msg":"shutting down"`) {
+				t.Error("no graceful shutdown logged")
+			}
+			// Restarting on the same database keeps the O-Cloud and object ids.
+			s2 := start(t, args...)
+			if got := oCloudID(t, s2); got != cloud {
+				t.Errorf("oCloudId changed across restart: %s -> %s", cloud, got)
+			}
+			if status, _, b := s2.get(t, "/o2ims/v1/resources/"+host); status != 200 {
+				t.Errorf("host resource id changed across restart: %d %s", status, b)
+			}
+			s2.stop(t)
+		})
+	}
+}
+
+func oCloudID(t *testing.T, s *server) string {
+	_, _, b := s.get(t, inv+"/v1")
+	var c struct {
+		OCloudID string `json:"oCloudId"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil || c.OCloudID == "" {
+		t.Fatalf("cloud info %s", b)
+	}
+	return c.OCloudID
+}
+
+func tour(t *testing.T, s *server) (cloud, hostID string) {
+	status, _, body := s.get(t, inv+"/api_versions")
+	if status != 200 || !strings.Contains(string(body), `"apiVersions":[{"version":"1.0.0"}]`) {
+		t.Fatalf("api_versions: %d %s", status, body)
+	}
+	cloud = oCloudID(t, s)
+
+	_, _, body = s.get(t, inv+"/v1/resourcePools")
+	pools := decodeList(t, body)
+	if len(pools) != 1 || pools[0]["oCloudId"] != cloud {
+		t.Fatalf("pools: %s", body)
+	}
+	pool := fmt.Sprint(pools[0]["resourcePoolId"])
+
+	_, _, body = s.get(t, inv+"/v1/resourcePools/"+pool+"/resources")
+	resources := decodeList(t, body)
+	if len(resources) < 3 {
+		t.Fatalf("expected host, CPU and memory resources: %s", body)
+	}
+	for _, r := range resources {
+		if _, ok := r["extensions"]; ok {
+			t.Fatalf("extensions returned by default: %v", r)
+		}
+	}
+
+	_, _, body = s.get(t, inv+"/v1/resourcePools/"+pool+"/resources?filter=(eq,tags,host)&all_fields")
+	hosts := decodeList(t, body)
+	if len(hosts) != 1 || hosts[0]["elements"] == nil || hosts[0]["extensions"] == nil {
+		t.Fatalf("host resource: %s", body)
+	}
+	hostID = fmt.Sprint(hosts[0]["resourceId"])
+
+	// Typed comparison on a nested extension: every memory resource is
+	// larger than 1 MB, none larger than 1 PB.
+	_, _, body = s.get(t, inv+"/v1/resourcePools/"+pool+"/resources?filter=(eq,tags,memory);(gt,extensions/totalBytes,1000000)")
+	if n := len(decodeList(t, body)); n != 1 {
+		t.Fatalf("memory > 1 MB: %d results: %s", n, body)
+	}
+	_, _, body = s.get(t, inv+"/v1/resourcePools/"+pool+"/resources?filter=(eq,tags,memory);(gt,extensions/totalBytes,1000000000000000)")
+	if n := len(decodeList(t, body)); n != 0 {
+		t.Fatalf("memory > 1 PB: %d results", n)
+	}
+	_, _, body = s.get(t, inv+"/v1/resourcePools/"+pool+"/resources?filter=(eq,parentId,"+hostID+")")
+	if n := len(decodeList(t, body)); n != len(resources)-1 {
+		t.Fatalf("children of host: %d, want %d", n, len(resources)-1)
+	}
+	_, _, body = s.get(t, inv+"/v1/resourceTypes?filter=(cont,name,"+url.QueryEscape("'System memory'")+")")
+	if types := decodeList(t, body); len(types) != 1 || types[0]["resourceClass"] != "COMPUTE" {
+		t.Fatalf("memory type: %s", body)
+	}
+	_, _, body = s.get(t, inv+"/v1/resourcePools/"+pool+"/resources?fields=extensions/totalBytes&filter=(eq,tags,memory)")
+	if mem := decodeList(t, body); len(mem) != 1 || len(mem[0]["extensions"].(map[string]any)) != 1 {
+		t.Fatalf("fields=extensions/totalBytes: %s", body)
+	}
+
+	// Paging through the types two at a time visits each once.
+	_, _, body = s.get(t, inv+"/v1/resourceTypes")
+	allTypes := len(decodeList(t, body))
+	seen := map[string]bool{}
+	next := inv + "/v1/resourceTypes?limit=2"
+	for next != "" {
+		_, h, b := s.get(t, next)
+		for _, ty := range decodeList(t, b) {
+			id := fmt.Sprint(ty["resourceTypeId"])
+			if seen[id] {
+				t.Fatalf("type %s on two pages", id)
+			}
+			seen[id] = true
+		}
+		next = ""
+		if m := regexp.MustCompile(`^<([^>]+)>; rel="next"$`).FindStringSubmatch(h.Get("Link")); m != nil {
+			next = m[1]
+		}
+	}
+	if len(seen) != allTypes || allTypes < 3 {
+		t.Fatalf("paging saw %d of %d types", len(seen), allTypes)
+	}
+
+	// Nephoran aliases.
+	_, _, body = s.get(t, "/o2ims/v1/resources?filter=(eq,tags,host)")
+	if l := decodeList(t, body); len(l) != 1 || l[0]["resourceId"] != hostID {
+		t.Fatalf("/o2ims/v1/resources: %s", body)
+	}
+	_, _, body = s.get(t, "/o2ims/v1/deploymentManagers")
+	if l := decodeList(t, body); len(l) != 1 {
+		t.Fatalf("/o2ims/v1/deploymentManagers: %s", body)
+	}
+
+	// Problems.
+	for _, c := range []struct {
+		method, path string
+		status       int
+		detail       string
+	}{
+		{"GET", inv + "/v1/resourceTypes?filter=(eq,colour,red)", 400, "colour"},
+		{"GET", inv + "/v1/resourcePools/00000000-0000-0000-0000-000000000000", 404, "not found"},
+		{"DELETE", inv + "/v1/resourcePools", 405, "DELETE"},
+		{"GET", "/nowhere", 404, "/nowhere"},
+	} {
+		status, h, b := s.do(t, c.method, c.path)
+		var p map[string]any
+		if status != c.status || h.Get("Content-Type") != "application/problem+json" || json.Unmarshal(b, &p) != nil ||
+			!strings.Contains(fmt.Sprint(p["detail"]), c.detail) || p["status"] != float64(c.status) {
+			t.Errorf("%s %s: %d %s %s", c.method, c.path, status, h.Get("Content-Type"), b)
+		}
+		if c.status == 405 && h.Get("Allow") == "" {
+			t.Errorf("405 without Allow")
+		}
+	}
+
+	_, _, body = s.get(t, "/metrics")
+	if !strings.Contains(string(body), `o2ims_api_requests_total{code="200",endpoint="/o2ims-infrastructureInventory/v1/resourcePools/{resourcePoolId}/resources",method="GET"}`) {
+		t.Errorf("metrics do not count the resources endpoint")
+	}
+	status, _, body = s.get(t, "/openapi/inventory.yaml")
+	if status != 200 || !strings.Contains(string(body), "/o2ims-infrastructureInventory/v1/resourcePools") {
+		t.Errorf("openapi: %d", status)
+	}
+	return cloud, hostID
+}
+
+// TestMigrateCommand moves the schema down and up with the real binary.
+func TestMigrateCommand(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, binary, append([]string{"migrate", "--data-dir", dir}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("migrate %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := run(); !strings.Contains(out, "schema version 1 (latest 1)") {
+		t.Fatalf("migrate up: %s", out)
+	}
+	if out := run("--to-version", "0"); !strings.Contains(out, "schema version 0") {
+		t.Fatalf("migrate down: %s", out)
+	}
+	if out := run("--to-version", "1"); !strings.Contains(out, "schema version 1") {
+		t.Fatalf("migrate up again: %s", out)
+	}
+	out, err := exec.Command(binary, "migrate", "--data-dir", dir, "--to-version", "99").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no migration with version 99") {
+		t.Fatalf("unknown version: %v %s", err, out)
+	}
+}

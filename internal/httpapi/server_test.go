@@ -1,0 +1,352 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nephoran/o2ims/api/openapi"
+	"github.com/nephoran/o2ims/internal/httpapi"
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
+)
+
+// staticProvider reports a fixed inventory.
+type staticProvider struct{ snap ims.Snapshot }
+
+func (p staticProvider) Name() string { return "static" }
+func (p staticProvider) Discover(context.Context) (ims.Snapshot, error) {
+	return p.snap, nil
+}
+
+const (
+	poolA = "10000000-0000-4000-8000-00000000000a"
+	poolB = "10000000-0000-4000-8000-00000000000b"
+	typeS = "20000000-0000-4000-8000-000000000001"
+	typeD = "20000000-0000-4000-8000-000000000002"
+	dmID  = "30000000-0000-4000-8000-000000000001"
+)
+
+func resID(i int) string { return fmt.Sprintf("40000000-0000-4000-8000-%012d", i) }
+
+func fixture() ims.Snapshot {
+	s := ims.Snapshot{
+		ResourceTypes: []ims.ResourceType{
+			{ResourceTypeID: typeS, Name: "server", Vendor: "acme", Model: "S1", ResourceKind: ims.ResourceKindPhysical, ResourceClass: ims.ResourceClassCompute},
+			{ResourceTypeID: typeD, Name: "disk", Vendor: "acme", Model: "D1", ResourceKind: ims.ResourceKindPhysical, ResourceClass: ims.ResourceClassStorage},
+		},
+		ResourcePools: []ims.ResourcePool{
+			{ResourcePoolID: poolA, Name: "my pool", Location: "east", Extensions: ims.Extensions{"site": "east-1", "racks": 4}},
+			{ResourcePoolID: poolB, Name: "other", Location: "west", Extensions: ims.Extensions{"site": "west-1", "racks": 10}},
+		},
+		DeploymentManagers: []ims.DeploymentManager{{DeploymentManagerID: dmID, Name: "dm", ServiceURI: "https://dm", SupportedLocations: []string{"east"}, Capacity: map[string]any{"cpu": 8}}},
+	}
+	for i := range 7 {
+		pool, typ, tags := poolA, typeS, []string{"host"}
+		if i >= 5 {
+			pool, typ, tags = poolB, typeD, []string{"disk", "ssd"}
+		}
+		s.Resources = append(s.Resources, ims.Resource{
+			ResourceID: resID(i), ResourcePoolID: pool, ResourceTypeID: typ, Description: fmt.Sprintf("res %d", i),
+			Tags: tags, Extensions: ims.Extensions{"sizeGB": 100 * (i + 1), "label": fmt.Sprintf("n,%d", i)},
+			Elements: []ims.Resource{{ResourceID: resID(100 + i), ResourcePoolID: pool, ResourceTypeID: typ}},
+		})
+	}
+	return s
+}
+
+type env struct {
+	srv *httptest.Server
+	reg *prometheus.Registry
+}
+
+func newEnv(t *testing.T, b sqlstoretest.Backend) *env {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store := sqlstoretest.Open(t, b)
+	syncer := inventory.NewSyncer(store, nil, time.Hour, nil, logger)
+	if _, err := syncer.SyncOnce(context.Background(), staticProvider{fixture()}); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	h, err := httpapi.New(httpapi.Options{
+		Inventory: inventory.NewService(store, inventory.CloudConfig{GlobalCloudID: "gc-1", Name: "cloud"}, logger),
+		Specs:     openapi.Specs,
+		Registry:  reg,
+		Gatherer:  reg,
+		Logger:    logger,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &env{srv: srv, reg: reg}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (e *env) do(t *testing.T, method, target string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, b}
+}
+
+func (r response) list(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	if err := json.Unmarshal(r.body, &out); err != nil {
+		t.Fatalf("decode list (status %d): %v: %s", r.status, err, r.body)
+	}
+	return out
+}
+
+func ids(items []map[string]any, key string) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, fmt.Sprint(it[key]))
+	}
+	return out
+}
+
+const inv = "/o2ims-infrastructureInventory/v1"
+
+func TestInventoryAPI(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T, b sqlstoretest.Backend) {
+		e := newEnv(t, b)
+
+		t.Run("versions", func(t *testing.T) {
+			for _, p := range []string{"/o2ims-infrastructureInventory/api_versions", inv + "/api_versions"} {
+				r := e.do(t, "GET", p)
+				if r.status != 200 || !strings.Contains(string(r.body), `"uriPrefix":"/o2ims-infrastructureInventory/v1"`) || !strings.Contains(string(r.body), `"version":"1.0.0"`) {
+					t.Errorf("%s: %d %s", p, r.status, r.body)
+				}
+			}
+		})
+		t.Run("cloud info", func(t *testing.T) {
+			r := e.do(t, "GET", inv)
+			var c map[string]any
+			if err := json.Unmarshal(r.body, &c); err != nil || r.status != 200 {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			if c["globalCloudId"] != "gc-1" || c["name"] != "cloud" || c["oCloudId"] == "" {
+				t.Errorf("cloud info %v", c)
+			}
+			pool := e.do(t, "GET", inv+"/resourcePools/"+poolA)
+			if !strings.Contains(string(pool.body), fmt.Sprintf(`"oCloudId":"%s"`, c["oCloudId"])) {
+				t.Errorf("pool does not carry the oCloudId: %s", pool.body)
+			}
+		})
+		t.Run("filters", func(t *testing.T) {
+			cases := []struct {
+				path string
+				key  string
+				want []string
+			}{
+				{inv + "/resourcePools?filter=(eq,name,'my%20pool')", "resourcePoolId", []string{poolA}},
+				{inv + "/resourcePools?filter=(gt,extensions/racks,9)", "resourcePoolId", []string{poolB}},
+				{inv + "/resourcePools?filter=(neq,location,east)", "resourcePoolId", []string{poolB}},
+				{inv + "/resourceTypes?filter=(in,resourceClass,STORAGE,NETWORKING)", "resourceTypeId", []string{typeD}},
+				{inv + "/resourcePools/" + poolB + "/resources?filter=(eq,tags,ssd)", "resourceId", []string{resID(5), resID(6)}},
+				{inv + "/resourcePools/" + poolA + "/resources?filter=(eq,tags,ssd)", "resourceId", nil},
+				{inv + "/resourcePools/" + poolA + "/resources?filter=(lte,extensions/sizeGB,200);(cont,description,res)", "resourceId", []string{resID(0), resID(1)}},
+				{inv + "/resourcePools/" + poolA + "/resources?filter=(eq,extensions/label,'n,3')", "resourceId", []string{resID(3)}},
+				{"/o2ims/v1/resources?filter=(eq,resourceTypeId," + typeD + ")", "resourceId", []string{resID(5), resID(6)}},
+				{"/o2ims/v1/deploymentManagers?filter=(eq,supportedLocations,east)", "deploymentManagerId", []string{dmID}},
+				{"/o2ims/v1/resourcePools", "resourcePoolId", []string{poolA, poolB}},
+			}
+			for _, c := range cases {
+				r := e.do(t, "GET", c.path)
+				if r.status != 200 {
+					t.Errorf("%s: %d %s", c.path, r.status, r.body)
+					continue
+				}
+				if got := ids(r.list(t), c.key); !slices.Equal(got, c.want) {
+					t.Errorf("%s: got %v, want %v", c.path, got, c.want)
+				}
+			}
+		})
+		t.Run("selectors", func(t *testing.T) {
+			r := e.do(t, "GET", inv+"/resourcePools/"+poolA+"/resources?filter=(eq,resourceId,"+resID(0)+")")
+			item := r.list(t)[0]
+			if _, ok := item["extensions"]; ok {
+				t.Errorf("extensions returned by default: %v", item)
+			}
+			if _, ok := item["elements"]; ok {
+				t.Errorf("elements returned by default: %v", item)
+			}
+			if item["description"] != "res 0" || item["tags"] == nil {
+				t.Errorf("default attributes missing: %v", item)
+			}
+			r = e.do(t, "GET", inv+"/resourcePools/"+poolA+"/resources?all_fields&filter=(eq,resourceId,"+resID(0)+")")
+			item = r.list(t)[0]
+			if item["extensions"] == nil || item["elements"] == nil {
+				t.Errorf("all_fields: %v", item)
+			}
+			r = e.do(t, "GET", inv+"/resourcePools/"+poolA+"/resources?fields=extensions/sizeGB&filter=(eq,resourceId,"+resID(0)+")")
+			item = r.list(t)[0]
+			if ext, _ := item["extensions"].(map[string]any); len(ext) != 1 || ext["sizeGB"] != float64(100) {
+				t.Errorf("fields=extensions/sizeGB: %v", item)
+			}
+			r = e.do(t, "GET", inv+"/resourcePools/"+poolA+"/resources?exclude_fields=tags,description&filter=(eq,resourceId,"+resID(0)+")")
+			item = r.list(t)[0]
+			if _, ok := item["tags"]; ok {
+				t.Errorf("exclude_fields=tags: %v", item)
+			}
+			// Individual GETs return the whole object.
+			r = e.do(t, "GET", inv+"/resourcePools/"+poolA+"/resources/"+resID(0))
+			if r.status != 200 || !strings.Contains(string(r.body), `"elements"`) || !strings.Contains(string(r.body), `"sizeGB":100`) {
+				t.Errorf("get resource: %d %s", r.status, r.body)
+			}
+		})
+		t.Run("paging", func(t *testing.T) {
+			var got []string
+			next := "/o2ims/v1/resources?limit=3&filter=(neq,description,none)"
+			pages := 0
+			for next != "" {
+				r := e.do(t, "GET", next)
+				if r.status != 200 {
+					t.Fatalf("%s: %d %s", next, r.status, r.body)
+				}
+				got = append(got, ids(r.list(t), "resourceId")...)
+				pages++
+				next = ""
+				if l := r.header.Get("Link"); l != "" {
+					m := regexp.MustCompile(`^<([^>]+)>; rel="next"$`).FindStringSubmatch(l)
+					if m == nil {
+						t.Fatalf("bad Link header %q", l)
+					}
+					u, err := url.Parse(m[1])
+					if err != nil || u.Query().Get("filter") != "(neq,description,none)" || u.Query().Get("limit") != "3" {
+						t.Fatalf("Link does not keep the query: %q", l)
+					}
+					next = m[1]
+				}
+			}
+			want := []string{resID(0), resID(1), resID(2), resID(3), resID(4), resID(5), resID(6)}
+			if !slices.Equal(got, want) || pages != 3 {
+				t.Errorf("paged %d pages: %v", pages, got)
+			}
+		})
+		t.Run("problems", func(t *testing.T) {
+			cases := []struct {
+				method, path string
+				status       int
+				detail       string
+			}{
+				{"GET", inv + "/resourceTypes?filter=(eq,colour,red)", 400, "colour"},
+				{"GET", inv + "/resourceTypes?filter=(eq,name,a,b)", 400, "(eq,name,a,b)"},
+				{"GET", inv + "/resourceTypes?filter=(like,name,a)", 400, "like"},
+				{"GET", inv + "/resourceTypes?filter=(eq,name,'open", 400, "quote"},
+				{"GET", inv + "/resourceTypes?fields=nosuch", 400, "nosuch"},
+				{"GET", inv + "/resourceTypes?all_fields&fields=extensions", 400, "all_fields"},
+				{"GET", inv + "/resourceTypes?limit=0", 400, "limit"},
+				{"GET", inv + "/resourceTypes?limit=1001", 400, "limit"},
+				{"GET", inv + "/resourceTypes?limit=ten", 400, "limit"},
+				{"GET", inv + "/resourceTypes?nextpage_opaque_marker=garbage", 400, "nextpage_opaque_marker"},
+				{"GET", inv + "/resourcePools/not-a-uuid", 400, "resourcePoolId"},
+				{"GET", inv + "/resourcePools/" + poolA + "x", 400, "resourcePoolId"},
+				{"GET", inv + "/resourcePools/00000000-0000-4000-8000-000000000000", 404, "not found"},
+				{"GET", inv + "/resourcePools/00000000-0000-4000-8000-000000000000/resources", 404, "not found"},
+				{"GET", inv + "/resourcePools/" + poolB + "/resources/" + resID(0), 404, "not found"},
+				{"GET", inv + "/deploymentManagers/00000000-0000-4000-8000-000000000000", 404, "not found"},
+				{"GET", "/no/such/path", 404, "/no/such/path"},
+				{"DELETE", inv + "/resourcePools", 405, "DELETE"},
+				{"POST", "/o2ims/v1/resources", 405, "POST"},
+			}
+			for _, c := range cases {
+				r := e.do(t, c.method, c.path)
+				if r.status != c.status {
+					t.Errorf("%s %s: status %d, want %d: %s", c.method, c.path, r.status, c.status, r.body)
+					continue
+				}
+				if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+					t.Errorf("%s %s: content type %q", c.method, c.path, ct)
+				}
+				var p map[string]any
+				if err := json.Unmarshal(r.body, &p); err != nil {
+					t.Errorf("%s %s: body not JSON: %s", c.method, c.path, r.body)
+					continue
+				}
+				for _, k := range []string{"type", "title", "status", "detail", "instance"} {
+					if _, ok := p[k]; !ok {
+						t.Errorf("%s %s: problem lacks %q: %s", c.method, c.path, k, r.body)
+					}
+				}
+				if p["status"] != float64(c.status) || !strings.Contains(fmt.Sprint(p["detail"]), c.detail) {
+					t.Errorf("%s %s: problem %s does not mention %q", c.method, c.path, r.body, c.detail)
+				}
+				if c.status == 405 && !strings.Contains(r.header.Get("Allow"), "GET") {
+					t.Errorf("%s %s: Allow %q", c.method, c.path, r.header.Get("Allow"))
+				}
+			}
+		})
+		t.Run("request id", func(t *testing.T) {
+			req, _ := http.NewRequest("GET", e.srv.URL+inv, nil)
+			req.Header.Set("X-Request-Id", "abc-123")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.Header.Get("X-Request-Id") != "abc-123" {
+				t.Errorf("request id not echoed: %q", resp.Header.Get("X-Request-Id"))
+			}
+		})
+		t.Run("metrics", func(t *testing.T) {
+			e.do(t, "GET", inv+"/resourcePools/"+poolA)
+			r := e.do(t, "GET", "/metrics")
+			body := string(r.body)
+			want := `o2ims_api_requests_total{code="200",endpoint="/o2ims-infrastructureInventory/v1/resourcePools/{resourcePoolId}",method="GET"}`
+			if !strings.Contains(body, want) {
+				t.Errorf("metrics lack %s", want)
+			}
+			if !strings.Contains(body, `o2ims_api_request_duration_seconds_bucket{endpoint="/o2ims-infrastructureInventory/v1/resourcePools/{resourcePoolId}",method="GET"`) {
+				t.Errorf("duration histogram missing")
+			}
+			if strings.Contains(body, poolA) {
+				t.Errorf("raw path leaked into metric labels")
+			}
+		})
+		t.Run("openapi", func(t *testing.T) {
+			r := e.do(t, "GET", "/openapi/inventory.yaml")
+			if r.status != 200 || !strings.Contains(string(r.body), "O2ims Infrastructure Inventory") {
+				t.Errorf("yaml: %d", r.status)
+			}
+			r = e.do(t, "GET", "/openapi/inventory.json")
+			var doc map[string]any
+			if r.status != 200 || json.Unmarshal(r.body, &doc) != nil || doc["openapi"] == nil {
+				t.Errorf("json: %d", r.status)
+			}
+			if r := e.do(t, "GET", "/openapi/common.cfg.yaml"); r.status != 404 {
+				t.Errorf("codegen config served: %d", r.status)
+			}
+		})
+	})
+}
