@@ -12,12 +12,15 @@ import (
 
 // statusOf is the one mapping from error codes to HTTP status.
 var statusOf = map[string]int{
-	ims.EINVALID:       http.StatusBadRequest,
-	ims.ENOTFOUND:      http.StatusNotFound,
-	ims.ECONFLICT:      http.StatusConflict,
-	ims.EUNPROCESSABLE: http.StatusUnprocessableEntity,
-	ims.EUNAVAILABLE:   http.StatusServiceUnavailable,
-	ims.EINTERNAL:      http.StatusInternalServerError,
+	ims.EINVALID:         http.StatusBadRequest,
+	ims.EUNAUTHENTICATED: http.StatusUnauthorized,
+	ims.EFORBIDDEN:       http.StatusForbidden,
+	ims.ENOTFOUND:        http.StatusNotFound,
+	ims.ECONFLICT:        http.StatusConflict,
+	ims.EUNPROCESSABLE:   http.StatusUnprocessableEntity,
+	ims.ETOOMANY:         http.StatusTooManyRequests,
+	ims.EUNAVAILABLE:     http.StatusServiceUnavailable,
+	ims.EINTERNAL:        http.StatusInternalServerError,
 }
 
 // writeError answers with the ProblemDetails for err. Internal errors are

@@ -9,12 +9,15 @@ import (
 
 // Error codes. Each maps to exactly one HTTP status in the API layer.
 const (
-	EINVALID       = "invalid"       // the request is malformed (400)
-	ENOTFOUND      = "not_found"     // the object does not exist (404)
-	ECONFLICT      = "conflict"      // the request conflicts with the current state (409)
-	EUNPROCESSABLE = "unprocessable" // well-formed but semantically impossible (422)
-	EUNAVAILABLE   = "unavailable"   // a dependency is temporarily unavailable (503)
-	EINTERNAL      = "internal"      // anything else; never shown to clients in detail (500)
+	EINVALID         = "invalid"         // the request is malformed (400)
+	EUNAUTHENTICATED = "unauthenticated" // no valid credentials (401)
+	EFORBIDDEN       = "forbidden"       // valid credentials without the permission (403)
+	ENOTFOUND        = "not_found"       // the object does not exist (404)
+	ECONFLICT        = "conflict"        // the request conflicts with the current state (409)
+	EUNPROCESSABLE   = "unprocessable"   // well-formed but semantically impossible (422)
+	ETOOMANY         = "too_many"        // the client exceeded its request rate (429)
+	EUNAVAILABLE     = "unavailable"     // a dependency is temporarily unavailable (503)
+	EINTERNAL        = "internal"        // anything else; never shown to clients in detail (500)
 )
 
 // Error is the application error. Message is safe to show to API clients;
