@@ -326,11 +326,11 @@ func (p *parser) quoted(n, start int) (string, error) {
 // snippet quotes the start of s for an error message, cut short so that a
 // huge parameter cannot blow up the response.
 func snippet(s string) string {
-	const max = 40
-	if len(s) <= max {
+	const limit = 40
+	if len(s) <= limit {
 		return strconv.Quote(s)
 	}
-	cut := max
+	cut := limit
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

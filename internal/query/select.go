@@ -23,9 +23,9 @@ const maxSelectorEntries = 256
 // clause 5.3). The zero Selection keeps every attribute.
 type Selection struct {
 	mode    selMode
-	fields  *node // paths listed in fields (selFields, selDefault)
-	exclude *node // paths listed in exclude_fields (selExclude)
-	attrs   map[string]*Attr
+	fields  *node           // paths listed in fields (selFields, selDefault)
+	exclude *node           // paths listed in exclude_fields (selExclude)
+	attrs   map[string]Attr // copied, so later changes to the Schema do not leak in
 }
 
 // node is a trie of attribute paths; all marks a path that is listed as a
@@ -104,9 +104,11 @@ func ParseSelection(s *Schema, fields, excludeFields string, allFields, excludeD
 		return Selection{}, ims.Errorf(ims.EINVALID, "exclude_fields and exclude_default cannot be combined")
 	}
 
-	sel := Selection{attrs: make(map[string]*Attr, len(s.Attrs))}
-	for i := range s.Attrs {
-		sel.attrs[s.Attrs[i].Name] = &s.Attrs[i]
+	sel := Selection{attrs: make(map[string]Attr, len(s.Attrs))}
+	for _, a := range s.Attrs {
+		if _, dup := sel.attrs[a.Name]; !dup {
+			sel.attrs[a.Name] = a
+		}
 	}
 	var err error
 	switch {
@@ -176,8 +178,7 @@ func (sel Selection) Apply(doc map[string]any) map[string]any {
 		case selAll:
 			out[k] = v
 		case selDefault:
-			a := sel.attrs[k]
-			if a == nil || !a.ExcludedByDefault {
+			if a, ok := sel.attrs[k]; !ok || !a.ExcludedByDefault {
 				out[k] = v
 			} else if n := sel.fields.kid(k); n != nil {
 				if pv, ok := project(v, n); ok {
@@ -209,7 +210,7 @@ func (sel Selection) Apply(doc map[string]any) map[string]any {
 // Members the schema does not know are judged by their value, which is the
 // SOL013 definition: structures and arrays are complex.
 func (sel Selection) complex(k string, v any) bool {
-	if a := sel.attrs[k]; a != nil {
+	if a, ok := sel.attrs[k]; ok {
 		return a.Complex
 	}
 	switch v.(type) {

@@ -66,10 +66,17 @@ func (b *Builder) Where(f Filter, s *Schema) (string, error) {
 		}
 		return "1=1", nil
 	}
+	// Validate guarantees that every attribute exists; a schema without a
+	// document column is a programming error, caught before any argument
+	// is added.
+	for _, t := range f.Terms {
+		if a := s.attr(t.Path[0]); s.DocColumn == "" && (a.Column == "" || a.List || a.Type == Object) {
+			return "", ims.Errorf(ims.EINTERNAL, "query: schema %q has no DocColumn for attribute %q", s.Name, a.Name)
+		}
+	}
 	parts := make([]string, len(f.Terms))
 	for i, t := range f.Terms {
 		pos, neg := t.Op.negated()
-		// Validate guarantees that the attribute exists.
 		p := "COALESCE(" + b.term(t, s.attr(t.Path[0]), pos, s.DocColumn) + ", FALSE)"
 		if neg {
 			p = "NOT " + p
@@ -284,9 +291,12 @@ func (b *Builder) pgElem(x string, ty Type, op Op, o operands) string {
 // that contain no placeholders.
 func constant(s string) func() string { return func() string { return s } }
 
-// or joins alternative predicates.
+// or joins alternative predicates; none at all is false.
 func or(branches []string) string {
-	if len(branches) == 1 {
+	switch len(branches) {
+	case 0:
+		return "FALSE"
+	case 1:
 		return branches[0]
 	}
 	return "(" + strings.Join(branches, " OR ") + ")"

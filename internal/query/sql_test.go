@@ -38,7 +38,7 @@ var testDocs = map[string]string{
 		"updated":"2024-03-01T10:00:00.000001Z","tags":["EDGE"],"ports":[8080],
 		"extensions":{"site":null,"floor":[1,20],"managed":false,"rack":{"id":"r2"}}}`,
 	"f": `{"id":"f","name":"a,b/c;(d)","region":"ap-south","capacity":1e3,"tags":["x y"],
-		"extensions":{"labels":["red",5,true]}}`,
+		"extensions":{"labels":["red",5,true],"a.b":"dot","x\\y":"bs","é":"acc","[0]":"br","0":"zero"}}`,
 	"g": `{"id":"g"}`,
 	"h": `{"id":"h","name":"","region":"","capacity":0,"priority":0,"enabled":true,"tags":["",""],
 		"extensions":{"site":""},"elements":[{"name":"e1"},"junk",5]}`,
@@ -196,6 +196,11 @@ var semanticTests = []struct {
 	{"(neq,extensions/missing/deep,x)", allBut()},
 	{"(gt,extensions/site,m)", ids("a c i j")},
 	{"(eq,extensions/labels/0,blue)", ids("")}, // paths never index arrays
+	{"(eq,extensions/a.b,dot)", ids("f")},      // keys are literal in JSON paths
+	{"(eq,extensions/x\\y,bs)", ids("f")},
+	{"(eq,extensions/é,acc)", ids("f")},
+	{"(eq,extensions/[0],br)", ids("f")},
+	{"(eq,extensions/0,zero)", ids("f")},
 
 	// Arrays of free-form objects.
 	{"(eq,elements/name,e1)", ids("a h")},

@@ -134,11 +134,11 @@ func termErr(t Term, format string, args ...any) error {
 // snippetTerm renders t for an error message, shortened if it is long.
 func snippetTerm(t Term) string {
 	s := t.String()
-	const max = 120
-	if len(s) <= max {
+	const limit = 120
+	if len(s) <= limit {
 		return s
 	}
-	cut := max
+	cut := limit
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
