@@ -86,4 +86,3 @@ func BenchmarkListResources(b *testing.B) {
 		})
 	}
 }
-
