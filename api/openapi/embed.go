@@ -8,6 +8,7 @@ import "embed"
 //go:generate go tool oapi-codegen -config common.cfg.yaml common.yaml
 //go:generate go tool oapi-codegen -config inventory.cfg.yaml inventory.yaml
 //go:generate go tool oapi-codegen -config nephoran.cfg.yaml nephoran.yaml
+//go:generate go tool oapi-codegen -config monitoring.cfg.yaml monitoring.yaml
 
 // Specs contains every OpenAPI document, by file name.
 //

@@ -17,6 +17,7 @@ import (
 	"github.com/nephoran/o2ims/internal/app"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/logging"
+	"github.com/nephoran/o2ims/internal/notify"
 	"github.com/nephoran/o2ims/internal/provider/local"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 )
@@ -74,6 +75,12 @@ func newServeCommand() *cobra.Command {
 		location        string
 		refreshInterval time.Duration
 		shutdownTimeout time.Duration
+		notifyMaxAge    time.Duration
+		notifyTimeout   time.Duration
+		denyLoopback    bool
+		denyCIDRs       string
+		allowCIDRs      string
+		utilization     float64
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -90,6 +97,17 @@ func newServeCommand() *cobra.Command {
 			if serviceURI == "" {
 				serviceURI = "http://" + listen
 			}
+			deny, err := notify.ParsePrefixes(denyCIDRs)
+			if err != nil {
+				return fmt.Errorf("--callback-deny-cidrs: %w", err)
+			}
+			allow, err := notify.ParsePrefixes(allowCIDRs)
+			if err != nil {
+				return fmt.Errorf("--callback-allow-cidrs: %w", err)
+			}
+			if utilization <= 0 || utilization > 1 {
+				return fmt.Errorf("--utilization-threshold: must be in (0, 1], got %v", utilization)
+			}
 			a, err := app.New(cmd.Context(), app.Options{
 				Listen:   listen,
 				Database: common.database(),
@@ -105,9 +123,13 @@ func newServeCommand() *cobra.Command {
 					GlobalLocationID: locationID,
 					Location:         location,
 				},
-				RefreshInterval: refreshInterval,
-				ShutdownTimeout: shutdownTimeout,
-				Logger:          logger,
+				RefreshInterval:      refreshInterval,
+				ShutdownTimeout:      shutdownTimeout,
+				Logger:               logger,
+				CallbackPolicy:       notify.Policy{DenyLoopback: denyLoopback, Deny: deny, Allow: allow},
+				NotificationMaxAge:   notifyMaxAge,
+				NotificationTimeout:  notifyTimeout,
+				UtilizationThreshold: utilization,
 			})
 			if err != nil {
 				return err
@@ -128,6 +150,12 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&location, "location", "", "free-text location of the host's site")
 	fs.DurationVar(&refreshInterval, "refresh-interval", time.Minute, "how often providers are re-discovered")
 	fs.DurationVar(&shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long requests in flight may finish on SIGTERM")
+	fs.DurationVar(&notifyMaxAge, "notification-max-age", 24*time.Hour, "how long an undelivered notification is retried before it expires")
+	fs.DurationVar(&notifyTimeout, "notification-timeout", 10*time.Second, "timeout of one delivery attempt")
+	fs.BoolVar(&denyLoopback, "callback-deny-loopback", false, "refuse subscription callbacks on loopback addresses")
+	fs.StringVar(&denyCIDRs, "callback-deny-cidrs", "", "comma-separated CIDRs callbacks may not reach (link-local and metadata addresses are always refused)")
+	fs.StringVar(&allowCIDRs, "callback-allow-cidrs", "", "comma-separated CIDRs; when set, callbacks may reach only these")
+	fs.Float64Var(&utilization, "utilization-threshold", 0.9, "resource pool utilization above which an alarm is raised")
 	return cmd
 }
 

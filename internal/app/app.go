@@ -10,16 +10,22 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/nephoran/o2ims/api/openapi"
+	"github.com/nephoran/o2ims/internal/alarms"
+	"github.com/nephoran/o2ims/internal/dispatch"
 	"github.com/nephoran/o2ims/internal/httpapi"
+	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/notify"
 	"github.com/nephoran/o2ims/internal/provider/local"
 	"github.com/nephoran/o2ims/internal/sqlstore"
+	"github.com/nephoran/o2ims/internal/subscription"
 )
 
 // Options is the complete, validated configuration of a server.
@@ -35,6 +41,15 @@ type Options struct {
 	RefreshInterval time.Duration
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
+
+	// Notifications.
+	CallbackPolicy      notify.Policy
+	NotificationMaxAge  time.Duration // default 24h
+	NotificationTimeout time.Duration // per attempt, default 10s
+	Dispatch            dispatch.Options
+
+	// UtilizationThreshold raises O2IMSResourcePoolUtilization above it (default 0.9).
+	UtilizationThreshold float64
 }
 
 // App is a running server.
@@ -46,6 +61,8 @@ type App struct {
 	http     *http.Server
 	syncer   *inventory.Syncer
 	registry *prometheus.Registry
+	dispatch *dispatch.Dispatcher
+	alarms   *alarms.Service
 }
 
 // New opens and migrates the store, builds every component and binds the
@@ -77,21 +94,42 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// Notifications: the outbox dispatcher delivers to subscribers.
+	matchers := subscription.NewMatchers()
+	webhook := notify.NewWebhook(notify.WebhookOptions{Policy: opts.CallbackPolicy, Timeout: opts.NotificationTimeout})
+	notifier := subscription.NewNotifier(matchers, webhook, opts.Cloud.ServiceURI, opts.Cloud.GlobalCloudID)
+	dopts := opts.Dispatch
+	dopts.MaxAge = opts.NotificationMaxAge
+	dopts.Registerer = reg
+	dispatcher, err := dispatch.New(store, notifier, dopts, logger.With("component", "dispatch"))
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	subs := subscription.NewService(store, opts.CallbackPolicy, matchers, logger)
+
+	// Alarms; every alarm change wakes the dispatcher.
+	alarmSvc := alarms.NewService(wakingStore{Store: store, wake: dispatcher.Wake}, logger.With("component", "alarms"))
+	raisers := alarms.NewRaisers(alarmSvc, store, opts.UtilizationThreshold, logger.With("component", "alarms"))
+
 	var providers []inventory.Provider
 	if opts.LocalProvider {
 		providers = append(providers, local.New(opts.Local, logger.With("provider", "local")))
 	}
-	syncer := inventory.NewSyncer(store, providers, opts.RefreshInterval, nil, logger)
+	syncer := inventory.NewSyncer(store, providers, opts.RefreshInterval, logger, raisers, waker{dispatcher.Wake})
 	svc := inventory.NewService(store, opts.Cloud, logger)
 
-	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg}
+	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc}
 	handler, err := httpapi.New(httpapi.Options{
-		Inventory: svc,
-		Specs:     openapi.Specs,
-		Registry:  reg,
-		Gatherer:  reg,
-		Ready:     a.ready,
-		Logger:    logger,
+		Inventory:     svc,
+		Subscriptions: subs,
+		Alarms:        alarmSvc,
+		Receiver:      alarms.NewReceiver(alarmSvc, wakingStore{Store: store, wake: dispatcher.Wake}),
+		Specs:         openapi.Specs,
+		Registry:      reg,
+		Gatherer:      reg,
+		Ready:         a.ready,
+		Logger:        logger,
 	})
 	if err != nil {
 		store.Close()
@@ -123,12 +161,12 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // the providers and closes the store.
 func (a *App) Run(ctx context.Context) error {
 	defer a.store.Close()
-	syncCtx, stopSync := context.WithCancel(context.WithoutCancel(ctx))
-	syncDone := make(chan struct{})
-	go func() {
-		defer close(syncDone)
-		a.syncer.Run(syncCtx)
-	}()
+	// Background work stops after the HTTP server has drained.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	bg.Go(func() { a.syncer.Run(bgCtx) })
+	bg.Go(func() { a.dispatch.Run(bgCtx) })
+	bg.Go(func() { a.alarms.RunRetention(bgCtx, time.Hour) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.http.Serve(a.listener) }()
@@ -146,8 +184,8 @@ func (a *App) Run(ctx context.Context) error {
 	if serr := a.http.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		a.logger.Warn("shutdown incomplete", "err", serr)
 	}
-	stopSync()
-	<-syncDone
+	stopBackground()
+	bg.Wait()
 	return err
 }
 
@@ -163,3 +201,30 @@ func (a *App) ready(ctx context.Context) error {
 	}
 	return nil
 }
+
+// wakingStore wakes the dispatcher after every alarm change it commits.
+type wakingStore struct {
+	*sqlstore.Store
+	wake func()
+}
+
+func (w wakingStore) MutateOpenAlarm(ctx context.Context, fp string, fn sqlstore.AlarmMutation) (*ims.AlarmEventRecord, error) {
+	defer w.wake()
+	return w.Store.MutateOpenAlarm(ctx, fp, fn)
+}
+
+func (w wakingStore) MutateAlarm(ctx context.Context, id string, fn sqlstore.AlarmMutation) (*ims.AlarmEventRecord, error) {
+	defer w.wake()
+	return w.Store.MutateAlarm(ctx, id, fn)
+}
+
+// waker wakes the dispatcher after a sync committed changes.
+type waker struct{ wake func() }
+
+func (w waker) Synced(_ context.Context, _ string, changes []sqlstore.Change) {
+	if len(changes) > 0 {
+		w.wake()
+	}
+}
+
+func (w waker) SyncFailed(context.Context, string, error) {}

@@ -3,13 +3,13 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/nephoran/o2ims/internal/collection"
 
 	"github.com/google/uuid"
 
 	"github.com/nephoran/o2ims/internal/httpapi/gen/common"
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
 	"github.com/nephoran/o2ims/internal/ims"
-	"github.com/nephoran/o2ims/internal/inventory"
 )
 
 // This file is the one place where domain values become API values.
@@ -26,8 +26,8 @@ func fromDoc[T any](doc json.RawMessage) (T, error) {
 }
 
 // listRequest gathers the SOL013 query parameters of any collection GET.
-func listRequest(filter, fields, excludeFields, allFields, excludeDefault *string, limit *int, marker *string) inventory.ListRequest {
-	return inventory.ListRequest{
+func listRequest(filter, fields, excludeFields, allFields, excludeDefault *string, limit *int, marker *string) collection.Request {
+	return collection.Request{
 		Filter:         deref(filter),
 		Fields:         deref(fields),
 		ExcludeFields:  deref(excludeFields),
@@ -63,4 +63,19 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// fromMap and fromValue convert a representation built as a map or a
+// domain value into a generated API type.
+func fromMap[T any](m map[string]any) (T, error) {
+	return fromValue[T](m)
+}
+
+func fromValue[T any](v any) (T, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		var zero T
+		return zero, ims.Internal(fmt.Errorf("encode %T: %w", v, err), "reading failed")
+	}
+	return fromDoc[T](b)
 }

@@ -3,14 +3,19 @@ package httpapi
 import (
 	"context"
 
+	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/httpapi/gen/common"
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
+	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/sqlstore"
+	"github.com/nephoran/o2ims/internal/subscription"
 )
 
 // inventoryHandlers implements the O2ims_InfrastructureInventory API.
 type inventoryHandlers struct {
-	inv *inventory.Service
+	inv  *inventory.Service
+	subs *subscription.Service
 }
 
 var _ invapi.StrictServerInterface = (*inventoryHandlers)(nil)
@@ -99,4 +104,74 @@ func (h *inventoryHandlers) GetDeploymentManager(ctx context.Context, req invapi
 	}
 	v, err := fromDoc[invapi.DeploymentManager](doc)
 	return invapi.GetDeploymentManager200JSONResponse(v), err
+}
+
+func (h *inventoryHandlers) GetSubscriptions(ctx context.Context, req invapi.GetSubscriptionsRequestObject) (invapi.GetSubscriptionsResponseObject, error) {
+	p := req.Params
+	page, err := h.subs.List(ctx, sqlstore.StreamInventory, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
+	if err != nil {
+		return nil, err
+	}
+	return newListResponse(ctx, page), nil
+}
+
+func (h *inventoryHandlers) CreateSubscription(ctx context.Context, req invapi.CreateSubscriptionRequestObject) (invapi.CreateSubscriptionResponseObject, error) {
+	if req.Body == nil {
+		return nil, ims.Errorf(ims.EINVALID, "a subscription body is required")
+	}
+	doc, err := h.subs.Create(ctx, sqlstore.StreamInventory, subscription.Input{
+		ConsumerSubscriptionID: deref(req.Body.ConsumerSubscriptionId),
+		Filter:                 deref(req.Body.Filter),
+		Callback:               req.Body.Callback,
+	})
+	if err != nil {
+		return nil, err
+	}
+	v, err := fromMap[invapi.Subscription](doc)
+	if err != nil {
+		return nil, err
+	}
+	loc := inventoryPrefix + "/subscriptions/" + v.SubscriptionId.String()
+	return invapi.CreateSubscription201JSONResponse{Body: v, Headers: invapi.CreateSubscription201ResponseHeaders{Location: &loc}}, nil
+}
+
+func (h *inventoryHandlers) GetSubscription(ctx context.Context, req invapi.GetSubscriptionRequestObject) (invapi.GetSubscriptionResponseObject, error) {
+	doc, err := h.subs.Get(ctx, sqlstore.StreamInventory, req.SubscriptionId.String())
+	if err != nil {
+		return nil, err
+	}
+	v, err := fromMap[invapi.Subscription](doc)
+	return invapi.GetSubscription200JSONResponse(v), err
+}
+
+func (h *inventoryHandlers) DeleteSubscription(ctx context.Context, req invapi.DeleteSubscriptionRequestObject) (invapi.DeleteSubscriptionResponseObject, error) {
+	if err := h.subs.Delete(ctx, sqlstore.StreamInventory, req.SubscriptionId.String()); err != nil {
+		return nil, err
+	}
+	return invapi.DeleteSubscription200Response{}, nil
+}
+
+func (h *inventoryHandlers) GetAlarmDictionaries(ctx context.Context, req invapi.GetAlarmDictionariesRequestObject) (invapi.GetAlarmDictionariesResponseObject, error) {
+	p := req.Params
+	page, err := staticList(alarmDictionarySchema, []any{alarms.Dictionary}, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
+	if err != nil {
+		return nil, err
+	}
+	return newListResponse(ctx, page), nil
+}
+
+func (h *inventoryHandlers) GetAlarmDictionary(ctx context.Context, req invapi.GetAlarmDictionaryRequestObject) (invapi.GetAlarmDictionaryResponseObject, error) {
+	if req.AlarmDictionaryId.String() != alarms.Dictionary.AlarmDictionaryID {
+		return nil, ims.Errorf(ims.ENOTFOUND, "alarm dictionary %q not found", req.AlarmDictionaryId.String())
+	}
+	v, err := fromValue[invapi.AlarmDictionary](alarms.Dictionary)
+	return invapi.GetAlarmDictionary200JSONResponse(v), err
+}
+
+func (h *inventoryHandlers) GetResourceTypeAlarmDictionary(ctx context.Context, req invapi.GetResourceTypeAlarmDictionaryRequestObject) (invapi.GetResourceTypeAlarmDictionaryResponseObject, error) {
+	if _, err := h.inv.Get(ctx, inventory.ResourceTypeSchema, req.ResourceTypeId.String()); err != nil {
+		return nil, err
+	}
+	v, err := fromValue[invapi.AlarmDictionary](alarms.Dictionary)
+	return invapi.GetResourceTypeAlarmDictionary200JSONResponse(v), err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/nephoran/o2ims/internal/collection"
 	"net/http"
 	"net/url"
 
@@ -20,7 +21,7 @@ type listResponse struct {
 	next  string // the Link header value, if a next page exists
 }
 
-func list(ctx context.Context, inv *inventory.Service, sc *query.Schema, req inventory.ListRequest) (listResponse, error) {
+func list(ctx context.Context, inv *inventory.Service, sc *query.Schema, req collection.Request) (listResponse, error) {
 	page, err := inv.List(ctx, sc, req)
 	if err != nil {
 		return listResponse{}, err
@@ -28,7 +29,7 @@ func list(ctx context.Context, inv *inventory.Service, sc *query.Schema, req inv
 	return newListResponse(ctx, page), nil
 }
 
-func newListResponse(ctx context.Context, page inventory.Page) listResponse {
+func newListResponse(ctx context.Context, page collection.Page) listResponse {
 	r := listResponse{items: page.Items}
 	if page.NextMarker != "" {
 		if u, ok := ctx.Value(requestURLKey{}).(*url.URL); ok {
@@ -67,3 +68,13 @@ func (r listResponse) VisitListResourcesResponse(w http.ResponseWriter) error   
 func (r listResponse) VisitListDeploymentManagersResponse(w http.ResponseWriter) error {
 	return r.write(w)
 }
+func (r listResponse) VisitGetSubscriptionsResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r listResponse) VisitGetAlarmDictionariesResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r listResponse) VisitListAlarmsResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r listResponse) VisitGetAlarmsResponse(w http.ResponseWriter) error  { return r.write(w) }
+func (r listResponse) VisitGetAlarmSubscriptionsResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r listResponse) VisitGetProbableCausesResponse(w http.ResponseWriter) error { return r.write(w) }

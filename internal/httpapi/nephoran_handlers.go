@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 
+	"github.com/nephoran/o2ims/internal/alarms"
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
 	"github.com/nephoran/o2ims/internal/inventory"
@@ -11,7 +12,8 @@ import (
 // nephoranHandlers implements the Nephoran extensions under /o2ims/v1. The
 // inventory collections there serve the same objects as the O2ims API.
 type nephoranHandlers struct {
-	inv *inventory.Service
+	inv    *inventory.Service
+	alarms *alarms.Service
 }
 
 var _ nephapi.StrictServerInterface = (*nephoranHandlers)(nil)
@@ -70,4 +72,13 @@ func (h *nephoranHandlers) GetDeploymentManagerByID(ctx context.Context, req nep
 	}
 	v, err := fromDoc[invapi.DeploymentManager](doc)
 	return nephapi.GetDeploymentManagerByID200JSONResponse(v), err
+}
+
+func (h *nephoranHandlers) ListAlarms(ctx context.Context, req nephapi.ListAlarmsRequestObject) (nephapi.ListAlarmsResponseObject, error) {
+	p := req.Params
+	page, err := h.alarms.List(ctx, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
+	if err != nil {
+		return nil, err
+	}
+	return newListResponse(ctx, page), nil
 }

@@ -21,15 +21,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"sigs.k8s.io/yaml"
 
+	"github.com/nephoran/o2ims/internal/alarms"
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
+	monapi "github.com/nephoran/o2ims/internal/httpapi/gen/monitoring"
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/logging"
+	"github.com/nephoran/o2ims/internal/subscription"
 )
 
 // Options configure the HTTP handler.
 type Options struct {
-	Inventory *inventory.Service
+	Inventory     *inventory.Service
+	Subscriptions *subscription.Service
+	Alarms        *alarms.Service
+	Receiver      *alarms.Receiver
 	// Specs holds the OpenAPI documents served under /openapi/.
 	Specs fs.FS
 	// Registry receives the API metrics; Gatherer is served on /metrics.
@@ -76,15 +82,23 @@ func New(opts Options) (*Server, error) {
 	}
 	strictOpts := invapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}
 	invapi.HandlerWithOptions(
-		invapi.NewStrictHandlerWithOptions(&inventoryHandlers{inv: opts.Inventory}, nil, strictOpts),
+		invapi.NewStrictHandlerWithOptions(&inventoryHandlers{inv: opts.Inventory, subs: opts.Subscriptions}, nil, strictOpts),
 		invapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
 	nephapi.HandlerWithOptions(
-		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory}, nil,
+		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms}, nil,
 			nephapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
 		nephapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
 
+	monapi.HandlerWithOptions(
+		monapi.NewStrictHandlerWithOptions(&monitoringHandlers{alarms: opts.Alarms, subs: opts.Subscriptions}, nil,
+			monapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
+		monapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
+	)
+	if opts.Receiver != nil {
+		s.mux.HandleFunc("POST /internal/v1/alertmanager", s.alertmanager)
+	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -77,7 +77,7 @@ func newEnv(t *testing.T, b sqlstoretest.Backend) *env {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := sqlstoretest.Open(t, b)
-	syncer := inventory.NewSyncer(store, nil, time.Hour, nil, logger)
+	syncer := inventory.NewSyncer(store, nil, time.Hour, logger)
 	if _, err := syncer.SyncOnce(context.Background(), staticProvider{fixture()}); err != nil {
 		t.Fatal(err)
 	}

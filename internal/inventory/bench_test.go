@@ -3,6 +3,7 @@ package inventory_test
 import (
 	"context"
 	"fmt"
+	"github.com/nephoran/o2ims/internal/collection"
 	"io"
 	"log/slog"
 	"testing"
@@ -55,7 +56,7 @@ func BenchmarkListResources(b *testing.B) {
 			ctx := context.Background()
 			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 			store := sqlstoretest.Open(b, backend)
-			syncer := inventory.NewSyncer(store, nil, 0, nil, logger)
+			syncer := inventory.NewSyncer(store, nil, 0, logger)
 			if _, err := syncer.SyncOnce(ctx, fixedProvider{benchSnapshot()}); err != nil {
 				b.Fatal(err)
 			}
@@ -73,11 +74,11 @@ func BenchmarkListResources(b *testing.B) {
 				b.Run(c.name, func(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {
-						page, err := svc.List(ctx, inventory.ResourceSchema, inventory.ListRequest{Filter: c.filter})
+						page, err := svc.List(ctx, inventory.ResourceSchema, collection.Request{Filter: c.filter})
 						if err != nil {
 							b.Fatal(err)
 						}
-						if len(page.Items) != inventory.DefaultLimit || page.NextMarker == "" {
+						if len(page.Items) != collection.DefaultLimit || page.NextMarker == "" {
 							b.Fatalf("%s: page of %d", c.filter, len(page.Items))
 						}
 					}

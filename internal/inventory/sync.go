@@ -28,8 +28,15 @@ type ProviderStatus struct {
 	Healthy     bool
 }
 
-// ChangeObserver is told about every change a sync committed.
-type ChangeObserver func(provider string, changes []sqlstore.Change)
+// Observer is told the outcome of every sync: the alarm raisers and the
+// notification dispatcher react to it.
+type Observer interface {
+	// Synced reports a successful sync and the changes it committed
+	// (possibly none).
+	Synced(ctx context.Context, provider string, changes []sqlstore.Change)
+	// SyncFailed reports a failed discovery or store update.
+	SyncFailed(ctx context.Context, provider string, err error)
+}
 
 // Syncer keeps the store in step with the providers by running each
 // provider's discovery periodically and applying the snapshot.
@@ -38,19 +45,19 @@ type Syncer struct {
 	providers []Provider
 	interval  time.Duration
 	logger    *slog.Logger
-	observe   ChangeObserver
+	observers []Observer
 
 	mu     sync.Mutex
 	status map[string]*ProviderStatus
 }
 
-// NewSyncer returns a Syncer refreshing every interval. observe may be nil.
-func NewSyncer(store Store, providers []Provider, interval time.Duration, observe ChangeObserver, logger *slog.Logger) *Syncer {
+// NewSyncer returns a Syncer refreshing every interval.
+func NewSyncer(store Store, providers []Provider, interval time.Duration, logger *slog.Logger, observers ...Observer) *Syncer {
 	st := make(map[string]*ProviderStatus, len(providers))
 	for _, p := range providers {
 		st[p.Name()] = &ProviderStatus{Name: p.Name()}
 	}
-	return &Syncer{store: store, providers: providers, interval: interval, logger: logger, observe: observe, status: st}
+	return &Syncer{store: store, providers: providers, interval: interval, logger: logger, observers: observers, status: st}
 }
 
 // Run syncs every provider at once and then every interval, until ctx ends.
@@ -93,13 +100,16 @@ func (s *Syncer) SyncOnce(ctx context.Context, p Provider) ([]sqlstore.Change, e
 	}
 	s.mu.Unlock()
 	if err != nil {
+		for _, o := range s.observers {
+			o.SyncFailed(ctx, p.Name(), err)
+		}
 		return nil, err
 	}
 	if len(changes) > 0 {
 		s.logger.Info("inventory changed", "provider", p.Name(), "changes", len(changes), "duration", time.Since(start))
-		if s.observe != nil {
-			s.observe(p.Name(), changes)
-		}
+	}
+	for _, o := range s.observers {
+		o.Synced(ctx, p.Name(), changes)
 	}
 	return changes, nil
 }

@@ -35,6 +35,7 @@ func FuzzParseFilter(f *testing.F) {
 		f.Fatal(err)
 	}
 	insertDocs(f, db, "things", SQLite)
+	docs := decodedDocs(f)
 
 	f.Fuzz(func(t *testing.T, s string) {
 		flt, err := ParseFilter(s)
@@ -87,12 +88,20 @@ func FuzzParseFilter(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Where(%q): %s %v: %v", s, where, b.Args, err)
 		}
+		sqlIDs := []string{}
 		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			sqlIDs = append(sqlIDs, id)
 		}
 		if err := rows.Err(); err != nil {
 			t.Fatalf("Where(%q): %s %v: %v", s, where, b.Args, err)
 		}
 		rows.Close()
+		// Filter.Match agrees with the SQL over the same documents.
+		checkMatchSQLite(t, flt, docs, sqlIDs)
 	})
 }
 

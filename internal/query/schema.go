@@ -74,7 +74,12 @@ type Schema struct {
 	// DocColumn is the SQL column holding the JSON document (TEXT in SQLite,
 	// JSONB in PostgreSQL). It is spliced into SQL and must be trusted.
 	DocColumn string
-	Attrs     []Attr
+	// Where, when set, is a fixed SQL condition restricting the table to
+	// the objects of this schema (several object kinds may share a
+	// table). It is spliced into SQL and must be trusted; the store adds
+	// it to every statement, Builder.Where does not.
+	Where string
+	Attrs []Attr
 }
 
 // attr returns the attribute called name, or nil.
@@ -95,6 +100,17 @@ const TimeLayout = "2006-01-02T15:04:05.000000Z"
 // parseNumber parses a filter value of a Number comparison. Infinities and
 // NaN are refused because neither database orders them like JSON numbers.
 func parseNumber(v string) (float64, bool) {
+	// Past an optional sign a finite number starts with a digit or a
+	// point; ruling out the rest first spares ParseFloat's error value
+	// for the common non-numbers (Filter.Match tries every value of an
+	// Object term as a number).
+	d := v
+	if d != "" && (d[0] == '+' || d[0] == '-') {
+		d = d[1:]
+	}
+	if d == "" || !(d[0] == '.' || '0' <= d[0] && d[0] <= '9') {
+		return 0, false
+	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, false
@@ -106,13 +122,29 @@ func parseNumber(v string) (float64, bool) {
 // Years that do not have four digits in UTC are refused because their
 // formatted form would not sort correctly.
 func parseTime(v string) (string, bool) {
+	var buf [timeBuf]byte
+	b, ok := appendTime(buf[:0], v)
+	if !ok {
+		return "", false
+	}
+	return string(b), true
+}
+
+// timeBuf is the capacity that appendTime needs to append a value without
+// allocating: time.Time.AppendFormat writes nine fraction digits before it
+// cuts them to six.
+const timeBuf = len(TimeLayout) + 3
+
+// appendTime is parseTime appending to dst, so that Filter.Match can
+// normalise a value into a buffer on its stack.
+func appendTime(dst []byte, v string) ([]byte, bool) {
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return "", false
+		return dst, false
 	}
 	t = t.UTC()
 	if t.Year() < 0 || t.Year() > 9999 {
-		return "", false
+		return dst, false
 	}
-	return t.Format(TimeLayout), true
+	return t.AppendFormat(dst, TimeLayout), true
 }

@@ -98,6 +98,8 @@ var semanticTests = []struct {
 	{"(gte,name,gamma)", ids("c d i")},
 	{"(lte,name,Alpha)", ids("e h")},
 	{"(lt,name,'')", ids("")},
+	{"(cont,name,'')", ids("a b c d e f h i")}, // every string contains ""
+	{"(ncont,name,'')", ids("g j")},
 
 	// Strings in a column.
 	{"(eq,region,eu-west)", ids("a e i")},
@@ -162,6 +164,7 @@ var semanticTests = []struct {
 	{"(lt,ports,80)", ids("b")},
 	{"(nin,ports,80,443)", ids("b c d e f g h j")},
 	{"(in,ports,22,8080)", ids("b e")},
+	{"(lt,ports,'1e2')", ids("a b")},
 
 	// Free-form objects: the stored JSON type decides.
 	{"(eq,extensions/site,paris)", ids("a i j")},
@@ -201,6 +204,13 @@ var semanticTests = []struct {
 	{"(eq,extensions/é,acc)", ids("f")},
 	{"(eq,extensions/[0],br)", ids("f")},
 	{"(eq,extensions/0,zero)", ids("f")},
+	{"(in,extensions/labels,red,true)", ids("f")},
+	{"(nin,extensions/labels,5,blue)", ids("c d e g h i j")},
+	{"(lte,extensions/labels,5)", ids("f")},     // "blue" > "5" byte-wise
+	{"(gte,extensions/floor,10)", ids("b c e")}, // c's "2" >= "10" byte-wise
+	{"(eq,extensions/floor,1)", ids("e")},
+	{"(cont,extensions/rack,r)", ids("a")}, // e's rack is an object
+	{"(eq,extensions/site/x,paris)", ids("")},
 
 	// Arrays of free-form objects.
 	{"(eq,elements/name,e1)", ids("a h")},
@@ -209,11 +219,13 @@ var semanticTests = []struct {
 	{"(neq,elements/name,e1)", allBut("a", "h")},
 	{"(cont,elements/name,3)", ids("b")},
 	{"(eq,elements/slot,2);(eq,elements/name,e1)", ids("a")},
+	{"(eq,elements/name,junk)", ids("")}, // only object elements count
 
 	// Conjunctions.
 	{"(eq,region,eu-west);(gt,capacity,0)", ids("a i")},
 	{"(eq,enabled,true);(cont,tags,g)", ids("a")},
 	{"(neq,name,alpha);(nin,region,eu-west,us-east);(lt,capacity,100)", ids("b d h")},
+	{"(eq,enabled,true);(neq,enabled,true)", ids("")},
 }
 
 // setupDB creates a table holding testDocs and returns a function that
@@ -230,7 +242,10 @@ func TestWherePostgres(t *testing.T) {
 	runSemantic(t, run)
 }
 
+// runSemantic runs every semantic test through run and checks the result,
+// and that Filter.Match selects exactly the same documents as the SQL.
 func runSemantic(t *testing.T, run runFunc) {
+	docs := decodedDocs(t)
 	for _, tt := range semanticTests {
 		t.Run(tt.filter, func(t *testing.T) {
 			f, err := ParseFilter(tt.filter)
@@ -240,6 +255,9 @@ func runSemantic(t *testing.T, run runFunc) {
 			got := run(t, f)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("filter %s matched %v, want %v", tt.filter, got, tt.want)
+			}
+			if m := matchIDs(f, docs); !reflect.DeepEqual(m, got) {
+				t.Errorf("filter %s: Match selects %v, the SQL %v", tt.filter, m, got)
 			}
 		})
 	}

@@ -59,7 +59,7 @@ func (s *Store) List(ctx context.Context, sc *query.Schema, f query.Filter, limi
 	if err != nil {
 		return nil, "", false, err
 	}
-	q := fmt.Sprintf("SELECT id, %s FROM %s WHERE (%s)", sc.DocColumn, sc.Name, where)
+	q := fmt.Sprintf("SELECT id, %s FROM %s WHERE (%s)%s", sc.DocColumn, sc.Name, where, scope(sc))
 	if after != "" {
 		q += " AND id > " + b.Arg(after)
 	}
@@ -91,7 +91,7 @@ func (s *Store) List(ctx context.Context, sc *query.Schema, f query.Filter, limi
 // Get returns the JSON document of one object, or an ENOTFOUND error.
 func (s *Store) Get(ctx context.Context, sc *query.Schema, id string) (json.RawMessage, error) {
 	var doc []byte
-	err := s.db.QueryRowContext(ctx, s.rebind(fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", sc.DocColumn, sc.Name)), id).Scan(&doc)
+	err := s.db.QueryRowContext(ctx, s.rebind(fmt.Sprintf("SELECT %s FROM %s WHERE id = ?%s", sc.DocColumn, sc.Name, scope(sc))), id).Scan(&doc)
 	if isNoRows(err) {
 		return nil, ims.Errorf(ims.ENOTFOUND, "%s %q not found", sc.Object, id)
 	}
@@ -104,7 +104,7 @@ func (s *Store) Get(ctx context.Context, sc *query.Schema, id string) (json.RawM
 // Count returns the number of objects in the schema's table.
 func (s *Store) Count(ctx context.Context, sc *query.Schema) (int, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+sc.Name).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+sc.Name+" WHERE 1=1"+scope(sc)).Scan(&n); err != nil {
 		return 0, ims.Internal(fmt.Errorf("count %s: %w", sc.Name, err), "counting failed")
 	}
 	return n, nil
@@ -112,8 +112,9 @@ func (s *Store) Count(ctx context.Context, sc *query.Schema) (int, error) {
 
 // ApplySnapshot makes the objects owned by source exactly those in sets, in
 // one transaction: new objects are inserted, changed ones updated, and
-// objects of the same kinds that source no longer reports are deleted. It
-// returns what changed; an unchanged snapshot changes nothing.
+// objects of the same kinds that source no longer reports are deleted. The
+// same transaction appends one inventory event per change to the outbox.
+// It returns what changed; an unchanged snapshot changes nothing.
 func (s *Store) ApplySnapshot(ctx context.Context, source string, sets []ObjectSet) ([]Change, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -127,6 +128,13 @@ func (s *Store) ApplySnapshot(ctx context.Context, source string, sets []ObjectS
 			return nil, err
 		}
 		changes = append(changes, c...)
+	}
+	events := make([]Event, 0, len(changes))
+	for _, c := range changes {
+		events = append(events, Event{Stream: StreamInventory, ObjectType: c.Schema.Name, ObjectID: c.ID, EventType: int(c.Op), Prior: c.Prior, Post: c.Post})
+	}
+	if err := s.insertEvents(ctx, tx, events); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, ims.Internal(fmt.Errorf("commit: %w", err), "storing inventory failed")
@@ -210,6 +218,14 @@ func (s *Store) applySet(ctx context.Context, tx *sql.Tx, source string, set Obj
 		changes = append(changes, Change{Schema: sc, ID: id, Op: OpDelete, Prior: old.doc})
 	}
 	return changes, nil
+}
+
+// scope returns the schema's fixed condition as an AND clause.
+func scope(sc *query.Schema) string {
+	if sc.Where == "" {
+		return ""
+	}
+	return " AND (" + sc.Where + ")"
 }
 
 // columnsOf lists the schema attributes stored in their own column, except

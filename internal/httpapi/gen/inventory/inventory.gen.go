@@ -18,6 +18,75 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AlarmDefinitionAlarmChangeType.
+const (
+	ADDED    AlarmDefinitionAlarmChangeType = "ADDED"
+	DELETED  AlarmDefinitionAlarmChangeType = "DELETED"
+	MODIFIED AlarmDefinitionAlarmChangeType = "MODIFIED"
+)
+
+// Valid indicates whether the value is a known member of the AlarmDefinitionAlarmChangeType enum.
+func (e AlarmDefinitionAlarmChangeType) Valid() bool {
+	switch e {
+	case ADDED:
+		return true
+	case DELETED:
+		return true
+	case MODIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlarmDefinitionClearingType.
+const (
+	AUTOMATIC AlarmDefinitionClearingType = "AUTOMATIC"
+	MANUAL    AlarmDefinitionClearingType = "MANUAL"
+)
+
+// Valid indicates whether the value is a known member of the AlarmDefinitionClearingType enum.
+func (e AlarmDefinitionClearingType) Valid() bool {
+	switch e {
+	case AUTOMATIC:
+		return true
+	case MANUAL:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlarmDefinitionManagementInterfaceId.
+const (
+	AlarmDefinitionManagementInterfaceIdO2IMS AlarmDefinitionManagementInterfaceId = "O2IMS"
+)
+
+// Valid indicates whether the value is a known member of the AlarmDefinitionManagementInterfaceId enum.
+func (e AlarmDefinitionManagementInterfaceId) Valid() bool {
+	switch e {
+	case AlarmDefinitionManagementInterfaceIdO2IMS:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlarmDictionaryManagementInterfaceId.
+const (
+	AlarmDictionaryManagementInterfaceIdO2IMS AlarmDictionaryManagementInterfaceId = "O2IMS"
+)
+
+// Valid indicates whether the value is a known member of the AlarmDictionaryManagementInterfaceId enum.
+func (e AlarmDictionaryManagementInterfaceId) Valid() bool {
+	switch e {
+	case AlarmDictionaryManagementInterfaceIdO2IMS:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ResourceTypeResourceClass.
 const (
 	ResourceTypeResourceClassCOMPUTE    ResourceTypeResourceClass = "COMPUTE"
@@ -62,6 +131,44 @@ func (e ResourceTypeResourceKind) Valid() bool {
 		return false
 	}
 }
+
+// AlarmDefinition defines model for AlarmDefinition.
+type AlarmDefinition struct {
+	AlarmAdditionalFields *map[string]interface{}                `json:"alarmAdditionalFields,omitempty"`
+	AlarmChangeType       AlarmDefinitionAlarmChangeType         `json:"alarmChangeType"`
+	AlarmDefinitionId     openapi_types.UUID                     `json:"alarmDefinitionId"`
+	AlarmDescription      string                                 `json:"alarmDescription"`
+	AlarmLastChange       string                                 `json:"alarmLastChange"`
+	AlarmName             string                                 `json:"alarmName"`
+	ClearingType          AlarmDefinitionClearingType            `json:"clearingType"`
+	ManagementInterfaceId []AlarmDefinitionManagementInterfaceId `json:"managementInterfaceId"`
+	PkNotificationField   []string                               `json:"pkNotificationField"`
+	ProposedRepairActions string                                 `json:"proposedRepairActions"`
+}
+
+// AlarmDefinitionAlarmChangeType defines model for AlarmDefinition.AlarmChangeType.
+type AlarmDefinitionAlarmChangeType string
+
+// AlarmDefinitionClearingType defines model for AlarmDefinition.ClearingType.
+type AlarmDefinitionClearingType string
+
+// AlarmDefinitionManagementInterfaceId defines model for AlarmDefinition.ManagementInterfaceId.
+type AlarmDefinitionManagementInterfaceId string
+
+// AlarmDictionary The alarms that objects of a resource type may raise.
+type AlarmDictionary struct {
+	AlarmDefinition              []AlarmDefinition                      `json:"alarmDefinition"`
+	AlarmDictionaryId            openapi_types.UUID                     `json:"alarmDictionaryId"`
+	AlarmDictionarySchemaVersion string                                 `json:"alarmDictionarySchemaVersion"`
+	AlarmDictionaryVersion       string                                 `json:"alarmDictionaryVersion"`
+	EntityType                   string                                 `json:"entityType"`
+	ManagementInterfaceId        []AlarmDictionaryManagementInterfaceId `json:"managementInterfaceId"`
+	PkNotificationField          []string                               `json:"pkNotificationField"`
+	Vendor                       string                                 `json:"vendor"`
+}
+
+// AlarmDictionaryManagementInterfaceId defines model for AlarmDictionary.ManagementInterfaceId.
+type AlarmDictionaryManagementInterfaceId string
 
 // DeploymentManager A workload deployment endpoint of the O-Cloud. Excluded by default: `extensions`.
 type DeploymentManager struct {
@@ -150,6 +257,32 @@ type ResourceTypeResourceClass string
 // ResourceTypeResourceKind defines model for ResourceType.ResourceKind.
 type ResourceTypeResourceKind string
 
+// Subscription An inventory subscription. `filter` is a SOL013 filter evaluated on
+// the changed object (an event matches when the prior or the post
+// state satisfies it) plus two event attributes: `objectType`
+// (ResourceType, ResourcePool, Resource, DeploymentManager) and
+// `notificationEventType` (0 create, 1 modify, 2 delete), e.g.
+// `(eq,objectType,ResourcePool);(eq,extensions/site,east)`. The same
+// callback with the same filter cannot be subscribed twice (409).
+// `extensions.deliveryStatus` is read-only: `state` healthy or
+// retrying, `retryingSince`, `lastError`, `lastDeliveredAt`,
+// `expiredEvents`, `queueDepth`. Excluded by default: `extensions`.
+type Subscription struct {
+	// Callback Absolute http(s) URL notifications are POSTed to.
+	Callback string `json:"callback"`
+
+	// ConsumerSubscriptionId The consumer's own identifier, echoed in every notification.
+	ConsumerSubscriptionId *string `json:"consumerSubscriptionId,omitempty"`
+
+	// Extensions Implementation-specific attributes; every key may be filtered and selected.
+	Extensions     *externalRef0.Extensions `json:"extensions,omitempty"`
+	Filter         *string                  `json:"filter,omitempty"`
+	SubscriptionId *openapi_types.UUID      `json:"subscriptionId,omitempty"`
+}
+
+// AlarmDictionaryId defines model for alarmDictionaryId.
+type AlarmDictionaryId = openapi_types.UUID
+
 // DeploymentManagerId defines model for deploymentManagerId.
 type DeploymentManagerId = openapi_types.UUID
 
@@ -161,6 +294,62 @@ type ResourcePoolId = openapi_types.UUID
 
 // ResourceTypeId defines model for resourceTypeId.
 type ResourceTypeId = openapi_types.UUID
+
+// SubscriptionId defines model for subscriptionId.
+type SubscriptionId = openapi_types.UUID
+
+// GetAlarmDictionariesParams defines parameters for GetAlarmDictionaries.
+type GetAlarmDictionariesParams struct {
+	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
+	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
+	// object matches when every term holds.
+	//
+	// | operator | values | matches when |
+	// |---|---|---|
+	// | `eq`, `neq` | one | equal / not equal |
+	// | `gt`, `gte`, `lt`, `lte` | one | ordered comparison in the attribute's type |
+	// | `in`, `nin` | one or more | equal to one of / none of the values |
+	// | `cont`, `ncont` | one or more | the string contains one of / none of the values |
+	//
+	// Values compare in the attribute's type (number, boolean, string,
+	// timestamp). Values holding `,`, `/`, `;`, `(`, `)` or spaces are
+	// single-quoted; `''` inside quotes is one quote. A list-valued
+	// attribute matches when any element matches; `neq`, `nin` and `ncont`
+	// are the negation of their positive operator, so they also match an
+	// absent attribute. Any key below `extensions` may be addressed, for
+	// example `(eq,extensions/provider,local)`. Unknown attributes, wrong
+	// operators, a wrong number of values and bad quoting are rejected
+	// with 400.
+	Filter *externalRef0.Filter `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+
+	// Limit Page size: at most this many objects are returned (default 100,
+	// at most 1000). When more exist the response carries a
+	// `Link: <...>; rel="next"` header.
+	Limit *externalRef0.Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
+	// `Link` header of the previous response. Markers are keyset
+	// positions, so pages stay consistent while objects are added.
+	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
 
 // GetDeploymentManagersParams defines parameters for GetDeploymentManagers.
 type GetDeploymentManagersParams struct {
@@ -374,6 +563,62 @@ type GetResourceTypesParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// GetSubscriptionsParams defines parameters for GetSubscriptions.
+type GetSubscriptionsParams struct {
+	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
+	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
+	// object matches when every term holds.
+	//
+	// | operator | values | matches when |
+	// |---|---|---|
+	// | `eq`, `neq` | one | equal / not equal |
+	// | `gt`, `gte`, `lt`, `lte` | one | ordered comparison in the attribute's type |
+	// | `in`, `nin` | one or more | equal to one of / none of the values |
+	// | `cont`, `ncont` | one or more | the string contains one of / none of the values |
+	//
+	// Values compare in the attribute's type (number, boolean, string,
+	// timestamp). Values holding `,`, `/`, `;`, `(`, `)` or spaces are
+	// single-quoted; `''` inside quotes is one quote. A list-valued
+	// attribute matches when any element matches; `neq`, `nin` and `ncont`
+	// are the negation of their positive operator, so they also match an
+	// absent attribute. Any key below `extensions` may be addressed, for
+	// example `(eq,extensions/provider,local)`. Unknown attributes, wrong
+	// operators, a wrong number of values and bad quoting are rejected
+	// with 400.
+	Filter *externalRef0.Filter `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+
+	// Limit Page size: at most this many objects are returned (default 100,
+	// at most 1000). When more exist the response carries a
+	// `Link: <...>; rel="next"` header.
+	Limit *externalRef0.Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
+	// `Link` header of the previous response. Markers are keyset
+	// positions, so pages stay consistent while objects are added.
+	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
+
+// CreateSubscriptionJSONRequestBody defines body for CreateSubscription for application/json ContentType.
+type CreateSubscriptionJSONRequestBody = Subscription
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetAllVersions The API versions this server supports
@@ -382,6 +627,12 @@ type ServerInterface interface {
 	// GetCloudInfo Information about the O-Cloud
 	// (GET /o2ims-infrastructureInventory/v1)
 	GetCloudInfo(w http.ResponseWriter, r *http.Request)
+	// GetAlarmDictionaries List alarm dictionaries
+	// (GET /o2ims-infrastructureInventory/v1/alarmDictionaries)
+	GetAlarmDictionaries(w http.ResponseWriter, r *http.Request, params GetAlarmDictionariesParams)
+	// GetAlarmDictionary Get one alarm dictionary
+	// (GET /o2ims-infrastructureInventory/v1/alarmDictionaries/{alarmDictionaryId})
+	GetAlarmDictionary(w http.ResponseWriter, r *http.Request, alarmDictionaryId AlarmDictionaryId)
 	// GetMinorVersions The minor versions of API v1
 	// (GET /o2ims-infrastructureInventory/v1/api_versions)
 	GetMinorVersions(w http.ResponseWriter, r *http.Request)
@@ -409,6 +660,21 @@ type ServerInterface interface {
 	// GetResourceType Get one resource type
 	// (GET /o2ims-infrastructureInventory/v1/resourceTypes/{resourceTypeId})
 	GetResourceType(w http.ResponseWriter, r *http.Request, resourceTypeId ResourceTypeId)
+	// GetResourceTypeAlarmDictionary The alarm dictionary of a resource type
+	// (GET /o2ims-infrastructureInventory/v1/resourceTypes/{resourceTypeId}/alarmDictionary)
+	GetResourceTypeAlarmDictionary(w http.ResponseWriter, r *http.Request, resourceTypeId ResourceTypeId)
+	// GetSubscriptions List inventory subscriptions
+	// (GET /o2ims-infrastructureInventory/v1/subscriptions)
+	GetSubscriptions(w http.ResponseWriter, r *http.Request, params GetSubscriptionsParams)
+	// CreateSubscription Subscribe to inventory changes
+	// (POST /o2ims-infrastructureInventory/v1/subscriptions)
+	CreateSubscription(w http.ResponseWriter, r *http.Request)
+	// DeleteSubscription Delete an inventory subscription
+	// (DELETE /o2ims-infrastructureInventory/v1/subscriptions/{subscriptionId})
+	DeleteSubscription(w http.ResponseWriter, r *http.Request, subscriptionId SubscriptionId)
+	// GetSubscription Get one inventory subscription
+	// (GET /o2ims-infrastructureInventory/v1/subscriptions/{subscriptionId})
+	GetSubscription(w http.ResponseWriter, r *http.Request, subscriptionId SubscriptionId)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -439,6 +705,143 @@ func (siw *ServerInterfaceWrapper) GetCloudInfo(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetCloudInfo(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAlarmDictionaries operation middleware
+func (siw *ServerInterfaceWrapper) GetAlarmDictionaries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAlarmDictionariesParams
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", r.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "filter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "filter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "nextpage_opaque_marker" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nextpage_opaque_marker", r.URL.Query(), &params.NextpageOpaqueMarker, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAlarmDictionaries(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAlarmDictionary operation middleware
+func (siw *ServerInterfaceWrapper) GetAlarmDictionary(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "alarmDictionaryId" -------------
+	var alarmDictionaryId AlarmDictionaryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alarmDictionaryId", r.PathValue("alarmDictionaryId"), &alarmDictionaryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "alarmDictionaryId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAlarmDictionary(w, r, alarmDictionaryId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1028,6 +1431,209 @@ func (siw *ServerInterfaceWrapper) GetResourceType(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// GetResourceTypeAlarmDictionary operation middleware
+func (siw *ServerInterfaceWrapper) GetResourceTypeAlarmDictionary(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "resourceTypeId" -------------
+	var resourceTypeId ResourceTypeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "resourceTypeId", r.PathValue("resourceTypeId"), &resourceTypeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "resourceTypeId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetResourceTypeAlarmDictionary(w, r, resourceTypeId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSubscriptions operation middleware
+func (siw *ServerInterfaceWrapper) GetSubscriptions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSubscriptionsParams
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", r.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "filter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "filter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "nextpage_opaque_marker" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nextpage_opaque_marker", r.URL.Query(), &params.NextpageOpaqueMarker, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSubscriptions(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateSubscription operation middleware
+func (siw *ServerInterfaceWrapper) CreateSubscription(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateSubscription(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteSubscription operation middleware
+func (siw *ServerInterfaceWrapper) DeleteSubscription(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "subscriptionId" -------------
+	var subscriptionId SubscriptionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionId", r.PathValue("subscriptionId"), &subscriptionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "subscriptionId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteSubscription(w, r, subscriptionId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSubscription operation middleware
+func (siw *ServerInterfaceWrapper) GetSubscription(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "subscriptionId" -------------
+	var subscriptionId SubscriptionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "subscriptionId", r.PathValue("subscriptionId"), &subscriptionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "subscriptionId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSubscription(w, r, subscriptionId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 type UnescapedCookieParamError struct {
 	ParamName string
 	Err       error
@@ -1159,6 +1765,13 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims-infrastructureInventory/v1/resourcePools/{resourcePoolId}/resources/{resourceId}", wrapper.GetResource)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims-infrastructureInventory/v1/deploymentManagers", wrapper.GetDeploymentManagers)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims-infrastructureInventory/v1/deploymentManagers/{deploymentManagerId}", wrapper.GetDeploymentManager)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims-infrastructureInventory/v1/subscriptions", wrapper.GetSubscriptions)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims-infrastructureInventory/v1/subscriptions", wrapper.CreateSubscription)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims-infrastructureInventory/v1/subscriptions/{subscriptionId}", wrapper.DeleteSubscription)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims-infrastructureInventory/v1/subscriptions/{subscriptionId}", wrapper.GetSubscription)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims-infrastructureInventory/v1/alarmDictionaries", wrapper.GetAlarmDictionaries)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims-infrastructureInventory/v1/alarmDictionaries/{alarmDictionaryId}", wrapper.GetAlarmDictionary)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims-infrastructureInventory/v1/resourceTypes/{resourceTypeId}/alarmDictionary", wrapper.GetResourceTypeAlarmDictionary)
 
 	return m
 }
@@ -1222,6 +1835,130 @@ func (response GetCloudInfo200JSONResponse) VisitGetCloudInfoResponse(w http.Res
 type GetCloudInfo500ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
 
 func (response GetCloudInfo500ApplicationProblemPlusJSONResponse) VisitGetCloudInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlarmDictionariesRequestObject struct {
+	Params GetAlarmDictionariesParams
+}
+
+type GetAlarmDictionariesResponseObject interface {
+	VisitGetAlarmDictionariesResponse(w http.ResponseWriter) error
+}
+
+type GetAlarmDictionaries200ResponseHeaders struct {
+	Link *string
+}
+
+type GetAlarmDictionaries200JSONResponse struct {
+	Body    []AlarmDictionary
+	Headers GetAlarmDictionaries200ResponseHeaders
+}
+
+func (response GetAlarmDictionaries200JSONResponse) VisitGetAlarmDictionariesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlarmDictionaries400ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetAlarmDictionaries400ApplicationProblemPlusJSONResponse) VisitGetAlarmDictionariesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlarmDictionaries500ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetAlarmDictionaries500ApplicationProblemPlusJSONResponse) VisitGetAlarmDictionariesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlarmDictionaryRequestObject struct {
+	AlarmDictionaryId AlarmDictionaryId `json:"alarmDictionaryId"`
+}
+
+type GetAlarmDictionaryResponseObject interface {
+	VisitGetAlarmDictionaryResponse(w http.ResponseWriter) error
+}
+
+type GetAlarmDictionary200JSONResponse AlarmDictionary
+
+func (response GetAlarmDictionary200JSONResponse) VisitGetAlarmDictionaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlarmDictionary400ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetAlarmDictionary400ApplicationProblemPlusJSONResponse) VisitGetAlarmDictionaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlarmDictionary404ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetAlarmDictionary404ApplicationProblemPlusJSONResponse) VisitGetAlarmDictionaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlarmDictionary500ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetAlarmDictionary500ApplicationProblemPlusJSONResponse) VisitGetAlarmDictionaryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1780,6 +2517,326 @@ func (response GetResourceType500ApplicationProblemPlusJSONResponse) VisitGetRes
 	return err
 }
 
+type GetResourceTypeAlarmDictionaryRequestObject struct {
+	ResourceTypeId ResourceTypeId `json:"resourceTypeId"`
+}
+
+type GetResourceTypeAlarmDictionaryResponseObject interface {
+	VisitGetResourceTypeAlarmDictionaryResponse(w http.ResponseWriter) error
+}
+
+type GetResourceTypeAlarmDictionary200JSONResponse AlarmDictionary
+
+func (response GetResourceTypeAlarmDictionary200JSONResponse) VisitGetResourceTypeAlarmDictionaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetResourceTypeAlarmDictionary400ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetResourceTypeAlarmDictionary400ApplicationProblemPlusJSONResponse) VisitGetResourceTypeAlarmDictionaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetResourceTypeAlarmDictionary404ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetResourceTypeAlarmDictionary404ApplicationProblemPlusJSONResponse) VisitGetResourceTypeAlarmDictionaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetResourceTypeAlarmDictionary500ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetResourceTypeAlarmDictionary500ApplicationProblemPlusJSONResponse) VisitGetResourceTypeAlarmDictionaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionsRequestObject struct {
+	Params GetSubscriptionsParams
+}
+
+type GetSubscriptionsResponseObject interface {
+	VisitGetSubscriptionsResponse(w http.ResponseWriter) error
+}
+
+type GetSubscriptions200ResponseHeaders struct {
+	Link *string
+}
+
+type GetSubscriptions200JSONResponse struct {
+	Body    []Subscription
+	Headers GetSubscriptions200ResponseHeaders
+}
+
+func (response GetSubscriptions200JSONResponse) VisitGetSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptions400ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetSubscriptions400ApplicationProblemPlusJSONResponse) VisitGetSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptions500ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetSubscriptions500ApplicationProblemPlusJSONResponse) VisitGetSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscriptionRequestObject struct {
+	Body *CreateSubscriptionJSONRequestBody
+}
+
+type CreateSubscriptionResponseObject interface {
+	VisitCreateSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type CreateSubscription201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateSubscription201JSONResponse struct {
+	Body    Subscription
+	Headers CreateSubscription201ResponseHeaders
+}
+
+func (response CreateSubscription201JSONResponse) VisitCreateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscription400ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response CreateSubscription400ApplicationProblemPlusJSONResponse) VisitCreateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscription409ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response CreateSubscription409ApplicationProblemPlusJSONResponse) VisitCreateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSubscription500ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response CreateSubscription500ApplicationProblemPlusJSONResponse) VisitCreateSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSubscriptionRequestObject struct {
+	SubscriptionId SubscriptionId `json:"subscriptionId"`
+}
+
+type DeleteSubscriptionResponseObject interface {
+	VisitDeleteSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type DeleteSubscription200Response struct {
+}
+
+func (response DeleteSubscription200Response) VisitDeleteSubscriptionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type DeleteSubscription400ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response DeleteSubscription400ApplicationProblemPlusJSONResponse) VisitDeleteSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSubscription404ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response DeleteSubscription404ApplicationProblemPlusJSONResponse) VisitDeleteSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSubscription500ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response DeleteSubscription500ApplicationProblemPlusJSONResponse) VisitDeleteSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscriptionRequestObject struct {
+	SubscriptionId SubscriptionId `json:"subscriptionId"`
+}
+
+type GetSubscriptionResponseObject interface {
+	VisitGetSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type GetSubscription200JSONResponse Subscription
+
+func (response GetSubscription200JSONResponse) VisitGetSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscription400ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetSubscription400ApplicationProblemPlusJSONResponse) VisitGetSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscription404ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetSubscription404ApplicationProblemPlusJSONResponse) VisitGetSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubscription500ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetSubscription500ApplicationProblemPlusJSONResponse) VisitGetSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetAllVersions The API versions this server supports
@@ -1788,6 +2845,12 @@ type StrictServerInterface interface {
 	// GetCloudInfo Information about the O-Cloud
 	// (GET /o2ims-infrastructureInventory/v1)
 	GetCloudInfo(ctx context.Context, request GetCloudInfoRequestObject) (GetCloudInfoResponseObject, error)
+	// GetAlarmDictionaries List alarm dictionaries
+	// (GET /o2ims-infrastructureInventory/v1/alarmDictionaries)
+	GetAlarmDictionaries(ctx context.Context, request GetAlarmDictionariesRequestObject) (GetAlarmDictionariesResponseObject, error)
+	// GetAlarmDictionary Get one alarm dictionary
+	// (GET /o2ims-infrastructureInventory/v1/alarmDictionaries/{alarmDictionaryId})
+	GetAlarmDictionary(ctx context.Context, request GetAlarmDictionaryRequestObject) (GetAlarmDictionaryResponseObject, error)
 	// GetMinorVersions The minor versions of API v1
 	// (GET /o2ims-infrastructureInventory/v1/api_versions)
 	GetMinorVersions(ctx context.Context, request GetMinorVersionsRequestObject) (GetMinorVersionsResponseObject, error)
@@ -1815,6 +2878,21 @@ type StrictServerInterface interface {
 	// GetResourceType Get one resource type
 	// (GET /o2ims-infrastructureInventory/v1/resourceTypes/{resourceTypeId})
 	GetResourceType(ctx context.Context, request GetResourceTypeRequestObject) (GetResourceTypeResponseObject, error)
+	// GetResourceTypeAlarmDictionary The alarm dictionary of a resource type
+	// (GET /o2ims-infrastructureInventory/v1/resourceTypes/{resourceTypeId}/alarmDictionary)
+	GetResourceTypeAlarmDictionary(ctx context.Context, request GetResourceTypeAlarmDictionaryRequestObject) (GetResourceTypeAlarmDictionaryResponseObject, error)
+	// GetSubscriptions List inventory subscriptions
+	// (GET /o2ims-infrastructureInventory/v1/subscriptions)
+	GetSubscriptions(ctx context.Context, request GetSubscriptionsRequestObject) (GetSubscriptionsResponseObject, error)
+	// CreateSubscription Subscribe to inventory changes
+	// (POST /o2ims-infrastructureInventory/v1/subscriptions)
+	CreateSubscription(ctx context.Context, request CreateSubscriptionRequestObject) (CreateSubscriptionResponseObject, error)
+	// DeleteSubscription Delete an inventory subscription
+	// (DELETE /o2ims-infrastructureInventory/v1/subscriptions/{subscriptionId})
+	DeleteSubscription(ctx context.Context, request DeleteSubscriptionRequestObject) (DeleteSubscriptionResponseObject, error)
+	// GetSubscription Get one inventory subscription
+	// (GET /o2ims-infrastructureInventory/v1/subscriptions/{subscriptionId})
+	GetSubscription(ctx context.Context, request GetSubscriptionRequestObject) (GetSubscriptionResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -1897,6 +2975,58 @@ func (sh *strictHandler) GetCloudInfo(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetCloudInfoResponseObject); ok {
 		if err := validResponse.VisitGetCloudInfoResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAlarmDictionaries operation middleware
+func (sh *strictHandler) GetAlarmDictionaries(w http.ResponseWriter, r *http.Request, params GetAlarmDictionariesParams) {
+	var request GetAlarmDictionariesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAlarmDictionaries(ctx, request.(GetAlarmDictionariesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAlarmDictionaries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAlarmDictionariesResponseObject); ok {
+		if err := validResponse.VisitGetAlarmDictionariesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAlarmDictionary operation middleware
+func (sh *strictHandler) GetAlarmDictionary(w http.ResponseWriter, r *http.Request, alarmDictionaryId AlarmDictionaryId) {
+	var request GetAlarmDictionaryRequestObject
+
+	request.AlarmDictionaryId = alarmDictionaryId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAlarmDictionary(ctx, request.(GetAlarmDictionaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAlarmDictionary")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAlarmDictionaryResponseObject); ok {
+		if err := validResponse.VisitGetAlarmDictionaryResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -2131,6 +3261,141 @@ func (sh *strictHandler) GetResourceType(w http.ResponseWriter, r *http.Request,
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetResourceTypeResponseObject); ok {
 		if err := validResponse.VisitGetResourceTypeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetResourceTypeAlarmDictionary operation middleware
+func (sh *strictHandler) GetResourceTypeAlarmDictionary(w http.ResponseWriter, r *http.Request, resourceTypeId ResourceTypeId) {
+	var request GetResourceTypeAlarmDictionaryRequestObject
+
+	request.ResourceTypeId = resourceTypeId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetResourceTypeAlarmDictionary(ctx, request.(GetResourceTypeAlarmDictionaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetResourceTypeAlarmDictionary")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetResourceTypeAlarmDictionaryResponseObject); ok {
+		if err := validResponse.VisitGetResourceTypeAlarmDictionaryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSubscriptions operation middleware
+func (sh *strictHandler) GetSubscriptions(w http.ResponseWriter, r *http.Request, params GetSubscriptionsParams) {
+	var request GetSubscriptionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSubscriptions(ctx, request.(GetSubscriptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSubscriptions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSubscriptionsResponseObject); ok {
+		if err := validResponse.VisitGetSubscriptionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateSubscription operation middleware
+func (sh *strictHandler) CreateSubscription(w http.ResponseWriter, r *http.Request) {
+	var request CreateSubscriptionRequestObject
+
+	var body CreateSubscriptionJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSubscription(ctx, request.(CreateSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSubscription")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateSubscriptionResponseObject); ok {
+		if err := validResponse.VisitCreateSubscriptionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteSubscription operation middleware
+func (sh *strictHandler) DeleteSubscription(w http.ResponseWriter, r *http.Request, subscriptionId SubscriptionId) {
+	var request DeleteSubscriptionRequestObject
+
+	request.SubscriptionId = subscriptionId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSubscription(ctx, request.(DeleteSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSubscription")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteSubscriptionResponseObject); ok {
+		if err := validResponse.VisitDeleteSubscriptionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSubscription operation middleware
+func (sh *strictHandler) GetSubscription(w http.ResponseWriter, r *http.Request, subscriptionId SubscriptionId) {
+	var request GetSubscriptionRequestObject
+
+	request.SubscriptionId = subscriptionId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSubscription(ctx, request.(GetSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSubscription")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSubscriptionResponseObject); ok {
+		if err := validResponse.VisitGetSubscriptionResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -15,8 +15,62 @@ import (
 
 	externalRef0 "github.com/nephoran/o2ims/internal/httpapi/gen/common"
 	externalRef1 "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
+	externalRef2 "github.com/nephoran/o2ims/internal/httpapi/gen/monitoring"
 	"github.com/oapi-codegen/runtime"
 )
+
+// ListAlarmsParams defines parameters for ListAlarms.
+type ListAlarmsParams struct {
+	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
+	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
+	// object matches when every term holds.
+	//
+	// | operator | values | matches when |
+	// |---|---|---|
+	// | `eq`, `neq` | one | equal / not equal |
+	// | `gt`, `gte`, `lt`, `lte` | one | ordered comparison in the attribute's type |
+	// | `in`, `nin` | one or more | equal to one of / none of the values |
+	// | `cont`, `ncont` | one or more | the string contains one of / none of the values |
+	//
+	// Values compare in the attribute's type (number, boolean, string,
+	// timestamp). Values holding `,`, `/`, `;`, `(`, `)` or spaces are
+	// single-quoted; `''` inside quotes is one quote. A list-valued
+	// attribute matches when any element matches; `neq`, `nin` and `ncont`
+	// are the negation of their positive operator, so they also match an
+	// absent attribute. Any key below `extensions` may be addressed, for
+	// example `(eq,extensions/provider,local)`. Unknown attributes, wrong
+	// operators, a wrong number of values and bad quoting are rejected
+	// with 400.
+	Filter *externalRef0.Filter `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+
+	// Limit Page size: at most this many objects are returned (default 100,
+	// at most 1000). When more exist the response carries a
+	// `Link: <...>; rel="next"` header.
+	Limit *externalRef0.Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
+	// `Link` header of the previous response. Markers are keyset
+	// positions, so pages stay consistent while objects are added.
+	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
 
 // ListDeploymentManagersParams defines parameters for ListDeploymentManagers.
 type ListDeploymentManagersParams struct {
@@ -232,6 +286,9 @@ type ListResourcesParams struct {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListAlarms List alarm event records
+	// (GET /o2ims/v1/alarms)
+	ListAlarms(w http.ResponseWriter, r *http.Request, params ListAlarmsParams)
 	// ListDeploymentManagers List deployment managers
 	// (GET /o2ims/v1/deploymentManagers)
 	ListDeploymentManagers(w http.ResponseWriter, r *http.Request, params ListDeploymentManagersParams)
@@ -266,6 +323,117 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// ListAlarms operation middleware
+func (siw *ServerInterfaceWrapper) ListAlarms(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAlarmsParams
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", r.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "filter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "filter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "nextpage_opaque_marker" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nextpage_opaque_marker", r.URL.Query(), &params.NextpageOpaqueMarker, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAlarms(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // ListDeploymentManagers operation middleware
 func (siw *ServerInterfaceWrapper) ListDeploymentManagers(w http.ResponseWriter, r *http.Request) {
@@ -943,8 +1111,69 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/resources/{resourceId}", wrapper.GetResourceByID)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/deploymentManagers", wrapper.ListDeploymentManagers)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/deploymentManagers/{deploymentManagerId}", wrapper.GetDeploymentManagerByID)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/alarms", wrapper.ListAlarms)
 
 	return m
+}
+
+type ListAlarmsRequestObject struct {
+	Params ListAlarmsParams
+}
+
+type ListAlarmsResponseObject interface {
+	VisitListAlarmsResponse(w http.ResponseWriter) error
+}
+
+type ListAlarms200ResponseHeaders struct {
+	Link *string
+}
+
+type ListAlarms200JSONResponse struct {
+	Body    []externalRef2.AlarmEventRecord
+	Headers ListAlarms200ResponseHeaders
+}
+
+func (response ListAlarms200JSONResponse) VisitListAlarmsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlarms400ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response ListAlarms400ApplicationProblemPlusJSONResponse) VisitListAlarmsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlarms500ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response ListAlarms500ApplicationProblemPlusJSONResponse) VisitListAlarmsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type ListDeploymentManagersRequestObject struct {
@@ -1445,6 +1674,9 @@ func (response GetResourceByID500ApplicationProblemPlusJSONResponse) VisitGetRes
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListAlarms List alarm event records
+	// (GET /o2ims/v1/alarms)
+	ListAlarms(ctx context.Context, request ListAlarmsRequestObject) (ListAlarmsResponseObject, error)
 	// ListDeploymentManagers List deployment managers
 	// (GET /o2ims/v1/deploymentManagers)
 	ListDeploymentManagers(ctx context.Context, request ListDeploymentManagersRequestObject) (ListDeploymentManagersResponseObject, error)
@@ -1508,6 +1740,32 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// ListAlarms operation middleware
+func (sh *strictHandler) ListAlarms(w http.ResponseWriter, r *http.Request, params ListAlarmsParams) {
+	var request ListAlarmsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAlarms(ctx, request.(ListAlarmsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAlarms")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAlarmsResponseObject); ok {
+		if err := validResponse.VisitListAlarmsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // ListDeploymentManagers operation middleware

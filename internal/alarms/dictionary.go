@@ -1,0 +1,109 @@
+// Package alarms raises, changes, acknowledges and clears alarms on the
+// O-Cloud, ships the alarm dictionary they are defined in, receives
+// Alertmanager webhooks and enforces the alarm retention period.
+package alarms
+
+import (
+	"github.com/google/uuid"
+
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/query"
+)
+
+// RecordSchema is the queryable shape of alarm event records.
+var RecordSchema = &query.Schema{
+	Name: "alarms", Object: "alarm", DocColumn: "doc",
+	Attrs: []query.Attr{
+		{Name: "alarmEventRecordId", Type: query.String, Column: "id"},
+		{Name: "alarmDefinitionID", Type: query.String, Column: "definition_id"},
+		{Name: "probableCauseID", Type: query.String, Column: "probable_cause_id"},
+		{Name: "alarmRaisedTime", Type: query.Time, Column: "raised_time"},
+		{Name: "alarmChangedTime", Type: query.Time, Column: "changed_time"},
+		{Name: "alarmClearedTime", Type: query.Time, Column: "cleared_time"},
+		{Name: "alarmAcknowledgedTime", Type: query.Time},
+		{Name: "alarmAcknowledged", Type: query.Bool, Column: "acknowledged"},
+		{Name: "resourceTypeID", Type: query.String, Column: "resource_type_id"},
+		{Name: "resourceID", Type: query.String, Column: "resource_id"},
+		{Name: "perceivedSeverity", Type: query.Number, Column: "severity"},
+		{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
+	},
+}
+
+// Identifiers of the shipped dictionary are name-based UUIDs, so they are
+// the same on every installation and release.
+var namespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:nephoran:o2ims:alarms"))
+
+func id(name string) string { return uuid.NewSHA1(namespace, []byte(name)).String() }
+
+// Alarm definition names.
+const (
+	ProviderDown        = "O2IMSProviderDown"
+	PoolUtilization     = "O2IMSResourcePoolUtilization"
+	ResourceUnhealthy   = "O2IMSResourceUnhealthy"
+	ResourceDisappeared = "O2IMSResourceDisappeared"
+	ExternalAlert       = "O2IMSExternalAlert"
+)
+
+// Probable causes shipped with the server.
+var ProbableCauses = []ims.ProbableCause{
+	{ProbableCauseID: id("cause/provider-unreachable"), Name: "Provider unreachable", Description: "The IMS cannot reach or discover an infrastructure provider (a cluster API server, a cloud account, an edge agent)."},
+	{ProbableCauseID: id("cause/threshold-crossed"), Name: "Threshold crossed", Description: "A resource pool's utilization crossed the configured threshold."},
+	{ProbableCauseID: id("cause/resource-unhealthy"), Name: "Resource unhealthy", Description: "The provider reports the resource as not healthy (for example a NotReady node)."},
+	{ProbableCauseID: id("cause/resource-disappeared"), Name: "Resource disappeared", Description: "A resource is no longer reported by its provider."},
+	{ProbableCauseID: id("cause/external-alert"), Name: "External alert", Description: "An alert forwarded by Prometheus Alertmanager."},
+}
+
+// Dictionary is the alarm dictionary shipped with the server; it applies to
+// every resource type.
+var Dictionary = ims.AlarmDictionary{
+	AlarmDictionaryID:            id("dictionary/nephoran-o2ims"),
+	AlarmDictionaryVersion:       "1.0.0",
+	AlarmDictionarySchemaVersion: "1.0",
+	EntityType:                   "nephoran-o2ims",
+	Vendor:                       "Nephoran",
+	ManagementInterfaceID:        []string{"O2IMS"},
+	PKNotificationField:          []string{"alarmDefinitionID"},
+	AlarmDefinition: []ims.AlarmDefinition{
+		def(ProviderDown, "An infrastructure provider cannot be reached.", "Check the provider's endpoint, credentials and network path; the alarm clears when discovery succeeds again.", ims.ClearingAutomatic, "cause/provider-unreachable", ims.SeverityMajor),
+		def(PoolUtilization, "A resource pool's CPU or memory utilization is above the threshold.", "Add capacity to the pool or move workloads; the alarm clears when utilization falls below the threshold.", ims.ClearingAutomatic, "cause/threshold-crossed", ims.SeverityWarning),
+		def(ResourceUnhealthy, "A resource is reported unhealthy by its provider.", "Inspect the resource (for a node: kubelet, network, disk pressure); the alarm clears when it is healthy again.", ims.ClearingAutomatic, "cause/resource-unhealthy", ims.SeverityMajor),
+		def(ResourceDisappeared, "A resource was removed from the inventory by its provider.", "Confirm whether the removal was intended, then clear the alarm.", ims.ClearingManual, "cause/resource-disappeared", ims.SeverityMinor),
+		def(ExternalAlert, "An alert received from Prometheus Alertmanager.", "See the alert's annotations in the alarm's extensions; the alarm clears when the alert resolves.", ims.ClearingAutomatic, "cause/external-alert", ims.SeverityIndeterminate),
+	},
+}
+
+func def(name, desc, repair string, clearing ims.ClearingType, cause string, sev ims.PerceivedSeverity) ims.AlarmDefinition {
+	return ims.AlarmDefinition{
+		AlarmDefinitionID:     id("definition/" + name),
+		AlarmName:             name,
+		AlarmLastChange:       "1.0.0",
+		AlarmChangeType:       "ADDED",
+		AlarmDescription:      desc,
+		ProposedRepairActions: repair,
+		ClearingType:          clearing,
+		ManagementInterfaceID: []string{"O2IMS"},
+		PKNotificationField:   []string{"alarmDefinitionID"},
+		ProbableCauseID:       id(cause),
+		Severity:              sev,
+	}
+}
+
+// Definition returns the definition called name.
+func Definition(name string) ims.AlarmDefinition {
+	for _, d := range Dictionary.AlarmDefinition {
+		if d.AlarmName == name {
+			return d
+		}
+	}
+	return ims.AlarmDefinition{AlarmName: name}
+}
+
+// definitionByID returns the definition with id.
+func definitionByID(defID string) (ims.AlarmDefinition, bool) {
+	for _, d := range Dictionary.AlarmDefinition {
+		if d.AlarmDefinitionID == defID {
+			return d, true
+		}
+	}
+	return ims.AlarmDefinition{}, false
+}

@@ -1,0 +1,177 @@
+package alarms
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/nephoran/o2ims/internal/collection"
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/query"
+	"github.com/nephoran/o2ims/internal/sqlstore"
+)
+
+// Fingerprint prefixes of the built-in raisers.
+const (
+	fpProviderDown = "provider-down/"
+	fpUtilization  = "utilization/"
+	fpUnhealthy    = "unhealthy/"
+	fpDisappeared  = "disappeared/"
+)
+
+// Raisers turn inventory sync outcomes into alarms. It implements
+// inventory.Observer.
+//
+// Conventions providers follow to get alarms: a resource pool publishes
+// extensions.utilization {cpu, memory} as fractions 0..1; a resource
+// publishes extensions.healthy=false when it is unhealthy.
+type Raisers struct {
+	svc       *Service
+	store     collection.Store
+	threshold float64
+	logger    *slog.Logger
+}
+
+// NewRaisers returns the built-in raisers. threshold is the utilization
+// fraction above which a pool alarm is raised (0 means 0.9).
+func NewRaisers(svc *Service, store collection.Store, threshold float64, logger *slog.Logger) *Raisers {
+	if threshold <= 0 {
+		threshold = 0.9
+	}
+	return &Raisers{svc: svc, store: store, threshold: threshold, logger: logger}
+}
+
+var _ inventory.Observer = (*Raisers)(nil)
+
+// SyncFailed raises O2IMSProviderDown for the provider.
+func (r *Raisers) SyncFailed(ctx context.Context, provider string, err error) {
+	d := Definition(ProviderDown)
+	_, rerr := r.svc.Raise(ctx, Condition{
+		Fingerprint: fpProviderDown + provider,
+		Definition:  d,
+		Severity:    d.Severity,
+		Extensions:  ims.Extensions{"provider": provider, "error": truncate(err.Error(), 512), "alarmName": d.AlarmName},
+	})
+	if rerr != nil {
+		r.logger.Warn("raising provider-down alarm failed", "provider", provider, "err", rerr)
+	}
+}
+
+// Synced clears the provider's O2IMSProviderDown alarm, raises
+// O2IMSResourceDisappeared for removed resources, and re-evaluates the
+// utilization and health alarms.
+func (r *Raisers) Synced(ctx context.Context, provider string, changes []sqlstore.Change) {
+	if err := r.svc.Resolve(ctx, fpProviderDown+provider); err != nil {
+		r.logger.Warn("clearing provider-down alarm failed", "provider", provider, "err", err)
+	}
+	d := Definition(ResourceDisappeared)
+	for _, c := range changes {
+		if c.Schema != inventory.ResourceSchema || c.Op != sqlstore.OpDelete {
+			continue
+		}
+		var res ims.Resource
+		_ = json.Unmarshal(c.Prior, &res)
+		if _, err := r.svc.Raise(ctx, Condition{
+			Fingerprint:    fpDisappeared + c.ID,
+			Definition:     d,
+			Severity:       d.Severity,
+			ResourceID:     c.ID,
+			ResourceTypeID: res.ResourceTypeID,
+			Extensions:     ims.Extensions{"provider": provider, "resourcePoolId": res.ResourcePoolID, "description": res.Description, "alarmName": d.AlarmName},
+		}); err != nil {
+			r.logger.Warn("raising resource-disappeared alarm failed", "resource", c.ID, "err", err)
+		}
+	}
+	if len(changes) == 0 {
+		return
+	}
+	if err := r.reconcileHealth(ctx); err != nil {
+		r.logger.Warn("health alarms", "err", err)
+	}
+	if err := r.reconcileUtilization(ctx); err != nil {
+		r.logger.Warn("utilization alarms", "err", err)
+	}
+}
+
+// each calls fn for every object of sc matching filter, page by page.
+func (r *Raisers) each(ctx context.Context, sc *query.Schema, filter string, fn func(doc json.RawMessage) error) error {
+	f, err := query.ParseFilter(filter)
+	if err != nil {
+		return err
+	}
+	after := ""
+	for {
+		docs, last, more, err := r.store.List(ctx, sc, f, collection.MaxLimit, after)
+		if err != nil {
+			return err
+		}
+		for _, d := range docs {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+		if !more {
+			return nil
+		}
+		after = last
+	}
+}
+
+func (r *Raisers) reconcileHealth(ctx context.Context) error {
+	d := Definition(ResourceUnhealthy)
+	var want []Condition
+	err := r.each(ctx, inventory.ResourceSchema, "(eq,extensions/healthy,false)", func(doc json.RawMessage) error {
+		var res ims.Resource
+		if err := json.Unmarshal(doc, &res); err != nil {
+			return err
+		}
+		ext := ims.Extensions{"resourcePoolId": res.ResourcePoolID, "description": res.Description, "alarmName": d.AlarmName}
+		if reason, ok := res.Extensions["healthReason"]; ok {
+			ext["reason"] = reason
+		}
+		want = append(want, Condition{Fingerprint: fpUnhealthy + res.ResourceID, Definition: d, Severity: d.Severity,
+			ResourceID: res.ResourceID, ResourceTypeID: res.ResourceTypeID, Extensions: ext})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return r.svc.Reconcile(ctx, fpUnhealthy, want)
+}
+
+func (r *Raisers) reconcileUtilization(ctx context.Context) error {
+	d := Definition(PoolUtilization)
+	var want []Condition
+	err := r.each(ctx, inventory.ResourcePoolSchema, "", func(doc json.RawMessage) error {
+		var pool ims.ResourcePool
+		if err := json.Unmarshal(doc, &pool); err != nil {
+			return err
+		}
+		u, _ := pool.Extensions["utilization"].(map[string]any)
+		over := map[string]any{}
+		for _, k := range []string{"cpu", "memory"} {
+			if v, ok := u[k].(float64); ok && v > r.threshold {
+				over[k] = v
+			}
+		}
+		if len(over) == 0 {
+			return nil
+		}
+		want = append(want, Condition{Fingerprint: fpUtilization + pool.ResourcePoolID, Definition: d, Severity: d.Severity,
+			Extensions: ims.Extensions{"resourcePoolId": pool.ResourcePoolID, "poolName": pool.Name, "utilization": over, "threshold": r.threshold, "alarmName": d.AlarmName}})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pools: %w", err)
+	}
+	return r.svc.Reconcile(ctx, fpUtilization, want)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

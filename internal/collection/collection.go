@@ -1,0 +1,132 @@
+// Package collection runs SOL013 collection queries: it parses the filter
+// and attribute selectors against an object schema, reads one keyset page
+// from the store and projects each object.
+package collection
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/query"
+)
+
+// Page size limits (SOL013 leaves them to the implementation).
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// Store reads one page of objects of a schema.
+type Store interface {
+	List(ctx context.Context, sc *query.Schema, f query.Filter, limit int, after string) ([]json.RawMessage, string, bool, error)
+}
+
+// Request is a SOL013 collection query as received from a client.
+type Request struct {
+	Filter         string
+	Fields         string
+	ExcludeFields  string
+	AllFields      bool
+	ExcludeDefault bool
+	Limit          *int // nil means DefaultLimit
+	Marker         string
+}
+
+// Page is one page of a collection, projected by the attribute selectors.
+type Page struct {
+	Items []map[string]any
+	// NextMarker is set when more objects follow; pass it as Marker.
+	NextMarker string
+}
+
+// Options adjust a query.
+type Options struct {
+	// Scope terms are added to the client's filter; they restrict a
+	// collection to, for example, one pool.
+	Scope []query.Term
+	// Decorate, when set, completes the decoded objects before the
+	// attribute selectors apply (for attributes not kept in the document).
+	Decorate func(ctx context.Context, objs []map[string]any) error
+}
+
+// List runs req over the objects of sc.
+func List(ctx context.Context, store Store, sc *query.Schema, req Request, opts Options) (Page, error) {
+	f, err := query.ParseFilter(req.Filter)
+	if err != nil {
+		return Page{}, err
+	}
+	if err := f.Validate(sc); err != nil {
+		return Page{}, err
+	}
+	f.Terms = append(f.Terms, opts.Scope...)
+	sel, err := query.ParseSelection(sc, req.Fields, req.ExcludeFields, req.AllFields, req.ExcludeDefault)
+	if err != nil {
+		return Page{}, err
+	}
+	limit := DefaultLimit
+	if req.Limit != nil {
+		limit = *req.Limit
+		if limit < 1 || limit > MaxLimit {
+			return Page{}, ims.Errorf(ims.EINVALID, "limit: must be between 1 and %d, got %d", MaxLimit, limit)
+		}
+	}
+	after, err := decodeMarker(req.Marker)
+	if err != nil {
+		return Page{}, err
+	}
+	docs, last, more, err := store.List(ctx, sc, f, limit, after)
+	if err != nil {
+		return Page{}, err
+	}
+	objs := make([]map[string]any, 0, len(docs))
+	for _, d := range docs {
+		var obj map[string]any
+		if err := json.Unmarshal(d, &obj); err != nil {
+			return Page{}, ims.Internal(fmt.Errorf("decode %s: %w", sc.Name, err), "reading failed")
+		}
+		objs = append(objs, obj)
+	}
+	if opts.Decorate != nil {
+		if err := opts.Decorate(ctx, objs); err != nil {
+			return Page{}, err
+		}
+	}
+	page := Page{Items: make([]map[string]any, 0, len(objs))}
+	for _, obj := range objs {
+		page.Items = append(page.Items, sel.Apply(obj))
+	}
+	if more {
+		page.NextMarker = encodeMarker(last)
+	}
+	return page, nil
+}
+
+// The next-page marker is the keyset position (the last id returned),
+// wrapped so that clients treat it as opaque.
+type marker struct {
+	V     int    `json:"v"`
+	After string `json:"a"`
+}
+
+func encodeMarker(lastID string) string {
+	b, _ := json.Marshal(marker{V: 1, After: lastID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeMarker(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	var m marker
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err != nil || m.V != 1 || m.After == "" {
+		return "", ims.Errorf(ims.EINVALID, "nextpage_opaque_marker: not a marker issued by this server")
+	}
+	return m.After, nil
+}

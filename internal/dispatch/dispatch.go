@@ -1,0 +1,278 @@
+// Package dispatch delivers the outbox to subscribers: each subscription
+// consumes its event stream in commit order, at least once, with
+// exponential backoff and jitter while its subscriber fails, giving up on
+// events only once they are older than the maximum age. Subscriptions are
+// leased, so several servers on one database share the work without
+// delivering to one subscriber twice, and a dead server's leases expire.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nephoran/o2ims/internal/sqlstore"
+)
+
+// Store is the outbox and subscription state.
+type Store interface {
+	ClaimSubscriptions(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]sqlstore.Subscription, error)
+	Events(ctx context.Context, stream string, after int64, limit int) ([]sqlstore.Event, error)
+	ReportProgress(ctx context.Context, id, owner string, p sqlstore.Progress) error
+	QueueDepths(ctx context.Context) (map[string]int64, error)
+	PruneEvents(ctx context.Context, maxAge time.Duration) (int64, error)
+}
+
+// Handler matches and delivers events.
+type Handler interface {
+	Match(sub sqlstore.Subscription, ev sqlstore.Event) bool
+	Deliver(ctx context.Context, sub sqlstore.Subscription, ev sqlstore.Event) (retry bool, err error)
+}
+
+// Options tune the dispatcher; zero values pick the defaults.
+type Options struct {
+	// Owner identifies this process in leases; default a random id.
+	Owner string
+	// MaxAge is how long an event is retried before it expires (24h).
+	MaxAge time.Duration
+	// Lease is how long a claimed subscription stays with this process
+	// without progress reports (30s).
+	Lease time.Duration
+	// PollInterval bounds how late events committed by another process
+	// are noticed (200ms); this process's own commits call Wake.
+	PollInterval time.Duration
+	// MaxWorkers bounds subscriptions delivered to at once (256).
+	MaxWorkers int
+	// BatchSize is the number of events read at a time (256).
+	BatchSize int
+	// BackoffBase and BackoffMax bound the retry delay (1s, 5m).
+	BackoffBase, BackoffMax time.Duration
+	Registerer              prometheus.Registerer
+}
+
+// Dispatcher runs delivery workers.
+type Dispatcher struct {
+	store   Store
+	handler Handler
+	opts    Options
+	logger  *slog.Logger
+	metrics *metrics
+	wake    chan struct{}
+
+	mu     sync.Mutex
+	active map[string]bool
+}
+
+// New returns a dispatcher.
+func New(store Store, handler Handler, opts Options, logger *slog.Logger) (*Dispatcher, error) {
+	if opts.Owner == "" {
+		opts.Owner = uuid.NewString()
+	}
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = 24 * time.Hour
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 200 * time.Millisecond
+	}
+	if opts.MaxWorkers <= 0 {
+		opts.MaxWorkers = 256
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 256
+	}
+	if opts.BackoffBase <= 0 {
+		opts.BackoffBase = time.Second
+	}
+	if opts.BackoffMax <= 0 {
+		opts.BackoffMax = 5 * time.Minute
+	}
+	d := &Dispatcher{store: store, handler: handler, opts: opts, logger: logger, wake: make(chan struct{}, 1), active: map[string]bool{}}
+	m, err := newMetrics(opts.Registerer, d)
+	if err != nil {
+		return nil, err
+	}
+	d.metrics = m
+	return d, nil
+}
+
+// Wake makes the dispatcher look for work now (after a local commit).
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, then waits for workers to report.
+func (d *Dispatcher) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	poll := time.NewTicker(d.opts.PollInterval)
+	defer poll.Stop()
+	prune := time.NewTicker(time.Minute)
+	defer prune.Stop()
+	for {
+		d.claim(ctx, &wg)
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.wake:
+		case <-poll.C:
+		case <-prune.C:
+			if n, err := d.store.PruneEvents(ctx, d.opts.MaxAge); err != nil {
+				d.logger.Warn("pruning events failed", "err", err)
+			} else if n > 0 {
+				d.logger.Debug("pruned delivered events", "count", n)
+			}
+		}
+	}
+}
+
+func (d *Dispatcher) claim(ctx context.Context, wg *sync.WaitGroup) {
+	d.mu.Lock()
+	free := d.opts.MaxWorkers - len(d.active)
+	d.mu.Unlock()
+	if free <= 0 {
+		return
+	}
+	subs, err := d.store.ClaimSubscriptions(ctx, d.opts.Owner, time.Now(), d.opts.Lease, free)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.logger.Warn("claiming subscriptions failed", "err", err)
+		}
+		return
+	}
+	for _, sub := range subs {
+		d.mu.Lock()
+		if d.active[sub.ID] {
+			d.mu.Unlock()
+			continue
+		}
+		d.active[sub.ID] = true
+		d.mu.Unlock()
+		wg.Go(func() {
+			defer func() {
+				d.mu.Lock()
+				delete(d.active, sub.ID)
+				d.mu.Unlock()
+			}()
+			d.work(ctx, sub)
+		})
+	}
+}
+
+// work delivers sub's pending events in order until it is caught up, its
+// subscriber fails, or ctx ends.
+func (d *Dispatcher) work(ctx context.Context, sub sqlstore.Subscription) {
+	logger := d.logger.With("subscription", sub.ID, "stream", sub.Stream)
+	p := sqlstore.Progress{Cursor: sub.Cursor}
+	lastReport := time.Now()
+	// report writes progress; a background context lets the final report
+	// land during shutdown.
+	report := func(release bool) bool {
+		p.LeaseUntil = time.Now().Add(d.opts.Lease)
+		if release {
+			p.LeaseUntil = time.Time{}
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		err := d.store.ReportProgress(rctx, sub.ID, d.opts.Owner, p)
+		p.Delivered, p.Expired, p.Dropped = 0, 0, ""
+		lastReport = time.Now()
+		if errors.Is(err, sqlstore.ErrLeaseLost) {
+			logger.Debug("subscription lease lost or subscription deleted")
+			return false
+		}
+		if err != nil {
+			logger.Warn("recording delivery progress failed", "err", err)
+			return false
+		}
+		return true
+	}
+	for {
+		if ctx.Err() != nil {
+			report(true)
+			return
+		}
+		events, err := d.store.Events(ctx, sub.Stream, p.Cursor, d.opts.BatchSize)
+		if err != nil {
+			if ctx.Err() == nil {
+				logger.Warn("reading events failed", "err", err)
+			}
+			report(true)
+			return
+		}
+		if len(events) == 0 {
+			report(true)
+			return
+		}
+		for _, ev := range events {
+			if ctx.Err() != nil {
+				report(true)
+				return
+			}
+			if !d.handler.Match(sub, ev) {
+				p.Cursor = ev.Seq
+				continue
+			}
+			if age := time.Since(ev.CreatedAt); age > d.opts.MaxAge {
+				p.Cursor = ev.Seq
+				p.Expired++
+				d.metrics.expired.WithLabelValues(sub.Stream).Inc()
+				logger.Warn("notification expired undelivered", "event", ev.Seq, "age", age.Round(time.Second), "objectType", ev.ObjectType, "objectId", ev.ObjectID)
+				continue
+			}
+			retry, err := d.handler.Deliver(ctx, sub, ev)
+			switch {
+			case err == nil:
+				p.Cursor = ev.Seq
+				p.Delivered++
+				d.metrics.delivered.WithLabelValues(sub.Stream).Inc()
+				d.metrics.latency.WithLabelValues(sub.Stream).Observe(time.Since(ev.CreatedAt).Seconds())
+			case ctx.Err() != nil:
+				report(true)
+				return
+			case !retry:
+				p.Cursor = ev.Seq
+				p.Dropped = fmt.Sprintf("event %d rejected: %v", ev.Seq, err)
+				d.metrics.failed.WithLabelValues(sub.Stream, "rejected").Inc()
+				logger.Warn("subscriber rejected a notification; not retrying", "event", ev.Seq, "err", err)
+			default:
+				d.metrics.failed.WithLabelValues(sub.Stream, "retry").Inc()
+				now := time.Now()
+				delay := d.backoff(sub.Attempts + 1)
+				p.Failure = &sqlstore.Failure{Error: err.Error(), At: now, NextAttemptAt: now.Add(delay)}
+				logger.Info("delivery failed; will retry", "event", ev.Seq, "attempt", sub.Attempts+1, "retryIn", delay.Round(time.Millisecond), "err", err)
+				report(true)
+				return
+			}
+			if p.Delivered+p.Expired >= 64 || time.Since(lastReport) > time.Second {
+				if !report(false) {
+					return
+				}
+				sub.Attempts = 0
+			}
+		}
+	}
+}
+
+// backoff is exponential with full jitter in [d/2, d], capped.
+func (d *Dispatcher) backoff(attempt int) time.Duration {
+	delay := d.opts.BackoffBase
+	for i := 1; i < attempt && delay < d.opts.BackoffMax; i++ {
+		delay *= 2
+	}
+	delay = min(delay, d.opts.BackoffMax)
+	half := delay / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}

@@ -1,0 +1,137 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/query"
+)
+
+// Event streams.
+const (
+	StreamInventory = "inventory"
+	StreamAlarm     = "alarm"
+)
+
+// Event is one entry of the outbox: a change committed together with it.
+type Event struct {
+	Seq        int64
+	Stream     string
+	ObjectType string // the table of the changed object
+	ObjectID   string
+	EventType  int
+	Prior      json.RawMessage
+	Post       json.RawMessage
+	CreatedAt  time.Time
+}
+
+// eventLockKey serialises outbox writers on PostgreSQL. Sequence values are
+// taken at insert time but become visible at commit; without the lock a
+// reader could see seq 11 committed before seq 10 and move past 10 for
+// good. Holding one transaction-scoped lock from insert to commit makes seq
+// order equal commit order. SQLite serialises writers anyway.
+const eventLockKey = 0x02_1A_5E_7E
+
+// insertEvents appends events to the outbox within tx.
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if s.dialect == query.Postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", eventLockKey); err != nil {
+			return ims.Internal(fmt.Errorf("lock outbox: %w", err), "recording the change failed")
+		}
+	}
+	q := "INSERT INTO events (stream, object_type, object_id, event_type, prior, post, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	if s.dialect == query.Postgres {
+		q = "INSERT INTO events (stream, object_type, object_id, event_type, prior, post, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7)"
+	}
+	stmt, err := tx.PrepareContext(ctx, q)
+	if err != nil {
+		return ims.Internal(fmt.Errorf("prepare event insert: %w", err), "recording the change failed")
+	}
+	defer stmt.Close()
+	now := time.Now().UnixMilli()
+	for _, e := range events {
+		if _, err := stmt.ExecContext(ctx, e.Stream, e.ObjectType, e.ObjectID, e.EventType, nullJSON(e.Prior), nullJSON(e.Post), now); err != nil {
+			return ims.Internal(fmt.Errorf("insert event: %w", err), "recording the change failed")
+		}
+	}
+	return nil
+}
+
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// Events returns up to limit events of stream with seq > after, in order.
+func (s *Store) Events(ctx context.Context, stream string, after int64, limit int) ([]Event, error) {
+	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT seq, stream, object_type, object_id, event_type, prior, post, created_at
+		FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?`), stream, after, limit)
+	if err != nil {
+		return nil, ims.Internal(fmt.Errorf("read events: %w", err), "reading events failed")
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var prior, post []byte
+		var created int64
+		if err := rows.Scan(&e.Seq, &e.Stream, &e.ObjectType, &e.ObjectID, &e.EventType, &prior, &post, &created); err != nil {
+			return nil, ims.Internal(fmt.Errorf("scan event: %w", err), "reading events failed")
+		}
+		e.Prior, e.Post = nonEmpty(prior), nonEmpty(post)
+		e.CreatedAt = time.UnixMilli(created)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, ims.Internal(fmt.Errorf("read events: %w", err), "reading events failed")
+	}
+	return out, nil
+}
+
+func nonEmpty(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return nil
+	}
+	return json.RawMessage(b)
+}
+
+// LastSeq returns the newest event seq of stream, 0 when there is none.
+func (s *Store) LastSeq(ctx context.Context, stream string) (int64, error) {
+	return lastSeq(ctx, s.db, s.rebind, stream)
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func lastSeq(ctx context.Context, q queryer, rebind func(string) string, stream string) (int64, error) {
+	var seq sql.NullInt64
+	if err := q.QueryRowContext(ctx, rebind("SELECT MAX(seq) FROM events WHERE stream = ?"), stream).Scan(&seq); err != nil {
+		return 0, ims.Internal(fmt.Errorf("read last event: %w", err), "reading events failed")
+	}
+	return seq.Int64, nil
+}
+
+// PruneEvents deletes events every subscription of their stream has moved
+// past, and any event older than maxAge (subscribers retrying that long
+// have given those events up as expired).
+func (s *Store) PruneEvents(ctx context.Context, maxAge time.Duration) (int64, error) {
+	cutoff := time.Now().Add(-maxAge).UnixMilli()
+	res, err := s.db.ExecContext(ctx, s.rebind(`DELETE FROM events WHERE created_at < ? OR seq <= COALESCE(
+		(SELECT MIN(cursor) FROM subscriptions WHERE subscriptions.stream = events.stream),
+		(SELECT MAX(seq) FROM events e2 WHERE e2.stream = events.stream))`), cutoff)
+	if err != nil {
+		return 0, ims.Internal(fmt.Errorf("prune events: %w", err), "pruning events failed")
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

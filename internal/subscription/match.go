@@ -1,0 +1,220 @@
+package subscription
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/nephoran/o2ims/internal/alarms"
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/query"
+	"github.com/nephoran/o2ims/internal/sqlstore"
+)
+
+// Event attributes a subscription filter may name besides the object's own.
+const (
+	attrObjectType = "objectType"
+	attrEventType  = "notificationEventType"
+)
+
+// objectTypes maps inventory tables to O2ims object type names.
+var objectTypes = map[string]string{
+	inventory.ResourceTypeSchema.Name:      "ResourceType",
+	inventory.ResourcePoolSchema.Name:      "ResourcePool",
+	inventory.ResourceSchema.Name:          "Resource",
+	inventory.DeploymentManagerSchema.Name: "DeploymentManager",
+}
+
+var schemasByTable = map[string]*query.Schema{
+	inventory.ResourceTypeSchema.Name:      inventory.ResourceTypeSchema,
+	inventory.ResourcePoolSchema.Name:      inventory.ResourcePoolSchema,
+	inventory.ResourceSchema.Name:          inventory.ResourceSchema,
+	inventory.DeploymentManagerSchema.Name: inventory.DeploymentManagerSchema,
+	alarms.RecordSchema.Name:               alarms.RecordSchema,
+}
+
+var inventoryEventNames = map[string]int{"CREATE": 0, "MODIFY": 1, "DELETE": 2}
+
+// Matchers evaluate subscription filters on events. Parsed filters are
+// cached per subscription.
+type Matchers struct {
+	mu    sync.Mutex
+	cache map[string]compiled
+}
+
+// NewMatchers returns an empty matcher cache.
+func NewMatchers() *Matchers { return &Matchers{cache: map[string]compiled{}} }
+
+// compiled is a subscription filter split into event and object terms.
+type compiled struct {
+	filter     string
+	eventTerms []query.Term
+	object     query.Filter
+}
+
+func split(f query.Filter) compiled {
+	var c compiled
+	for _, t := range f.Terms {
+		if len(t.Path) == 1 && (t.Path[0] == attrObjectType || t.Path[0] == attrEventType) {
+			c.eventTerms = append(c.eventTerms, t)
+		} else {
+			c.object.Terms = append(c.object.Terms, t)
+		}
+	}
+	return c
+}
+
+// Validate checks a subscription filter of stream: event attributes take
+// known values with eq/neq/in/nin, and every other term must be valid for
+// at least one of the object types the filter can match.
+func (m *Matchers) Validate(stream string, f query.Filter) error {
+	c := split(f)
+	candidates := []*query.Schema{alarms.RecordSchema}
+	if stream == sqlstore.StreamInventory {
+		candidates = []*query.Schema{inventory.ResourceTypeSchema, inventory.ResourcePoolSchema, inventory.ResourceSchema, inventory.DeploymentManagerSchema}
+	}
+	for _, t := range c.eventTerms {
+		switch t.Op {
+		case query.Eq, query.Neq, query.In, query.Nin:
+		default:
+			return ims.Errorf(ims.EINVALID, "filter: %s takes only eq, neq, in or nin, in %s", t.Path[0], t)
+		}
+		if t.Path[0] == attrObjectType {
+			if stream != sqlstore.StreamInventory {
+				return ims.Errorf(ims.EINVALID, "filter: objectType applies to inventory subscriptions only, in %s", t)
+			}
+			for _, v := range t.Values {
+				if !slices.Contains([]string{"ResourceType", "ResourcePool", "Resource", "DeploymentManager"}, v) {
+					return ims.Errorf(ims.EINVALID, "filter: unknown objectType %q in %s (use ResourceType, ResourcePool, Resource or DeploymentManager)", v, t)
+				}
+			}
+			if t.Op == query.Eq || t.Op == query.In {
+				candidates = slices.DeleteFunc(candidates, func(s *query.Schema) bool { return !slices.Contains(t.Values, objectTypes[s.Name]) })
+			}
+			continue
+		}
+		for _, v := range t.Values {
+			if _, ok := eventTypeValue(stream, v); !ok {
+				return ims.Errorf(ims.EINVALID, "filter: unknown notificationEventType %q in %s", v, t)
+			}
+		}
+	}
+	if len(candidates) == 0 {
+		return ims.Errorf(ims.EINVALID, "filter: the objectType terms exclude every object type")
+	}
+	for _, t := range c.object.Terms {
+		var firstErr error
+		ok := false
+		for _, sc := range candidates {
+			err := query.Filter{Terms: []query.Term{t}}.Validate(sc)
+			if err == nil {
+				ok = true
+				break
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		if !ok {
+			return firstErr
+		}
+	}
+	return nil
+}
+
+// eventTypeValue parses an event type given by name or number.
+func eventTypeValue(stream, v string) (int, bool) {
+	if n, err := strconv.Atoi(v); err == nil {
+		max := 2
+		if stream == sqlstore.StreamAlarm {
+			max = 3
+		}
+		return n, n >= 0 && n <= max
+	}
+	if stream == sqlstore.StreamAlarm {
+		t, ok := ims.AlarmEventTypeNames[strings.ToUpper(v)]
+		return int(t), ok
+	}
+	n, ok := inventoryEventNames[strings.ToUpper(v)]
+	return n, ok
+}
+
+func (m *Matchers) compiledFor(sub sqlstore.Subscription) compiled {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.cache[sub.ID]; ok && c.filter == sub.Filter {
+		return c
+	}
+	f, err := query.ParseFilter(sub.Filter)
+	if err != nil {
+		// Stored filters were validated; an unparsable one matches nothing
+		// rather than everything.
+		f = query.Filter{Terms: []query.Term{{Op: query.Eq, Path: []string{attrEventType}, Values: []string{"-1"}}}}
+	}
+	c := split(f)
+	c.filter = sub.Filter
+	m.cache[sub.ID] = c
+	return c
+}
+
+// Forget drops a subscription's cached filter.
+func (m *Matchers) Forget(id string) {
+	m.mu.Lock()
+	delete(m.cache, id)
+	m.mu.Unlock()
+}
+
+// Match reports whether ev concerns sub: every event term holds, and the
+// object terms hold on the prior or the post state of the object.
+func (m *Matchers) Match(sub sqlstore.Subscription, ev sqlstore.Event) bool {
+	c := m.compiledFor(sub)
+	eventDoc := map[string]any{attrEventType: float64(ev.EventType)}
+	if t, ok := objectTypes[ev.ObjectType]; ok {
+		eventDoc[attrObjectType] = t
+	}
+	for _, t := range c.eventTerms {
+		t := t
+		if t.Path[0] == attrEventType {
+			vals := make([]string, 0, len(t.Values))
+			for _, v := range t.Values {
+				if n, ok := eventTypeValue(ev.Stream, v); ok {
+					vals = append(vals, strconv.Itoa(n))
+				} else {
+					vals = append(vals, "-1")
+				}
+			}
+			t.Values = vals
+		}
+		if !(query.Filter{Terms: []query.Term{t}}).Match(eventSchema, eventDoc) {
+			return false
+		}
+	}
+	if len(c.object.Terms) == 0 {
+		return true
+	}
+	sc := schemasByTable[ev.ObjectType]
+	if sc == nil {
+		return false
+	}
+	for _, state := range []json.RawMessage{ev.Post, ev.Prior} {
+		if len(state) == 0 {
+			continue
+		}
+		var doc map[string]any
+		if json.Unmarshal(state, &doc) != nil {
+			continue
+		}
+		if c.object.Match(sc, doc) {
+			return true
+		}
+	}
+	return false
+}
+
+var eventSchema = &query.Schema{Name: "events", Object: "event", Attrs: []query.Attr{
+	{Name: attrObjectType, Type: query.String},
+	{Name: attrEventType, Type: query.Number},
+}}

@@ -1,0 +1,137 @@
+package subscription
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/sqlstore"
+)
+
+// Poster sends a notification body to a callback (notify.Webhook).
+type Poster interface {
+	Post(ctx context.Context, url string, body []byte) (retry bool, err error)
+}
+
+// Notifier renders and delivers notifications; it is the dispatcher's
+// handler.
+type Notifier struct {
+	matchers      *Matchers
+	poster        Poster
+	serviceURI    string
+	globalCloudID string
+}
+
+// NewNotifier returns a notifier. serviceURI prefixes objectRef URIs.
+func NewNotifier(matchers *Matchers, poster Poster, serviceURI, globalCloudID string) *Notifier {
+	return &Notifier{matchers: matchers, poster: poster, serviceURI: strings.TrimSuffix(serviceURI, "/"), globalCloudID: globalCloudID}
+}
+
+// Match reports whether sub's filter selects ev.
+func (n *Notifier) Match(sub sqlstore.Subscription, ev sqlstore.Event) bool {
+	return n.matchers.Match(sub, ev)
+}
+
+// Deliver sends the notification of ev to sub's callback. retry tells
+// whether a failure is worth another attempt.
+func (n *Notifier) Deliver(ctx context.Context, sub sqlstore.Subscription, ev sqlstore.Event) (retry bool, err error) {
+	body, err := n.Render(sub, ev)
+	if err != nil {
+		return false, err
+	}
+	return n.poster.Post(ctx, sub.Callback, body)
+}
+
+// notificationID is derived from subscription and event, so a redelivery
+// after a crash carries the same id and consumers can drop duplicates.
+func notificationID(sub sqlstore.Subscription, ev sqlstore.Event) string {
+	return uuid.NewSHA1(uuid.MustParse(sub.ID), fmt.Appendf(nil, "event/%d", ev.Seq)).String()
+}
+
+// Render builds the notification body of ev for sub.
+func (n *Notifier) Render(sub sqlstore.Subscription, ev sqlstore.Event) ([]byte, error) {
+	if ev.Stream == sqlstore.StreamAlarm {
+		return n.renderAlarm(sub, ev)
+	}
+	body := map[string]any{
+		"notificationId":        notificationID(sub, ev),
+		"notificationEventType": ev.EventType,
+		"objectRef":             n.serviceURI + n.objectPath(ev),
+	}
+	if sub.ConsumerSubscriptionID != "" {
+		body["consumerSubscriptionId"] = sub.ConsumerSubscriptionID
+	}
+	if len(ev.Prior) > 0 {
+		body["priorObjectState"] = ev.Prior
+	}
+	if len(ev.Post) > 0 {
+		body["postObjectState"] = ev.Post
+	}
+	return json.Marshal(body)
+}
+
+func (n *Notifier) objectPath(ev sqlstore.Event) string {
+	const base = "/o2ims-infrastructureInventory/v1"
+	switch ev.ObjectType {
+	case inventory.ResourceTypeSchema.Name:
+		return base + "/resourceTypes/" + ev.ObjectID
+	case inventory.ResourcePoolSchema.Name:
+		return base + "/resourcePools/" + ev.ObjectID
+	case inventory.DeploymentManagerSchema.Name:
+		return base + "/deploymentManagers/" + ev.ObjectID
+	case inventory.ResourceSchema.Name:
+		state := ev.Post
+		if len(state) == 0 {
+			state = ev.Prior
+		}
+		var r struct {
+			ResourcePoolID string `json:"resourcePoolId"`
+		}
+		_ = json.Unmarshal(state, &r)
+		return base + "/resourcePools/" + r.ResourcePoolID + "/resources/" + ev.ObjectID
+	}
+	return base + "/" + ev.ObjectType + "/" + ev.ObjectID
+}
+
+func (n *Notifier) renderAlarm(sub sqlstore.Subscription, ev sqlstore.Event) ([]byte, error) {
+	state := ev.Post
+	if len(state) == 0 {
+		state = ev.Prior
+	}
+	var a ims.AlarmEventRecord
+	if err := json.Unmarshal(state, &a); err != nil {
+		return nil, fmt.Errorf("decode alarm event %d: %w", ev.Seq, err)
+	}
+	body := map[string]any{
+		"notificationId":        notificationID(sub, ev),
+		"globalCloudID":         n.globalCloudID,
+		"notificationEventType": ev.EventType,
+		"objectRef":             n.serviceURI + "/o2ims-infrastructureMonitoring/v1/alarms/" + a.AlarmEventRecordID,
+		"alarmEventRecordId":    a.AlarmEventRecordID,
+		"resourceTypeID":        a.ResourceTypeID,
+		"resourceID":            a.ResourceID,
+		"alarmDefinitionID":     a.AlarmDefinitionID,
+		"probableCauseID":       a.ProbableCauseID,
+		"alarmRaisedTime":       a.AlarmRaisedTime,
+		"alarmAcknowledged":     a.AlarmAcknowledged,
+		"perceivedSeverity":     a.PerceivedSeverity,
+	}
+	if sub.ConsumerSubscriptionID != "" {
+		body["consumerSubscriptionId"] = sub.ConsumerSubscriptionID
+	}
+	if a.AlarmChangedTime != "" {
+		body["alarmChangedTime"] = a.AlarmChangedTime
+	}
+	if a.AlarmAcknowledgedTime != "" {
+		body["alarmAcknowledgeTime"] = a.AlarmAcknowledgedTime
+	}
+	if len(a.Extensions) > 0 {
+		body["extensions"] = a.Extensions
+	}
+	return json.Marshal(body)
+}

@@ -1,0 +1,196 @@
+package subscription
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/nephoran/o2ims/internal/collection"
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/query"
+	"github.com/nephoran/o2ims/internal/sqlstore"
+)
+
+// Store is what the subscription service needs from persistence.
+type Store interface {
+	collection.Store
+	CreateSubscription(ctx context.Context, sub sqlstore.Subscription, dedupeKey string) error
+	GetSubscription(ctx context.Context, stream, id string) (sqlstore.Subscription, error)
+	DeleteSubscription(ctx context.Context, stream, id string) error
+	SubscriptionsByID(ctx context.Context, ids []string) (map[string]sqlstore.Subscription, error)
+}
+
+// CallbackChecker validates callback URLs (notify.Policy).
+type CallbackChecker interface {
+	CheckURL(ctx context.Context, raw string) error
+}
+
+// Service manages subscriptions.
+type Service struct {
+	store    Store
+	checker  CallbackChecker
+	matchers *Matchers
+	logger   *slog.Logger
+}
+
+// NewService returns a subscription service.
+func NewService(store Store, checker CallbackChecker, matchers *Matchers, logger *slog.Logger) *Service {
+	return &Service{store: store, checker: checker, matchers: matchers, logger: logger}
+}
+
+// Input is a subscription as a consumer submits it.
+type Input struct {
+	ConsumerSubscriptionID string
+	Filter                 string
+	Callback               string
+}
+
+// Limits on submitted subscriptions.
+const (
+	maxFilterLen   = 4096
+	maxConsumerLen = 1024
+)
+
+// idAttr names the identifier attribute of each stream's representation.
+func idAttr(stream string) string {
+	if stream == sqlstore.StreamAlarm {
+		return "alarmSubscriptionId"
+	}
+	return "subscriptionId"
+}
+
+func schemaOf(stream string) *query.Schema {
+	if stream == sqlstore.StreamAlarm {
+		return AlarmSchema
+	}
+	return InventorySchema
+}
+
+// Create validates and stores a subscription of stream and returns its
+// representation.
+func (s *Service) Create(ctx context.Context, stream string, in Input) (map[string]any, error) {
+	if len(in.ConsumerSubscriptionID) > maxConsumerLen {
+		return nil, ims.Errorf(ims.EINVALID, "consumerSubscriptionId: longer than %d characters", maxConsumerLen)
+	}
+	if len(in.Filter) > maxFilterLen {
+		return nil, ims.Errorf(ims.EINVALID, "filter: longer than %d characters", maxFilterLen)
+	}
+	if err := s.checker.CheckURL(ctx, in.Callback); err != nil {
+		return nil, err
+	}
+	f, err := query.ParseFilter(in.Filter)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.matchers.Validate(stream, f); err != nil {
+		return nil, err
+	}
+	id := uuid.NewString()
+	doc := map[string]any{idAttr(stream): id, "callback": in.Callback, "filter": in.Filter}
+	if in.ConsumerSubscriptionID != "" {
+		doc["consumerSubscriptionId"] = in.ConsumerSubscriptionID
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, ims.Internal(err, "creating the subscription failed")
+	}
+	// The same callback with an equivalent filter is the same subscription.
+	key := sha256.Sum256([]byte(stream + "\x00" + in.Callback + "\x00" + f.String()))
+	sub := sqlstore.Subscription{ID: id, Stream: stream, Callback: in.Callback, ConsumerSubscriptionID: in.ConsumerSubscriptionID, Filter: in.Filter, Doc: b}
+	if err := s.store.CreateSubscription(ctx, sub, hex.EncodeToString(key[:])); err != nil {
+		return nil, err
+	}
+	s.logger.InfoContext(ctx, "subscription created", "stream", stream, "id", id, "callback", redactURL(in.Callback))
+	return s.Get(ctx, stream, id)
+}
+
+// Get returns one subscription with its delivery status in extensions.
+func (s *Service) Get(ctx context.Context, stream, id string) (map[string]any, error) {
+	sub, err := s.store.GetSubscription(ctx, stream, id)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(sub.Doc, &doc); err != nil {
+		return nil, ims.Internal(err, "reading the subscription failed")
+	}
+	addStatus(doc, sub)
+	return doc, nil
+}
+
+// Delete removes a subscription; nothing more is delivered to it.
+func (s *Service) Delete(ctx context.Context, stream, id string) error {
+	if err := s.store.DeleteSubscription(ctx, stream, id); err != nil {
+		return err
+	}
+	s.matchers.Forget(id)
+	s.logger.InfoContext(ctx, "subscription deleted", "stream", stream, "id", id)
+	return nil
+}
+
+// List lists subscriptions of stream with the SOL013 query language.
+func (s *Service) List(ctx context.Context, stream string, req collection.Request) (collection.Page, error) {
+	return collection.List(ctx, s.store, schemaOf(stream), req, collection.Options{
+		Decorate: func(ctx context.Context, objs []map[string]any) error {
+			ids := make([]string, 0, len(objs))
+			for _, o := range objs {
+				if id, ok := o[idAttr(stream)].(string); ok {
+					ids = append(ids, id)
+				}
+			}
+			subs, err := s.store.SubscriptionsByID(ctx, ids)
+			if err != nil {
+				return err
+			}
+			for _, o := range objs {
+				id, _ := o[idAttr(stream)].(string)
+				if sub, ok := subs[id]; ok {
+					addStatus(o, sub)
+				}
+			}
+			return nil
+		},
+	})
+}
+
+// addStatus puts the delivery status into doc's extensions.
+func addStatus(doc map[string]any, sub sqlstore.Subscription) {
+	status := map[string]any{
+		"state":     "healthy",
+		"delivered": sub.Delivered,
+		"expired":   sub.Expired,
+	}
+	if !sub.RetryingSince.IsZero() {
+		status["state"] = "retrying"
+		status["retryingSince"] = sub.RetryingSince.UTC().Format(time.RFC3339)
+		status["attempts"] = sub.Attempts
+		status["nextAttemptAt"] = sub.NextAttemptAt.UTC().Format(time.RFC3339)
+	}
+	if sub.LastError != "" {
+		status["lastError"] = sub.LastError
+	}
+	if !sub.LastDeliveredAt.IsZero() {
+		status["lastDeliveredAt"] = sub.LastDeliveredAt.UTC().Format(time.RFC3339)
+	}
+	ext, _ := doc["extensions"].(map[string]any)
+	ext = maps.Clone(ext)
+	if ext == nil {
+		ext = map[string]any{}
+	}
+	ext["deliveryStatus"] = status
+	doc["extensions"] = ext
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "?"); i >= 0 {
+		return u[:i] + "?…"
+	}
+	return u
+}
