@@ -139,9 +139,13 @@ func (d *Dispatcher) Run(ctx context.Context) {
 }
 
 func (d *Dispatcher) claim(ctx context.Context, wg *sync.WaitGroup) {
+	// The claim and the check of running workers happen under one lock: a
+	// worker that finishes in between would otherwise leave this claim
+	// holding a cursor older than the one the worker just reported, and a
+	// new worker would deliver those events again.
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	free := d.opts.MaxWorkers - len(d.active)
-	d.mu.Unlock()
 	if free <= 0 {
 		return
 	}
@@ -153,13 +157,10 @@ func (d *Dispatcher) claim(ctx context.Context, wg *sync.WaitGroup) {
 		return
 	}
 	for _, sub := range subs {
-		d.mu.Lock()
 		if d.active[sub.ID] {
-			d.mu.Unlock()
 			continue
 		}
 		d.active[sub.ID] = true
-		d.mu.Unlock()
 		wg.Go(func() {
 			defer func() {
 				d.mu.Lock()

@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
+)
+
+// receiver is a subscriber callback that records every notification.
+type receiver struct {
+	srv   *httptest.Server
+	delay time.Duration
+
+	mu    sync.Mutex
+	ids   map[string]int // notificationId → times received
+	order []string       // alarmEventRecordId in arrival order
+}
+
+func newReceiver(t *testing.T, delay time.Duration) *receiver {
+	r := &receiver{ids: map[string]int{}, delay: delay}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var n struct {
+			NotificationID     string `json:"notificationId"`
+			AlarmEventRecordID string `json:"alarmEventRecordId"`
+		}
+		if err := json.NewDecoder(req.Body).Decode(&n); err != nil || n.NotificationID == "" {
+			http.Error(w, "bad notification", http.StatusBadRequest)
+			return
+		}
+		time.Sleep(r.delay)
+		r.mu.Lock()
+		r.ids[n.NotificationID]++
+		r.order = append(r.order, n.AlarmEventRecordID)
+		r.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) counts() (distinct, total, dup int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, n := range r.ids {
+		total += n
+		if n > 1 {
+			dup += n - 1
+		}
+	}
+	return len(r.ids), total, dup
+}
+
+// waitDistinct waits until the receiver has n distinct notifications.
+func (r *receiver) waitDistinct(t *testing.T, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		d, _, _ := r.counts()
+		if d >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("received %d of %d notifications", d, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (s *server) post(t *testing.T, path string, body any) (int, []byte) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(s.base+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// fireAlerts makes the server raise n new alarms (one event each) through
+// the Alertmanager receiver.
+func fireAlerts(t *testing.T, s *server, prefix string, n int) {
+	t.Helper()
+	for start := 0; start < n; start += 200 {
+		var alerts []map[string]any
+		for i := start; i < min(n, start+200); i++ {
+			alerts = append(alerts, map[string]any{
+				"status":      "firing",
+				"labels":      map[string]string{"alertname": "E2E", "instance": fmt.Sprintf("%s-%d", prefix, i), "severity": "warning"},
+				"annotations": map[string]string{},
+				"startsAt":    time.Now().UTC().Format(time.RFC3339),
+				"fingerprint": fmt.Sprintf("%s-%d", prefix, i),
+			})
+		}
+		status, body := s.post(t, "/internal/v1/alertmanager", map[string]any{"version": "4", "status": "firing", "alerts": alerts})
+		if status != 200 {
+			t.Fatalf("alertmanager webhook: %d %s", status, body)
+		}
+	}
+}
+
+func subscribeAlarms(t *testing.T, s *server, callback string) string {
+	t.Helper()
+	status, body := s.post(t, "/o2ims-infrastructureMonitoring/v1/alarmSubscriptions",
+		map[string]any{"callback": callback, "consumerSubscriptionId": "e2e", "filter": "(eq,notificationEventType,NEW)"})
+	if status != 201 {
+		t.Fatalf("subscribe: %d %s", status, body)
+	}
+	var sub struct{ AlarmSubscriptionID string `json:"alarmSubscriptionId"` }
+	_ = json.Unmarshal(body, &sub)
+	return sub.AlarmSubscriptionID
+}
+
+// TestCrashLosesNoNotification kills the server with SIGKILL while it is
+// delivering, restarts it on the same database, and expects every
+// notification to arrive.
+func TestCrashLosesNoNotification(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			args := []string{"--data-dir", t.TempDir(), "--local-provider=false"}
+			if backend == "postgres" {
+				args = append(args, "--database-url", sqlstoretest.PostgresOptions(t).URL)
+			}
+			const n = 300
+			rcv := newReceiver(t, 5*time.Millisecond) // ~1.5 s of deliveries
+			s := start(t, args...)
+			subscribeAlarms(t, s, rcv.srv.URL+"/notify")
+			fireAlerts(t, s, "crash", n)
+			rcv.waitDistinct(t, 20, time.Minute) // deliveries under way
+			if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			<-s.done
+			before, _, _ := rcv.counts()
+			if before >= n {
+				t.Fatalf("all %d delivered before the crash; the test proves nothing", n)
+			}
+			s2 := start(t, args...)
+			rcv.waitDistinct(t, n, 2*time.Minute)
+			distinct, total, _ := rcv.counts()
+			t.Logf("%d delivered before the crash, %d distinct after restart, %d deliveries in all", before, distinct, total)
+			if distinct != n {
+				t.Fatalf("distinct notifications %d, want %d", distinct, n)
+			}
+			s2.stop(t)
+		})
+	}
+}
+
+// TestTwoServersShareDelivery runs two servers on one PostgreSQL database:
+// every notification arrives once in normal operation, and when one server
+// dies the other delivers the rest.
+func TestTwoServersShareDelivery(t *testing.T) {
+	db := sqlstoretest.PostgresOptions(t).URL
+	a := start(t, "--database-url", db, "--local-provider=false")
+	b := start(t, "--database-url", db, "--local-provider=false")
+	rcvs := []*receiver{newReceiver(t, 0), newReceiver(t, 0), newReceiver(t, 0)}
+	for _, r := range rcvs {
+		subscribeAlarms(t, a, r.srv.URL+"/notify")
+	}
+	fireAlerts(t, a, "a", 150)
+	fireAlerts(t, b, "b", 150)
+	for _, r := range rcvs {
+		r.waitDistinct(t, 300, 2*time.Minute)
+	}
+	// Give both servers a moment to deliver anything they would wrongly
+	// duplicate, then count.
+	time.Sleep(500 * time.Millisecond)
+	for i, r := range rcvs {
+		distinct, total, dup := r.counts()
+		if distinct != 300 || dup != 0 {
+			t.Errorf("receiver %d: %d distinct, %d total, %d duplicates", i, distinct, total, dup)
+		}
+	}
+
+	// One server dies; the other delivers what follows.
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-a.done
+	fireAlerts(t, b, "c", 100)
+	for _, r := range rcvs {
+		r.waitDistinct(t, 400, 2*time.Minute)
+	}
+	b.stop(t)
+}
