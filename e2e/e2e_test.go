@@ -42,15 +42,25 @@ func TestMain(m *testing.M) {
 
 // server is a running o2ims process.
 type server struct {
-	cmd  *exec.Cmd
-	base string
-	logs *strings.Builder
-	done chan error
+	// client talks to the server (TLS settings, tokens); http.DefaultClient
+	// unless startWith was given one.
+	client *http.Client
+	token  string
+	cmd    *exec.Cmd
+	base   string
+	logs   *strings.Builder
+	done   chan error
 }
 
 // start runs "o2ims serve" with args on a free loopback port and waits
 // until it reports readiness.
 func start(t *testing.T, args ...string) *server {
+	t.Helper()
+	return startWith(t, http.DefaultClient, "http", args...)
+}
+
+// startWith starts a server reached with client over scheme (http, https).
+func startWith(t *testing.T, client *http.Client, scheme string, args ...string) *server {
 	t.Helper()
 	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)
 	cmd := exec.Command(binary, args...)
@@ -61,7 +71,7 @@ func start(t *testing.T, args ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, logs: &strings.Builder{}, done: make(chan error, 1)}
+	s := &server{client: client, cmd: cmd, logs: &strings.Builder{}, done: make(chan error, 1)}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -86,7 +96,7 @@ func start(t *testing.T, args ...string) *server {
 	})
 	select {
 	case a := <-addr:
-		s.base = "http://" + a
+		s.base = scheme + "://" + a
 	case err := <-s.done:
 		t.Fatalf("server exited before serving: %v\n%s", err, s.logs.String())
 	case <-time.After(60 * time.Second):
@@ -94,7 +104,7 @@ func start(t *testing.T, args ...string) *server {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(s.base + "/readyz")
+		resp, err := s.client.Get(s.base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -119,7 +129,10 @@ func (s *server) do(t *testing.T, method, path string) (int, http.Header, []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	resp, err := s.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

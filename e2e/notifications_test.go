@@ -78,7 +78,15 @@ func (r *receiver) waitDistinct(t *testing.T, n int, within time.Duration) {
 func (s *server) post(t *testing.T, path string, body any) (int, []byte) {
 	t.Helper()
 	b, _ := json.Marshal(body)
-	resp, err := http.Post(s.base+path, "application/json", bytes.NewReader(b))
+	req, err := http.NewRequest("POST", s.base+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	resp, err := s.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +124,9 @@ func subscribeAlarms(t *testing.T, s *server, callback string) string {
 	if status != 201 {
 		t.Fatalf("subscribe: %d %s", status, body)
 	}
-	var sub struct{ AlarmSubscriptionID string `json:"alarmSubscriptionId"` }
+	var sub struct {
+		AlarmSubscriptionID string `json:"alarmSubscriptionId"`
+	}
 	_ = json.Unmarshal(body, &sub)
 	return sub.AlarmSubscriptionID
 }

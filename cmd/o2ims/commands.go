@@ -81,6 +81,7 @@ func newServeCommand() *cobra.Command {
 		denyCIDRs       string
 		allowCIDRs      string
 		utilization     float64
+		sec             securityFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -108,6 +109,25 @@ func newServeCommand() *cobra.Command {
 			if utilization <= 0 || utilization > 1 {
 				return fmt.Errorf("--utilization-threshold: must be in (0, 1], got %v", utilization)
 			}
+			authOpts, err := sec.authOptions()
+			if err != nil {
+				return err
+			}
+			tlsOpts, err := sec.tlsOptions()
+			if err != nil {
+				return err
+			}
+			notifyTLS, err := sec.notifyTLS()
+			if err != nil {
+				return err
+			}
+			notifyOAuth2, err := sec.notifyOAuth2()
+			if err != nil {
+				return err
+			}
+			if tlsOpts != nil && !cmd.Flags().Changed("service-uri") && os.Getenv("O2IMS_SERVICE_URI") == "" {
+				serviceURI = "https://" + listen
+			}
 			a, err := app.New(cmd.Context(), app.Options{
 				Listen:   listen,
 				Database: common.database(),
@@ -123,13 +143,21 @@ func newServeCommand() *cobra.Command {
 					GlobalLocationID: locationID,
 					Location:         location,
 				},
-				RefreshInterval:      refreshInterval,
-				ShutdownTimeout:      shutdownTimeout,
-				Logger:               logger,
-				CallbackPolicy:       notify.Policy{DenyLoopback: denyLoopback, Deny: deny, Allow: allow},
-				NotificationMaxAge:   notifyMaxAge,
-				NotificationTimeout:  notifyTimeout,
-				UtilizationThreshold: utilization,
+				RefreshInterval:              refreshInterval,
+				ShutdownTimeout:              shutdownTimeout,
+				Logger:                       logger,
+				CallbackPolicy:               notify.Policy{DenyLoopback: denyLoopback, Deny: deny, Allow: allow},
+				NotificationMaxAge:           notifyMaxAge,
+				NotificationTimeout:          notifyTimeout,
+				UtilizationThreshold:         utilization,
+				Auth:                         authOpts,
+				InsecureAllowUnauthenticated: sec.insecureAllowUnauthenticated,
+				PublicPaths:                  splitList(sec.publicPaths),
+				TLS:                          tlsOpts,
+				RateLimit:                    sec.rateLimitOptions(),
+				MaxBodyBytes:                 sec.maxBodyBytes,
+				NotifyTLS:                    notifyTLS,
+				NotifyOAuth2:                 notifyOAuth2,
 			})
 			if err != nil {
 				return err
@@ -156,6 +184,7 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&denyCIDRs, "callback-deny-cidrs", "", "comma-separated CIDRs callbacks may not reach (link-local and metadata addresses are always refused)")
 	fs.StringVar(&allowCIDRs, "callback-allow-cidrs", "", "comma-separated CIDRs; when set, callbacks may reach only these")
 	fs.Float64Var(&utilization, "utilization-threshold", 0.9, "resource pool utilization above which an alarm is raised")
+	sec.register(fs)
 	return cmd
 }
 

@@ -275,8 +275,18 @@ func (s *Service) ApplyRetention(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return s.store.DeleteClearedAlarms(ctx, s.now().Add(-time.Duration(c.RetentionPeriod)*24*time.Hour))
+	if c.RetentionPeriod > maxRetentionDays {
+		// Nothing can have been cleared that long ago; the period in
+		// nanoseconds would also overflow a time.Duration (at ~106751 days)
+		// and wrap to a cutoff in the future, deleting every cleared alarm.
+		return 0, nil
+	}
+	return s.store.DeleteClearedAlarms(ctx, s.now().UTC().AddDate(0, 0, -c.RetentionPeriod))
 }
+
+// maxRetentionDays bounds the retention periods ApplyRetention computes a
+// cutoff for (about 2700 years); longer periods keep every alarm.
+const maxRetentionDays = 1_000_000
 
 // ProbableCause returns one probable cause.
 func ProbableCause(id string) (ims.ProbableCause, error) {

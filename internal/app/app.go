@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,17 +16,21 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/nephoran/o2ims/api/openapi"
 	"github.com/nephoran/o2ims/internal/alarms"
+	"github.com/nephoran/o2ims/internal/auth"
 	"github.com/nephoran/o2ims/internal/dispatch"
 	"github.com/nephoran/o2ims/internal/httpapi"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/notify"
 	"github.com/nephoran/o2ims/internal/provider/local"
+	"github.com/nephoran/o2ims/internal/ratelimit"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/subscription"
+	"github.com/nephoran/o2ims/internal/tlsconfig"
 )
 
 // Options is the complete, validated configuration of a server.
@@ -50,6 +55,18 @@ type Options struct {
 
 	// UtilizationThreshold raises O2IMSResourcePoolUtilization above it (default 0.9).
 	UtilizationThreshold float64
+
+	// Security. Auth nil disables authentication, which is allowed only on
+	// a loopback address unless InsecureAllowUnauthenticated is set.
+	Auth                         *auth.Options
+	InsecureAllowUnauthenticated bool
+	PublicPaths                  []string
+	TLS                          *tlsconfig.Options
+	RateLimit                    ratelimit.Options
+	MaxBodyBytes                 int64
+	// Outgoing notifications: client TLS (certificate, roots) and OAuth2.
+	NotifyTLS    *tls.Config
+	NotifyOAuth2 *clientcredentials.Config
 }
 
 // App is a running server.
@@ -63,6 +80,7 @@ type App struct {
 	registry *prometheus.Registry
 	dispatch *dispatch.Dispatcher
 	alarms   *alarms.Service
+	tls      *tlsconfig.Reloader
 }
 
 // New opens and migrates the store, builds every component and binds the
@@ -78,6 +96,32 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		opts.ShutdownTimeout = 15 * time.Second
 	}
 	logger := opts.Logger
+	if err := checkExposure(opts); err != nil {
+		return nil, err
+	}
+	if opts.Auth == nil {
+		logger.Warn("authentication is disabled: every client may read and change everything", "listen", opts.Listen)
+	}
+	var authenticator httpapi.Authenticator
+	if opts.Auth != nil {
+		a, err := auth.New(ctx, *opts.Auth, logger.With("component", "auth"))
+		if err != nil {
+			return nil, fmt.Errorf("authentication: %w", err)
+		}
+		authenticator = a
+	}
+	var reloader *tlsconfig.Reloader
+	if opts.TLS != nil {
+		r, err := tlsconfig.New(*opts.TLS, logger.With("component", "tls"))
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		reloader = r
+	}
+	var limiter *ratelimit.Limiter
+	if opts.RateLimit.RequestsPerSecond > 0 {
+		limiter = ratelimit.New(opts.RateLimit)
+	}
 	store, err := sqlstore.Open(ctx, opts.Database, logger)
 	if err != nil {
 		return nil, err
@@ -96,7 +140,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 
 	// Notifications: the outbox dispatcher delivers to subscribers.
 	matchers := subscription.NewMatchers()
-	webhook := notify.NewWebhook(notify.WebhookOptions{Policy: opts.CallbackPolicy, Timeout: opts.NotificationTimeout})
+	webhook := notify.NewWebhook(notify.WebhookOptions{Policy: opts.CallbackPolicy, Timeout: opts.NotificationTimeout, TLS: opts.NotifyTLS, OAuth2: opts.NotifyOAuth2})
 	notifier := subscription.NewNotifier(matchers, webhook, opts.Cloud.ServiceURI, opts.Cloud.GlobalCloudID)
 	dopts := opts.Dispatch
 	dopts.MaxAge = opts.NotificationMaxAge
@@ -119,7 +163,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	syncer := inventory.NewSyncer(store, providers, opts.RefreshInterval, logger, raisers, waker{dispatcher.Wake})
 	svc := inventory.NewService(store, opts.Cloud, logger)
 
-	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc}
+	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc, tls: reloader}
 	handler, err := httpapi.New(httpapi.Options{
 		Inventory:     svc,
 		Subscriptions: subs,
@@ -130,6 +174,11 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Gatherer:      reg,
 		Ready:         a.ready,
 		Logger:        logger,
+		Authenticator: authenticator,
+		PublicPaths:   opts.PublicPaths,
+		RateLimiter:   limiter,
+		TLS:           reloader != nil,
+		MaxBodyBytes:  opts.MaxBodyBytes,
 	})
 	if err != nil {
 		store.Close()
@@ -139,6 +188,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("listen on %s: %w", opts.Listen, err)
+	}
+	if reloader != nil {
+		ln = tls.NewListener(ln, reloader.TLSConfig())
 	}
 	a.listener = ln
 	a.http = &http.Server{
@@ -167,10 +219,13 @@ func (a *App) Run(ctx context.Context) error {
 	bg.Go(func() { a.syncer.Run(bgCtx) })
 	bg.Go(func() { a.dispatch.Run(bgCtx) })
 	bg.Go(func() { a.alarms.RunRetention(bgCtx, time.Hour) })
+	if a.tls != nil {
+		bg.Go(func() { a.tls.Run(bgCtx) })
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.http.Serve(a.listener) }()
-	a.logger.Info("serving", "addr", a.Addr())
+	a.logger.Info("serving", "addr", a.Addr(), "tls", a.tls != nil, "auth", a.opts.Auth != nil)
 
 	var err error
 	select {
@@ -228,3 +283,22 @@ func (w waker) Synced(_ context.Context, _ string, changes []sqlstore.Change) {
 }
 
 func (w waker) SyncFailed(context.Context, string, error) {}
+
+// checkExposure refuses to serve without authentication beyond loopback
+// unless the operator insists.
+func checkExposure(opts Options) error {
+	if opts.Auth != nil || opts.InsecureAllowUnauthenticated {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(opts.Listen)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", opts.Listen, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("refusing to serve without authentication on %s, which is not a loopback address: configure --oidc-issuer-url or --oidc-jwks-url, or pass --insecure-allow-unauthenticated", opts.Listen)
+}

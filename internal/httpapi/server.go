@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,11 +23,14 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/nephoran/o2ims/internal/alarms"
+	"github.com/nephoran/o2ims/internal/auth"
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
 	monapi "github.com/nephoran/o2ims/internal/httpapi/gen/monitoring"
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
+	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/logging"
+	"github.com/nephoran/o2ims/internal/ratelimit"
 	"github.com/nephoran/o2ims/internal/subscription"
 )
 
@@ -48,6 +52,21 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxURLBytes bounds the request target; 0 means 8 KiB.
 	MaxURLBytes int
+	// Authenticator, when set, requires a bearer token on every path
+	// except PublicPaths; GET needs o2ims:read, other methods o2ims:write.
+	Authenticator Authenticator
+	// PublicPaths are served without authentication (exact paths).
+	PublicPaths []string
+	// RateLimiter, when set, limits requests per client (per token
+	// subject when authenticated, per address otherwise).
+	RateLimiter *ratelimit.Limiter
+	// TLS adds Strict-Transport-Security to responses.
+	TLS bool
+}
+
+// Authenticator authenticates a request's bearer token.
+type Authenticator interface {
+	Authenticate(r *http.Request) (*auth.Principal, error)
 }
 
 // Server is the root HTTP handler.
@@ -201,16 +220,57 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx = context.WithValue(ctx, requestURLKey{}, r.URL)
 	r = r.WithContext(ctx)
 
+	setSecurityHeaders(rw.Header(), s.opts.TLS)
+
 	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		endpoint = pattern
+		if _, p, ok := strings.Cut(pattern, " "); ok {
+			endpoint = p
+		}
+	}
+	subject := ""
+	if s.opts.Authenticator != nil && !slices.Contains(s.opts.PublicPaths, r.URL.Path) {
+		p, err := s.opts.Authenticator.Authenticate(r)
+		if err == nil {
+			err = auth.Require(p, r.Method)
+		}
+		if err != nil {
+			if ims.ErrorCode(err) == ims.EUNAUTHENTICATED || ims.ErrorCode(err) == ims.EFORBIDDEN {
+				rw.Header().Set("WWW-Authenticate", auth.ChallengeHeader(err))
+			}
+			s.logger.InfoContext(ctx, "request refused", "reason", err.Error(), "path", r.URL.Path)
+			writeError(rw, r, s.logger, err)
+			return
+		}
+		subject = p.Subject
+		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+	}
+	if s.opts.RateLimiter != nil {
+		if ok, wait := s.opts.RateLimiter.Allow(ratelimit.ClientKey(r, subject)); !ok {
+			rw.Header().Set("Retry-After", ratelimit.RetryAfterSeconds(wait))
+			writeError(rw, r, s.logger, ratelimit.TooMany(wait))
+			return
+		}
+	}
 	if pattern == "" {
 		s.notRouted(rw, r, h)
 		return
 	}
-	endpoint = pattern
-	if _, p, ok := strings.Cut(pattern, " "); ok {
-		endpoint = p
-	}
 	s.mux.ServeHTTP(rw, r)
+}
+
+// setSecurityHeaders sets headers that keep browsers from misusing API
+// responses.
+func setSecurityHeaders(h http.Header, tls bool) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	if tls {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 }
 
 // notRouted answers a request the mux has no route for: 405 with Allow when

@@ -18,10 +18,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nephoran/o2ims/api/openapi"
+	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/httpapi"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/notify"
+	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
+	"github.com/nephoran/o2ims/internal/subscription"
 )
 
 // staticProvider reports a fixed inventory.
@@ -69,10 +73,17 @@ func fixture() ims.Snapshot {
 }
 
 type env struct {
-	srv *httptest.Server
-	reg *prometheus.Registry
+	srv      *httptest.Server
+	reg      *prometheus.Registry
+	store    *sqlstore.Store
+	alarms   *alarms.Service
+	oCloudID string
 }
 
+// newEnv serves every API over a fresh store of backend b holding
+// fixture(): inventory, subscriptions (callbacks checked by the default
+// notify.Policy, which allows loopback), alarms and the Alertmanager
+// receiver.
 func newEnv(t *testing.T, b sqlstoretest.Backend) *env {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -81,20 +92,28 @@ func newEnv(t *testing.T, b sqlstoretest.Backend) *env {
 	if _, err := syncer.SyncOnce(context.Background(), staticProvider{fixture()}); err != nil {
 		t.Fatal(err)
 	}
+	oCloudID, err := store.OCloudID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	alarmSvc := alarms.NewService(store, logger)
 	reg := prometheus.NewRegistry()
 	h, err := httpapi.New(httpapi.Options{
-		Inventory: inventory.NewService(store, inventory.CloudConfig{GlobalCloudID: "gc-1", Name: "cloud"}, logger),
-		Specs:     openapi.Specs,
-		Registry:  reg,
-		Gatherer:  reg,
-		Logger:    logger,
+		Inventory:     inventory.NewService(store, inventory.CloudConfig{GlobalCloudID: "gc-1", Name: "cloud"}, logger),
+		Subscriptions: subscription.NewService(store, notify.Policy{}, subscription.NewMatchers(), logger),
+		Alarms:        alarmSvc,
+		Receiver:      alarms.NewReceiver(alarmSvc, store),
+		Specs:         openapi.Specs,
+		Registry:      reg,
+		Gatherer:      reg,
+		Logger:        logger,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, reg: reg}
+	return &env{srv: srv, reg: reg, store: store, alarms: alarmSvc, oCloudID: oCloudID}
 }
 
 type response struct {
@@ -105,9 +124,18 @@ type response struct {
 
 func (e *env) do(t *testing.T, method, target string) response {
 	t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+target, nil)
+	return e.send(t, method, target, "", nil)
+}
+
+// send makes a request with a body of contentType (none when body is nil).
+func (e *env) send(t *testing.T, method, target, contentType string, body io.Reader) response {
+	t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+target, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -40,41 +40,69 @@ type Policy struct {
 	Resolver *net.Resolver
 }
 
+// loopbackPrefixes are what DenyLoopback refuses.
+var loopbackPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("127.0.0.0/8"),
+	netip.MustParsePrefix("::1/128"),
+}
+
 // CheckIP returns an error when ip may not be reached.
+//
+// An allow prefix overrides a built-in denial (link-local, metadata,
+// loopback under DenyLoopback) only when it lies inside the denied range,
+// that is when the operator named that range explicitly: an allow list of
+// 0.0.0.0/0 does not open the cloud metadata address. The unspecified
+// address (which connects to the local host) and multicast are never
+// allowed.
 func (p Policy) CheckIP(ip netip.Addr) error {
-	ip = ip.Unmap()
-	explicitlyAllowed := false
-	if len(p.Allow) > 0 {
-		for _, a := range p.Allow {
-			if a.Contains(ip) {
-				explicitlyAllowed = true
-				break
-			}
+	// A zone (fe80::1%eth0) makes netip.Prefix.Contains false for every
+	// prefix, which would slip link-local addresses past the deny lists.
+	ip = ip.Unmap().WithZone("")
+	if !ip.IsValid() {
+		return fmt.Errorf("invalid address")
+	}
+	var allowedBy []netip.Prefix
+	for _, a := range p.Allow {
+		if a.Contains(ip) {
+			allowedBy = append(allowedBy, a)
 		}
-		if !explicitlyAllowed {
-			return fmt.Errorf("address %s is not in the callback allow list", ip)
-		}
+	}
+	if len(p.Allow) > 0 && len(allowedBy) == 0 {
+		return fmt.Errorf("address %s is not in the callback allow list", ip)
 	}
 	for _, d := range p.Deny {
 		if d.Contains(ip) {
 			return fmt.Errorf("address %s is in the callback deny list", ip)
 		}
 	}
-	if explicitlyAllowed {
-		return nil
-	}
-	for _, d := range defaultDenied {
-		if d.Contains(ip) {
-			return fmt.Errorf("address %s is link-local, unspecified or a cloud metadata address", ip)
-		}
-	}
 	if ip.IsUnspecified() || ip.IsMulticast() {
 		return fmt.Errorf("address %s is not a unicast address", ip)
 	}
+	for _, d := range defaultDenied {
+		if d.Contains(ip) && !within(allowedBy, d) {
+			return fmt.Errorf("address %s is link-local, unspecified or a cloud metadata address", ip)
+		}
+	}
 	if p.DenyLoopback && ip.IsLoopback() {
-		return fmt.Errorf("address %s is loopback, which this server does not allow", ip)
+		explicit := false
+		for _, l := range loopbackPrefixes {
+			explicit = explicit || within(allowedBy, l)
+		}
+		if !explicit {
+			return fmt.Errorf("address %s is loopback, which this server does not allow", ip)
+		}
 	}
 	return nil
+}
+
+// within reports whether one of the prefixes lies inside d.
+func within(prefixes []netip.Prefix, d netip.Prefix) bool {
+	for _, a := range prefixes {
+		if a.Bits() >= d.Bits() && d.Contains(a.Addr()) {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckURL validates a callback URL: absolute http(s), a host, no
@@ -130,14 +158,30 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 // resolves to after validation (DNS rebinding) cannot reach a denied one.
 func (p Policy) control(network, address string, _ syscall.RawConn) error {
 	if !strings.HasPrefix(network, "tcp") {
-		return fmt.Errorf("network %s not allowed for callbacks", network)
+		return &DeniedError{Address: address, Err: fmt.Errorf("network %s not allowed for callbacks", network)}
 	}
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return err
+		return &DeniedError{Address: address, Err: err}
 	}
-	return p.CheckIP(ap.Addr())
+	if err := p.CheckIP(ap.Addr()); err != nil {
+		return &DeniedError{Address: address, Err: err}
+	}
+	return nil
 }
+
+// DeniedError is the refusal, at connect time, of an address the policy
+// does not allow. Webhook.Post treats it as final: the same address would
+// be refused again.
+type DeniedError struct {
+	Address string
+	Err     error
+}
+
+func (e *DeniedError) Error() string { return "callback address denied by policy: " + e.Err.Error() }
+
+// Unwrap returns the policy's reason.
+func (e *DeniedError) Unwrap() error { return e.Err }
 
 // ParsePrefixes parses comma-separated CIDR prefixes (single addresses
 // become /32 or /128).

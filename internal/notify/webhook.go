@@ -3,11 +3,16 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 // Webhook POSTs JSON notifications to callbacks.
@@ -24,6 +29,12 @@ type WebhookOptions struct {
 	Transport http.RoundTripper
 	// Wrap, when set, wraps the transport (for outgoing authentication).
 	Wrap func(http.RoundTripper) http.RoundTripper
+	// TLS configures connections to https callbacks: a client
+	// certificate for subscribers that require mTLS, and trusted roots.
+	TLS *tls.Config
+	// OAuth2, when set, authenticates every notification with a bearer
+	// token obtained by the client-credentials grant.
+	OAuth2 *clientcredentials.Config
 }
 
 // NewWebhook returns a webhook sender whose connections obey the policy.
@@ -37,12 +48,23 @@ func NewWebhook(opts WebhookOptions) *Webhook {
 		rt = &http.Transport{
 			Proxy:               nil, // a proxy would hide the real destination from the policy
 			DialContext:         dialer.DialContext,
-			MaxIdleConns:        512,
-			MaxIdleConnsPerHost: 16,
+			// Many subscriptions often share one receiver host, and the
+			// dispatcher posts for up to 256 of them at once: keep a
+			// connection per concurrent worker instead of closing all
+			// but 16 after each round and dialling again.
+			MaxIdleConns:        1024,
+			MaxIdleConnsPerHost: 256,
 			IdleConnTimeout:     90 * time.Second,
 			TLSHandshakeTimeout: 5 * time.Second,
+			TLSClientConfig:     opts.TLS,
 			ForceAttemptHTTP2:   true,
 		}
+	}
+	if opts.OAuth2 != nil {
+		// The token endpoint is reached with a plain client; it is
+		// configuration, not subscriber input, so the policy does not apply.
+		tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Timeout: opts.Timeout})
+		rt = &oauth2.Transport{Source: opts.OAuth2.TokenSource(tokenCtx), Base: rt}
 	}
 	if opts.Wrap != nil {
 		rt = opts.Wrap(rt)
@@ -66,6 +88,12 @@ func (w *Webhook) Post(ctx context.Context, url string, body []byte) (retry bool
 	req.Header.Set("User-Agent", "nephoran-o2ims")
 	resp, err := w.client.Do(req)
 	if err != nil {
+		// A refusal by the policy is final; any other transport failure
+		// (refused, reset, timeout, DNS) may pass.
+		var denied *DeniedError
+		if errors.As(err, &denied) {
+			return false, fmt.Errorf("post: %w", denied)
+		}
 		return true, fmt.Errorf("post: %w", err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

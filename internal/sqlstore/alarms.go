@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -20,8 +21,26 @@ type AlarmMutation func(cur *ims.AlarmEventRecord) (next *ims.AlarmEventRecord, 
 // fingerprint, or to nil when there is none, in one transaction together
 // with its outbox event. A record whose severity is cleared stops being
 // open, so the same condition raises a new alarm next time.
+//
+// Two transactions that both find no open alarm race to insert one; the
+// loser fails on the unique index and is retried, so that it sees the
+// winner's alarm and updates it (or leaves it) instead of failing.
 func (s *Store) MutateOpenAlarm(ctx context.Context, fingerprint string, fn AlarmMutation) (*ims.AlarmEventRecord, error) {
-	return s.mutateAlarm(ctx, "fingerprint = ? AND active = 1", fingerprint, fingerprint, fn)
+	for attempt := 1; ; attempt++ {
+		rec, err := s.mutateAlarm(ctx, "fingerprint = ? AND active = 1", fingerprint, fingerprint, fn)
+		if errors.Is(err, errOpenAlarmExists) && attempt < 3 {
+			continue
+		}
+		return rec, err
+	}
+}
+
+// errOpenAlarmExists is the cause of the ECONFLICT returned when an insert
+// hits the one-open-alarm-per-fingerprint index.
+var errOpenAlarmExists = errors.New("an open alarm with this fingerprint exists")
+
+func openAlarmConflict() error {
+	return &ims.Error{Code: ims.ECONFLICT, Message: "an open alarm for this condition exists already", Err: errOpenAlarmExists}
 }
 
 // MutateAlarm applies fn to the alarm with id (ENOTFOUND when absent).
@@ -94,7 +113,7 @@ func (s *Store) mutateAlarm(ctx context.Context, where, key, fingerprint string,
 	}
 	if err != nil {
 		if isUniqueViolation(err) {
-			return nil, ims.Errorf(ims.ECONFLICT, "an open alarm for this condition exists already")
+			return nil, openAlarmConflict()
 		}
 		return nil, ims.Internal(fmt.Errorf("write alarm: %w", err), "updating the alarm failed")
 	}
@@ -104,7 +123,7 @@ func (s *Store) mutateAlarm(ctx context.Context, where, key, fingerprint string,
 	}
 	if err := tx.Commit(); err != nil {
 		if isUniqueViolation(err) {
-			return nil, ims.Errorf(ims.ECONFLICT, "an open alarm for this condition exists already")
+			return nil, openAlarmConflict()
 		}
 		return nil, ims.Internal(fmt.Errorf("commit: %w", err), "updating the alarm failed")
 	}
