@@ -127,7 +127,7 @@ func (f *securityFlags) tlsOptions() (*tlsconfig.Options, error) {
 	if f.tlsCert == "" || f.tlsKey == "" {
 		return nil, fmt.Errorf("--tls-cert-file and --tls-key-file go together")
 	}
-	return &tlsconfig.Options{CertFile: f.tlsCert, KeyFile: f.tlsKey, ClientCAFile: f.tlsClientCA, RequireClientCert: f.tlsRequireClientCert}, nil
+	return &tlsconfig.Options{CertFile: f.tlsCert, KeyFile: f.tlsKey, ClientCAFile: f.tlsClientCA, RequireClientCert: f.tlsClientCA != "" && f.tlsRequireClientCert}, nil
 }
 
 func (f *securityFlags) rateLimitOptions() ratelimit.Options {

@@ -46,8 +46,8 @@ func NewWebhook(opts WebhookOptions) *Webhook {
 	if rt == nil {
 		dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second, Control: opts.Policy.control}
 		rt = &http.Transport{
-			Proxy:               nil, // a proxy would hide the real destination from the policy
-			DialContext:         dialer.DialContext,
+			Proxy:       nil, // a proxy would hide the real destination from the policy
+			DialContext: dialer.DialContext,
 			// Many subscriptions often share one receiver host, and the
 			// dispatcher posts for up to 256 of them at once: keep a
 			// connection per concurrent worker instead of closing all

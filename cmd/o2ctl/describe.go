@@ -1,0 +1,58 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// describeCommand builds "o2ctl describe".
+func (a *app) describeCommand() *cobra.Command {
+	var pool string
+	cmd := &cobra.Command{
+		Use:   "describe KIND ID...",
+		Short: "Show every attribute of objects, readably",
+		Long: `Show every attribute of the objects of KIND with the given IDs, one
+"Label:  value" line each, nested attributes (extensions, elements of a
+resource) indented below their label.
+
+KIND is one of ` + kindNames() + `.`,
+		Example: `  o2ctl describe resourcepool 4c7b9ff0-11d1-59a7-bed2-5c6c20088c15
+  o2ctl describe res 92da47e0-09ab-513f-a721-8cbbf1c17321`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) < 2 {
+				return exactArgs(2, "a kind and an ID")(nil, args)
+			}
+			return nil
+		},
+		ValidArgsFunction: a.completeKindAndIDs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := findKind(args[0])
+			if err != nil {
+				return err
+			}
+			if pool != "" && !k.pooled {
+				return &usageError{errPoolKind(k)}
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			for i, id := range args[1:] {
+				obj, err := k.get(cmd.Context(), c, pool, id)
+				if err != nil {
+					return err
+				}
+				if i > 0 {
+					if _, err := a.stdout.Write([]byte("\n")); err != nil {
+						return err
+					}
+				}
+				if err := describe(a.stdout, obj, k.describeOrder); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&pool, "pool", "", "resource pool ID (resources only; optional)")
+	return cmd
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/url"
+
+	o2 "github.com/nephoran/o2ims/pkg/client"
+)
+
+// Exit statuses of o2ctl; exitStatusHelp documents them in "o2ctl --help".
+// Scripts may rely on them.
+const (
+	exitOK          = 0 // success
+	exitError       = 1 // usage error, invalid input, or any other error
+	exitNotFound    = 2 // the requested object does not exist (HTTP 404)
+	exitAuth        = 3 // authentication or authorization failed (HTTP 401 or 403, token refused)
+	exitUnavailable = 4 // the server could not be reached or failed (connection error, timeout, HTTP 5xx)
+)
+
+// exitStatusHelp is the exit status table of the root command's help.
+const exitStatusHelp = `Exit status:
+  0  success
+  1  usage error, invalid input, or any other error
+  2  the requested object does not exist (HTTP 404)
+  3  authentication or authorization failed (HTTP 401 or 403, or the
+     token endpoint refused the credentials)
+  4  the server could not be reached or failed (connection error,
+     timeout, HTTP 5xx)`
+
+// exitCode returns the exit status for err.
+func exitCode(err error) int {
+	var urlErr *url.Error // every transport error of the SDK is one
+	switch {
+	case err == nil:
+		return exitOK
+	case o2.IsNotFound(err):
+		return exitNotFound
+	case o2.IsAuthError(err):
+		return exitAuth
+	case o2.StatusCode(err) >= 500,
+		o2.StatusCode(err) == 0 && (errors.As(err, &urlErr) || errors.Is(err, context.DeadlineExceeded)):
+		return exitUnavailable
+	default:
+		return exitError
+	}
+}
+
+// usageError is an error in how o2ctl was invoked; it is reported with a
+// pointer to the command's help.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }

@@ -1,0 +1,412 @@
+package o2
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// MaxLimit is the largest page size the IMS accepts in ListOptions.Limit.
+const MaxLimit = 1000
+
+// ListOptions are the SOL013 query parameters of a collection request. The
+// zero value asks for the first page of the server's default size, without
+// the default-excluded attributes.
+type ListOptions struct {
+	// Filter selects the objects returned; the zero Filter selects all.
+	Filter Filter
+	// Fields names complex attributes, or paths into them such as
+	// "extensions/site", to include besides the simple attributes.
+	Fields []string
+	// ExcludeFields names attributes, or paths into them, to leave out.
+	ExcludeFields []string
+	// AllFields includes every attribute, also those excluded by default.
+	AllFields bool
+	// ExcludeDefault leaves out the attributes excluded by default; the
+	// server does so anyway when no other attribute selector is given.
+	ExcludeDefault bool
+	// Limit is the page size, from 1 to MaxLimit; zero selects the
+	// server's default (100).
+	Limit int
+	// Marker is the NextMarker of a previous Page, to fetch the page after
+	// it; empty fetches the first page.
+	Marker string
+}
+
+// query returns o as URL query parameters.
+func (o ListOptions) query() (url.Values, error) {
+	q := url.Values{}
+	if !o.Filter.IsZero() {
+		q.Set("filter", o.Filter.String())
+	}
+	if len(o.Fields) > 0 {
+		q.Set("fields", strings.Join(o.Fields, ","))
+	}
+	if len(o.ExcludeFields) > 0 {
+		q.Set("exclude_fields", strings.Join(o.ExcludeFields, ","))
+	}
+	if o.AllFields {
+		q.Set("all_fields", "")
+	}
+	if o.ExcludeDefault {
+		q.Set("exclude_default", "")
+	}
+	if o.Limit < 0 {
+		return nil, fmt.Errorf("o2: ListOptions.Limit %d is negative", o.Limit)
+	}
+	if o.Limit > 0 {
+		q.Set("limit", strconv.Itoa(o.Limit))
+	}
+	if o.Marker != "" {
+		q.Set("nextpage_opaque_marker", o.Marker)
+	}
+	return q, nil
+}
+
+// Page is one page of a collection.
+type Page[T any] struct {
+	// Items are the objects of this page, in the server's order.
+	Items []T
+	// NextMarker is the opaque marker of the next page, to be passed as
+	// ListOptions.Marker; it is empty on the last page.
+	NextMarker string
+}
+
+// HasNext reports whether a further page exists.
+func (p *Page[T]) HasNext() bool {
+	return p.NextMarker != ""
+}
+
+// collection is the generic implementation of a collection of objects of
+// type T at one path: listing, paging, and the single-object operations on
+// path/{id}. Each service of the package is a thin, typed wrapper of one.
+type collection[T any] struct {
+	c    *Client
+	base *url.URL // the collection's URL
+	what string   // what one object is called in errors, such as "resource pool"
+}
+
+// newCollection returns the collection at prefix/segments... below c's
+// endpoint.
+func newCollection[T any](c *Client, what, prefix string, segments ...string) collection[T] {
+	return collection[T]{c: c, base: c.resolve(prefix, segments...), what: what}
+}
+
+// list fetches the page of the collection that opts describe.
+func (col collection[T]) list(ctx context.Context, opts ListOptions) (*Page[T], error) {
+	u, err := col.listURL(opts)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := col.fetch(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	p := &Page[T]{Items: items}
+	if next != nil {
+		p.NextMarker = next.Query().Get("nextpage_opaque_marker")
+		if p.NextMarker == "" {
+			return nil, fmt.Errorf("o2: next-page link %q carries no nextpage_opaque_marker", next)
+		}
+	}
+	return p, nil
+}
+
+// all iterates over every object opts select, starting at opts.Marker and
+// following the Link rel="next" of each page. It stops after yielding the
+// first error.
+func (col collection[T]) all(ctx context.Context, opts ListOptions) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		u, err := col.listURL(opts)
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		visited := map[string]bool{}
+		for u != nil {
+			visited[u.String()] = true
+			items, next, err := col.fetch(ctx, u)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if next != nil && visited[next.String()] {
+				yield(zero, fmt.Errorf("o2: paging loop: the server links back to %s", next))
+				return
+			}
+			u = next
+		}
+	}
+}
+
+// get fetches the object with identifier id.
+func (col collection[T]) get(ctx context.Context, id string) (*T, error) {
+	u, err := col.item(id)
+	if err != nil {
+		return nil, err
+	}
+	var out T
+	if err := col.c.getJSON(ctx, u, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// create POSTs in to the collection and returns the object the server
+// created. It is never retried.
+func (col collection[T]) create(ctx context.Context, in any) (*T, error) {
+	var out T
+	if _, err := col.c.do(ctx, call{method: http.MethodPost, url: col.base, body: in, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// patch applies the JSON merge patch (RFC 7396) patch to the object with
+// identifier id and returns the server's answer. It is never retried.
+func (col collection[T]) patch(ctx context.Context, id string, patch any) (*T, error) {
+	u, err := col.item(id)
+	if err != nil {
+		return nil, err
+	}
+	var out T
+	if _, err := col.c.do(ctx, call{method: http.MethodPatch, url: u, body: patch, contentType: contentTypeMergePatch, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// delete deletes the object with identifier id.
+func (col collection[T]) delete(ctx context.Context, id string) error {
+	u, err := col.item(id)
+	if err != nil {
+		return err
+	}
+	_, err = col.c.do(ctx, call{method: http.MethodDelete, url: u})
+	return err
+}
+
+// item returns the URL of the object with identifier id.
+func (col collection[T]) item(id string) (*url.URL, error) {
+	if id == "" {
+		return nil, fmt.Errorf("o2: empty %s ID", col.what)
+	}
+	return appendPath(col.base, id), nil
+}
+
+// child returns the collection of objects of type T at segments below the
+// object id of parent, such as the resources of one resource pool.
+func child[T, P any](parent collection[P], id, what string, segments ...string) (collection[T], error) {
+	u, err := parent.item(id)
+	if err != nil {
+		return collection[T]{}, err
+	}
+	return collection[T]{c: parent.c, base: appendPath(u, segments...), what: what}, nil
+}
+
+// appendPath returns a copy of u with segments appended to its path, each
+// escaped as one segment, so that identifiers containing '/', '?' or '%'
+// cannot change the addressed path.
+func appendPath(u *url.URL, segments ...string) *url.URL {
+	escaped := strings.TrimRight(u.EscapedPath(), "/")
+	for _, s := range segments {
+		escaped += "/" + url.PathEscape(s)
+	}
+	out := *u
+	out.RawPath = escaped
+	out.Path, _ = url.PathUnescape(escaped) // built from valid escapes
+	return &out
+}
+
+// listURL returns the URL of the first page opts select.
+func (col collection[T]) listURL(opts ListOptions) (*url.URL, error) {
+	q, err := opts.query()
+	if err != nil {
+		return nil, err
+	}
+	u := *col.base
+	u.RawQuery = q.Encode()
+	return &u, nil
+}
+
+// fetch GETs one page at u and returns its items and the URL of the next
+// page, or nil on the last page.
+func (col collection[T]) fetch(ctx context.Context, u *url.URL) ([]T, *url.URL, error) {
+	var items []T
+	resp, err := col.c.do(ctx, call{method: http.MethodGet, url: u, out: &items})
+	if err != nil {
+		return nil, nil, err
+	}
+	next, err := col.c.nextLink(resp)
+	if err != nil {
+		return nil, nil, err
+	}
+	return items, next, nil
+}
+
+// nextLink returns the target of the Link rel="next" header of resp, or nil
+// when there is none. The target is resolved against the request URL
+// (RFC 8288). A target outside the endpoint's origin is refused, so that
+// credentials are never sent elsewhere. When the endpoint has a path
+// prefix (the IMS behind a gateway) and the server, unaware of it, links
+// to a path without it, the prefix is added back.
+func (c *Client) nextLink(resp *response) (*url.URL, error) {
+	ref, ok := findLink(resp.header.Values("Link"), "next")
+	if !ok {
+		return nil, nil
+	}
+	target, err := url.Parse(ref)
+	if err != nil {
+		return nil, fmt.Errorf("o2: invalid next-page link %q: %w", ref, err)
+	}
+	next := resp.url.ResolveReference(target)
+	if origin(next) != origin(c.endpoint) {
+		return nil, fmt.Errorf("o2: refusing next-page link %q outside the endpoint %s", ref, c.endpoint)
+	}
+	if prefix := c.endpoint.EscapedPath(); prefix != "" && target.Host == "" &&
+		strings.HasPrefix(target.Path, "/") && !strings.HasPrefix(next.EscapedPath(), prefix+"/") {
+		escaped := prefix + next.EscapedPath()
+		next.RawPath = escaped
+		next.Path, _ = url.PathUnescape(escaped)
+	}
+	return next, nil
+}
+
+// findLink returns the target of the first link-value of the Link header
+// values that has rel (RFC 8288), or false. Targets may contain commas and
+// semicolons, so the header is scanned rather than split.
+func findLink(values []string, rel string) (string, bool) {
+	for _, v := range values {
+		s := v
+		for {
+			start := strings.IndexByte(s, '<')
+			if start < 0 {
+				break
+			}
+			end := strings.IndexByte(s[start:], '>')
+			if end < 0 {
+				break
+			}
+			target := s[start+1 : start+end]
+			s = s[start+end+1:]
+			params, rest := splitLinkParams(s)
+			s = rest
+			for _, r := range strings.Fields(params["rel"]) {
+				if strings.EqualFold(r, rel) {
+					return target, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// splitLinkParams reads the ";name=value" parameters after a link target
+// up to the ',' that ends the link-value, honouring quoted strings. It
+// returns the parameters, names in lower case, and the text after the ','.
+func splitLinkParams(s string) (map[string]string, string) {
+	params := map[string]string{}
+	i := 0
+	for i < len(s) {
+		// Skip to the next ';' or the ',' ending this link-value.
+		for i < len(s) && s[i] != ';' && s[i] != ',' {
+			i++
+		}
+		if i == len(s) || s[i] == ',' {
+			break
+		}
+		i++ // ';'
+		j := i
+		for j < len(s) && s[j] != '=' && s[j] != ';' && s[j] != ',' {
+			j++
+		}
+		name := strings.ToLower(strings.TrimSpace(s[i:j]))
+		i = j
+		if i < len(s) && s[i] == '=' {
+			i++
+			for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+				i++
+			}
+			var val strings.Builder
+			if i < len(s) && s[i] == '"' {
+				i++
+				for i < len(s) && s[i] != '"' {
+					if s[i] == '\\' && i+1 < len(s) {
+						i++
+					}
+					val.WriteByte(s[i])
+					i++
+				}
+				if i < len(s) {
+					i++ // closing quote
+				}
+			} else {
+				j := i
+				for j < len(s) && s[j] != ';' && s[j] != ',' {
+					j++
+				}
+				val.WriteString(strings.TrimSpace(s[i:j]))
+				i = j
+			}
+			if _, dup := params[name]; !dup && name != "" {
+				params[name] = val.String()
+			}
+		}
+	}
+	if i < len(s) && s[i] == ',' {
+		i++
+	}
+	return params, s[i:]
+}
+
+// singleton is the generic implementation of a single object at a fixed
+// path, such as a service configuration, that is read, replaced and
+// patched in place.
+type singleton[T any] struct {
+	c   *Client
+	url *url.URL
+}
+
+// newSingleton returns the singleton at prefix/segments... below c's
+// endpoint.
+func newSingleton[T any](c *Client, prefix string, segments ...string) singleton[T] {
+	return singleton[T]{c: c, url: c.resolve(prefix, segments...)}
+}
+
+// get fetches the object.
+func (s singleton[T]) get(ctx context.Context) (*T, error) {
+	var out T
+	if err := s.c.getJSON(ctx, s.url, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// replace PUTs in as the new object and returns the server's answer.
+func (s singleton[T]) replace(ctx context.Context, in *T) (*T, error) {
+	var out T
+	if _, err := s.c.do(ctx, call{method: http.MethodPut, url: s.url, body: in, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// patch applies the JSON merge patch (RFC 7396) patch and returns the
+// server's answer. It is never retried.
+func (s singleton[T]) patch(ctx context.Context, patch any) (*T, error) {
+	var out T
+	if _, err := s.c.do(ctx, call{method: http.MethodPatch, url: s.url, body: patch, contentType: contentTypeMergePatch, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

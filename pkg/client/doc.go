@@ -1,0 +1,40 @@
+// Package o2 is the Go client of the Nephoran O2 IMS: the O-RAN
+// O2ims_InfrastructureInventory API and the Nephoran extensions served
+// under /o2ims/v1.
+//
+// A [Client] is created once from a [Config] and is safe for concurrent
+// use:
+//
+//	c, err := o2.NewClient(&o2.Config{Endpoint: "http://127.0.0.1:8080"})
+//	if err != nil {
+//		return err
+//	}
+//	info, err := c.CloudInfo(ctx)
+//
+// Every collection of the API has a service with the same three methods:
+// List fetches one page, Get fetches one object by identifier, and All
+// iterates over every object, following the Link rel="next" header of each
+// page:
+//
+//	opts := o2.ListOptions{Filter: o2.Eq("tags", "host"), Limit: 50}
+//	for r, err := range c.Resources().All(ctx, opts) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(r.ResourceID, r.Description)
+//	}
+//
+// Filters are built with [Eq], [Neq], [Gt], [Gte], [Lt], [Lte], [In],
+// [Nin], [Cont], [Ncont] and [And], which quote values as the ETSI GS
+// NFV-SOL 013 query language requires.
+//
+// Every non-2xx answer is returned as a *[ProblemError], the decoded
+// RFC 7807 problem details; [IsNotFound] and its siblings test for common
+// statuses. Idempotent requests (GET, HEAD, PUT, DELETE) are retried with
+// exponential backoff and jitter on connection errors and on 429 and 503
+// answers, honouring Retry-After.
+//
+// Authentication is chosen by [AuthConfig]: a static bearer token, or OAuth
+// 2.0 client credentials whose access token is cached and refreshed before
+// it expires.
+package o2
