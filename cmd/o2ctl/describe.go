@@ -12,11 +12,13 @@ func (a *app) describeCommand() *cobra.Command {
 		Short: "Show every attribute of objects, readably",
 		Long: `Show every attribute of the objects of KIND with the given IDs, one
 "Label:  value" line each, nested attributes (extensions, elements of a
-resource) indented below their label.
+resource, definitions of an alarm dictionary) indented below their label.
 
 KIND is one of ` + kindNames() + `.`,
 		Example: `  o2ctl describe resourcepool 4c7b9ff0-11d1-59a7-bed2-5c6c20088c15
-  o2ctl describe res 92da47e0-09ab-513f-a721-8cbbf1c17321`,
+  o2ctl describe res 92da47e0-09ab-513f-a721-8cbbf1c17321
+  o2ctl describe alarm d6c22996-0cb4-42dd-85e9-c714807ea976
+  o2ctl describe sub 80ead3e5-b6f3-4580-b2ac-67d4b1ea6e01`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) < 2 {
 				return exactArgs(2, "a kind and an ID")(nil, args)
@@ -46,7 +48,11 @@ KIND is one of ` + kindNames() + `.`,
 						return err
 					}
 				}
-				if err := describe(a.stdout, obj, k.describeOrder); err != nil {
+				var display map[string]string
+				if k.display != nil {
+					display = k.display(obj)
+				}
+				if err := describeWith(a.stdout, obj, k.describeOrder, display); err != nil {
 					return err
 				}
 			}

@@ -16,6 +16,7 @@ const (
 	exitNotFound    = 2 // the requested object does not exist (HTTP 404)
 	exitAuth        = 3 // authentication or authorization failed (HTTP 401 or 403, token refused)
 	exitUnavailable = 4 // the server could not be reached or failed (connection error, timeout, HTTP 5xx)
+	exitConflict    = 5 // the request conflicts with the object's state (HTTP 409)
 )
 
 // exitStatusHelp is the exit status table of the root command's help.
@@ -26,7 +27,10 @@ const exitStatusHelp = `Exit status:
   3  authentication or authorization failed (HTTP 401 or 403, or the
      token endpoint refused the credentials)
   4  the server could not be reached or failed (connection error,
-     timeout, HTTP 5xx)`
+     timeout, HTTP 5xx)
+  5  conflict: the request conflicts with the state of the object
+     (HTTP 409), such as acknowledging an alarm twice, clearing an
+     alarm that clears automatically, or a duplicate subscription`
 
 // exitCode returns the exit status for err.
 func exitCode(err error) int {
@@ -38,6 +42,8 @@ func exitCode(err error) int {
 		return exitNotFound
 	case o2.IsAuthError(err):
 		return exitAuth
+	case o2.IsConflict(err):
+		return exitConflict
 	case o2.StatusCode(err) >= 500,
 		o2.StatusCode(err) == 0 && (errors.As(err, &urlErr) || errors.Is(err, context.DeadlineExceeded)):
 		return exitUnavailable

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -39,12 +40,19 @@ Without IDs, one page is listed (--limit objects, 100 by default); with
 filter, terms joined with ';', such as
   (eq,tags,disk)
   (in,resourceClass,STORAGE,NETWORKING);(cont,name,'System memory')
-Quote values holding , ( ) ' ; / or spaces with single quotes.`,
+  (lte,perceivedSeverity,1);(eq,alarmAcknowledged,false)
+Quote values holding , ( ) ' ; / or spaces with single quotes.
+
+Alarm severities are numbers: 0 CRITICAL, 1 MAJOR, 2 MINOR, 3 WARNING,
+4 INDETERMINATE, 5 CLEARED. Subscriptions are listed with their
+extensions/deliveryStatus unless --all-fields or --exclude-fields is given.`,
 		Example: `  o2ctl get resourcepools
   o2ctl get rp 4c7b9ff0-11d1-59a7-bed2-5c6c20088c15 -o yaml
   o2ctl get resources --pool 4c7b9ff0-11d1-59a7-bed2-5c6c20088c15 --filter '(eq,tags,disk)' -o wide
   o2ctl get res --filter '(gt,extensions/sizeBytes,1000000000)' --fields extensions/sizeBytes -o json
-  o2ctl get rt --all-pages --limit 50 -o name`,
+  o2ctl get rt --all-pages --limit 50 -o name
+  o2ctl get alarms --filter '(eq,perceivedSeverity,0)' -o wide
+  o2ctl get subscriptions`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return &usageError{fmt.Errorf("a kind is required: %s", kindNames())}
@@ -113,6 +121,9 @@ func (a *app) get(ctx context.Context, cmd *cobra.Command, kindName string, ids 
 		AllFields:     o.allFields,
 		Limit:         o.limit,
 	}
+	if !o.allFields && len(o.excludeFields) == 0 {
+		opts.Fields = withFields(o.fields, k.defaultFields)
+	}
 	var items []any
 	more := false
 	if o.allPages {
@@ -174,6 +185,17 @@ func (a *app) completeKindAndIDs(cmd *cobra.Command, args []string, _ string) ([
 		ids = append(ids, k.id(it))
 	}
 	return ids, cobra.ShellCompDirectiveNoFileComp
+}
+
+// withFields returns fields with the selectors of more it lacks appended.
+func withFields(fields, more []string) []string {
+	out := append([]string(nil), fields...)
+	for _, m := range more {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // errPoolKind is the error of --pool given with a kind other than

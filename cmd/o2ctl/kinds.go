@@ -25,6 +25,13 @@ type kind struct {
 	id   func(any) string
 	// describeOrder lists the attributes "describe" prints first, in order.
 	describeOrder []string
+	// display, when set, gives attributes "describe" shows as text rather
+	// than as their value, such as a severity with its name.
+	display func(any) map[string]string
+	// defaultFields are attribute selectors a list adds unless
+	// --all-fields or --exclude-fields is given, for attributes the
+	// columns show that the server leaves out by default.
+	defaultFields []string
 
 	columns []column // "-o table"
 	wide    []column // added by "-o wide"
@@ -82,8 +89,14 @@ func col[T any](header string, f func(T) string) column {
 	return column{header: header, value: func(v any) string { return f(v.(T)) }}
 }
 
-// kinds returns every kind o2ctl knows.
+// kinds returns every kind o2ctl knows: the inventory, then the
+// monitoring kinds and subscriptions.
 func kinds() []*kind {
+	return append(inventoryKinds(), monitoringKinds()...)
+}
+
+// inventoryKinds returns the kinds of the inventory.
+func inventoryKinds() []*kind {
 	return []*kind{
 		erase(&kind{
 			name: "resourcepools", singular: "resourcepool", aliases: []string{"rp", "pool", "pools"},

@@ -153,6 +153,13 @@ func scalar(v any) string {
 // the attributes in order first, then the others alphabetically; nested
 // objects are indented below their attribute.
 func describe(w io.Writer, v any, order []string) error {
+	return describeWith(w, v, order, nil)
+}
+
+// describeWith is describe showing the top-level attributes of display
+// with the given text rather than their value, such as a severity with
+// its name; attributes v lacks are not added.
+func describeWith(w io.Writer, v any, order []string, display map[string]string) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -162,6 +169,11 @@ func describe(w io.Writer, v any, order []string) error {
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {
 		return err
+	}
+	for k, text := range display {
+		if _, ok := m[k]; ok {
+			m[k] = text
+		}
 	}
 	var buf bytes.Buffer
 	writeMap(&buf, 0, m, order, true)
@@ -263,17 +275,22 @@ func orderedKeys(m map[string]any, order []string) []string {
 }
 
 // label spells out a camelCase attribute name: "resourcePoolId" becomes
-// "Resource Pool ID", "oCloudId" becomes "O-Cloud ID".
+// "Resource Pool ID", "oCloudId" becomes "O-Cloud ID", and a run of
+// capitals is one word: "alarmDefinitionID" becomes "Alarm Definition ID".
 func label(key string) string {
 	var words []string
+	runes := []rune(key)
 	start := 0
-	for i, r := range key {
-		if i > 0 && unicode.IsUpper(r) {
-			words = append(words, key[start:i])
+	for i := 1; i < len(runes); i++ {
+		// A word starts at a capital after a small letter, and at the
+		// last capital of a run that a small letter follows ("URLPath").
+		if unicode.IsUpper(runes[i]) &&
+			(!unicode.IsUpper(runes[i-1]) || i+1 < len(runes) && unicode.IsLower(runes[i+1])) {
+			words = append(words, string(runes[start:i]))
 			start = i
 		}
 	}
-	words = append(words, key[start:])
+	words = append(words, string(runes[start:]))
 	if len(words) > 1 && words[0] == "o" && words[1] == "Cloud" {
 		words = append([]string{"O-Cloud"}, words[2:]...)
 	}
@@ -284,6 +301,8 @@ func label(key string) string {
 			words[i] = "ID"
 		case "uri":
 			words[i] = "URI"
+		case "pk":
+			words[i] = "PK"
 		default:
 			words[i] = strings.ToUpper(w[:1]) + w[1:]
 		}

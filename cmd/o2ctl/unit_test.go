@@ -28,6 +28,8 @@ func TestExitCode(t *testing.T) {
 		{&o2.ProblemError{Status: 403}, exitAuth},
 		{&o2.ProblemError{Status: 500}, exitUnavailable},
 		{&o2.ProblemError{Status: 503}, exitUnavailable},
+		{&o2.ProblemError{Status: 409}, exitConflict},
+		{fmt.Errorf("acknowledging: %w", &o2.ProblemError{Status: 409}), exitConflict},
 		{&url.Error{Op: "Get", URL: "http://x", Err: errors.New("connection refused")}, exitUnavailable},
 		{context.DeadlineExceeded, exitUnavailable},
 		{&os.PathError{Op: "open", Path: "ca.pem", Err: os.ErrNotExist}, exitError},
@@ -47,6 +49,13 @@ func TestLabel(t *testing.T) {
 		"name":               "Name",
 		"supportedLocations": "Supported Locations",
 		"globalAssetId":      "Global Asset ID",
+		"alarmDefinitionID":  "Alarm Definition ID",
+		"resourceTypeID":     "Resource Type ID",
+		"globalCloudID":      "Global Cloud ID",
+		"pkNotificationField": "PK Notification Field",
+		"alarmEventRecordId": "Alarm Event Record ID",
+		"callbackURLPath":    "Callback URL Path",
+		"retentionPeriod":    "Retention Period",
 	}
 	for in, want := range cases {
 		if got := label(in); got != want {

@@ -45,11 +45,25 @@ func NewRaisers(svc *Service, store collection.Store, threshold float64, logger 
 
 var _ inventory.Observer = (*Raisers)(nil)
 
-// SyncFailed raises O2IMSProviderDown for the provider.
+// SyncFailed raises O2IMSProviderDown for the provider. While the alarm is
+// open, further failures leave it as it is: error texts often vary from one
+// attempt to the next (a DNS error names a fresh source port, a timeout its
+// duration), and each variation would otherwise be a CHANGE notification
+// on every refresh for as long as the provider is down. The alarm keeps the
+// error that opened it.
 func (r *Raisers) SyncFailed(ctx context.Context, provider string, err error) {
 	d := Definition(ProviderDown)
+	fp := fpProviderDown + provider
+	open, oerr := r.svc.store.OpenAlarmFingerprints(ctx, fp)
+	if oerr != nil {
+		r.logger.Warn("reading provider-down alarms failed", "provider", provider, "err", oerr)
+		return
+	}
+	if _, ok := open[fp]; ok {
+		return
+	}
 	_, rerr := r.svc.Raise(ctx, Condition{
-		Fingerprint: fpProviderDown + provider,
+		Fingerprint: fp,
 		Definition:  d,
 		Severity:    d.Severity,
 		Extensions:  ims.Extensions{"provider": provider, "error": truncate(err.Error(), 512), "alarmName": d.AlarmName},

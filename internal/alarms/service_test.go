@@ -3,9 +3,11 @@ package alarms
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -83,11 +85,11 @@ func (f *fixture) expectEvent(t *testing.T, typ ims.AlarmEventType, id string) i
 	t.Helper()
 	evs := f.newEvents(t)
 	if len(evs) != 1 {
-		t.Fatalf("want exactly one %d event, got %d: %+v", typ, len(evs), evs)
+		t.Fatalf("want exactly one %d event, got %d: %s", typ, len(evs), fmtEvents(evs))
 	}
 	ev := evs[0]
 	if ev.EventType != int(typ) || ev.ObjectID != id || ev.ObjectType != "alarms" || ev.Stream != sqlstore.StreamAlarm {
-		t.Fatalf("event %+v, want type %d about %s", ev, typ, id)
+		t.Fatalf("event %s, want type %d about %s", fmtEvents(evs), typ, id)
 	}
 	var post ims.AlarmEventRecord
 	if err := json.Unmarshal(ev.Post, &post); err != nil {
@@ -105,8 +107,17 @@ func (f *fixture) expectEvent(t *testing.T, typ ims.AlarmEventType, id string) i
 func (f *fixture) expectNoEvent(t *testing.T, what string) {
 	t.Helper()
 	if evs := f.newEvents(t); len(evs) != 0 {
-		t.Errorf("%s wrote %d events: %+v", what, len(evs), evs)
+		t.Errorf("%s wrote %d events: %s", what, len(evs), fmtEvents(evs))
 	}
+}
+
+// fmtEvents describes events for failure messages.
+func fmtEvents(evs []sqlstore.Event) string {
+	var b strings.Builder
+	for _, ev := range evs {
+		fmt.Fprintf(&b, "\n  seq %d %s/%s %s type %d post %s", ev.Seq, ev.Stream, ev.ObjectType, ev.ObjectID, ev.EventType, ev.Post)
+	}
+	return b.String()
 }
 
 // get reads an alarm back through the service.
@@ -341,7 +352,7 @@ func TestRaiseConcurrent(t *testing.T) {
 			}
 			evs := f.newEvents(t)
 			if len(evs) != 1 || evs[0].EventType != int(ims.AlarmNew) {
-				t.Errorf("%s: want one NEW event, got %+v", fp, evs)
+				t.Errorf("%s: want one NEW event, got %s", fp, fmtEvents(evs))
 			}
 		}
 	})

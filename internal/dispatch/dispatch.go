@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,7 +55,10 @@ type Options struct {
 	BatchSize int
 	// BackoffBase and BackoffMax bound the retry delay (1s, 5m).
 	BackoffBase, BackoffMax time.Duration
-	Registerer              prometheus.Registerer
+	// PruneInterval is how often delivered and long-expired events are
+	// deleted (1m).
+	PruneInterval time.Duration
+	Registerer    prometheus.Registerer
 }
 
 // Dispatcher runs delivery workers.
@@ -65,9 +69,15 @@ type Dispatcher struct {
 	logger  *slog.Logger
 	metrics *metrics
 	wake    chan struct{}
+	// wakes counts Wake calls, so a worker can tell whether a commit
+	// was announced while it held its subscription's lease.
+	wakes atomic.Uint64
 
-	mu     sync.Mutex
-	active map[string]bool
+	mu sync.Mutex
+	// active maps the subscriptions with a running worker to that
+	// worker's number, so a finishing worker cannot unmark its successor.
+	active  map[string]uint64
+	workers uint64
 }
 
 // New returns a dispatcher.
@@ -96,7 +106,10 @@ func New(store Store, handler Handler, opts Options, logger *slog.Logger) (*Disp
 	if opts.BackoffMax <= 0 {
 		opts.BackoffMax = 5 * time.Minute
 	}
-	d := &Dispatcher{store: store, handler: handler, opts: opts, logger: logger, wake: make(chan struct{}, 1), active: map[string]bool{}}
+	if opts.PruneInterval <= 0 {
+		opts.PruneInterval = time.Minute
+	}
+	d := &Dispatcher{store: store, handler: handler, opts: opts, logger: logger, wake: make(chan struct{}, 1), active: map[string]uint64{}}
 	m, err := newMetrics(opts.Registerer, d)
 	if err != nil {
 		return nil, err
@@ -107,6 +120,7 @@ func New(store Store, handler Handler, opts Options, logger *slog.Logger) (*Disp
 
 // Wake makes the dispatcher look for work now (after a local commit).
 func (d *Dispatcher) Wake() {
+	d.wakes.Add(1)
 	select {
 	case d.wake <- struct{}{}:
 	default:
@@ -119,7 +133,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	defer wg.Wait()
 	poll := time.NewTicker(d.opts.PollInterval)
 	defer poll.Stop()
-	prune := time.NewTicker(time.Minute)
+	prune := time.NewTicker(d.opts.PruneInterval)
 	defer prune.Stop()
 	for {
 		d.claim(ctx, &wg)
@@ -129,13 +143,23 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-d.wake:
 		case <-poll.C:
 		case <-prune.C:
-			if n, err := d.store.PruneEvents(ctx, d.opts.MaxAge); err != nil {
+			if n, err := d.store.PruneEvents(ctx, d.pruneAge()); err != nil {
 				d.logger.Warn("pruning events failed", "err", err)
 			} else if n > 0 {
 				d.logger.Debug("pruned delivered events", "count", n)
 			}
 		}
 	}
+}
+
+// pruneAge is the age past which events are deleted even if a
+// subscription has not processed them. It exceeds MaxAge by the longest a
+// subscription can go without an attempt (a backoff, plus a lease left by
+// a dead server), so that a worker finds such events and counts them as
+// expired before they disappear; pruning at MaxAge would drop them
+// silently, uncounted and unlogged.
+func (d *Dispatcher) pruneAge() time.Duration {
+	return d.opts.MaxAge + d.opts.BackoffMax + 2*d.opts.Lease + d.opts.PollInterval + d.opts.PruneInterval
 }
 
 func (d *Dispatcher) claim(ctx context.Context, wg *sync.WaitGroup) {
@@ -149,34 +173,51 @@ func (d *Dispatcher) claim(ctx context.Context, wg *sync.WaitGroup) {
 	if free <= 0 {
 		return
 	}
-	subs, err := d.store.ClaimSubscriptions(ctx, d.opts.Owner, time.Now(), d.opts.Lease, free)
+	if ctx.Err() != nil {
+		return
+	}
+	// The claim is not cancelled with ctx: a cancellation can arrive after
+	// the UPDATE committed but before its rows were read, which would leave
+	// the subscriptions leased to this process, with no worker, until the
+	// leases expire. Claimed during shutdown, they are released at once by
+	// their workers, which see ctx done.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	subs, err := d.store.ClaimSubscriptions(cctx, d.opts.Owner, time.Now(), d.opts.Lease, free)
 	if err != nil {
-		if ctx.Err() == nil {
-			d.logger.Warn("claiming subscriptions failed", "err", err)
-		}
+		d.logger.Warn("claiming subscriptions failed", "err", err)
 		return
 	}
 	for _, sub := range subs {
-		if d.active[sub.ID] {
+		if _, ok := d.active[sub.ID]; ok {
+			// Its worker outlived its lease; the claim renewed it.
 			continue
 		}
-		d.active[sub.ID] = true
+		d.workers++
+		w := d.workers
+		d.active[sub.ID] = w
 		wg.Go(func() {
-			defer func() {
-				d.mu.Lock()
-				delete(d.active, sub.ID)
-				d.mu.Unlock()
-			}()
-			d.work(ctx, sub)
+			defer d.done(sub.ID, w)
+			d.work(ctx, sub, w)
 		})
 	}
 }
 
+// done marks worker w of subscription id finished.
+func (d *Dispatcher) done(id string, w uint64) {
+	d.mu.Lock()
+	if d.active[id] == w {
+		delete(d.active, id)
+	}
+	d.mu.Unlock()
+}
+
 // work delivers sub's pending events in order until it is caught up, its
 // subscriber fails, or ctx ends.
-func (d *Dispatcher) work(ctx context.Context, sub sqlstore.Subscription) {
+func (d *Dispatcher) work(ctx context.Context, sub sqlstore.Subscription, w uint64) {
 	logger := d.logger.With("subscription", sub.ID, "stream", sub.Stream)
 	p := sqlstore.Progress{Cursor: sub.Cursor}
+	attempts := sub.Attempts // failed attempts in a row before this one
 	lastReport := time.Now()
 	// report writes progress; a background context lets the final report
 	// land during shutdown.
@@ -184,6 +225,11 @@ func (d *Dispatcher) work(ctx context.Context, sub sqlstore.Subscription) {
 		p.LeaseUntil = time.Now().Add(d.opts.Lease)
 		if release {
 			p.LeaseUntil = time.Time{}
+			// Finish before releasing: once released, the subscription
+			// may be claimed again at once, and a claim must not find it
+			// still active here (it would be skipped, and stay leased
+			// with no worker until the lease expired).
+			d.done(sub.ID, w)
 		}
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -205,6 +251,7 @@ func (d *Dispatcher) work(ctx context.Context, sub sqlstore.Subscription) {
 			report(true)
 			return
 		}
+		wakes := d.wakes.Load()
 		events, err := d.store.Events(ctx, sub.Stream, p.Cursor, d.opts.BatchSize)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -215,6 +262,11 @@ func (d *Dispatcher) work(ctx context.Context, sub sqlstore.Subscription) {
 		}
 		if len(events) == 0 {
 			report(true)
+			// A commit announced after the read above found the
+			// subscription still leased; look again now it is released.
+			if d.wakes.Load() != wakes {
+				d.Wake()
+			}
 			return
 		}
 		for _, ev := range events {
@@ -238,6 +290,7 @@ func (d *Dispatcher) work(ctx context.Context, sub sqlstore.Subscription) {
 			case err == nil:
 				p.Cursor = ev.Seq
 				p.Delivered++
+				attempts = 0
 				d.metrics.delivered.WithLabelValues(sub.Stream).Inc()
 				d.metrics.latency.WithLabelValues(sub.Stream).Observe(time.Since(ev.CreatedAt).Seconds())
 			case ctx.Err() != nil:
@@ -251,9 +304,9 @@ func (d *Dispatcher) work(ctx context.Context, sub sqlstore.Subscription) {
 			default:
 				d.metrics.failed.WithLabelValues(sub.Stream, "retry").Inc()
 				now := time.Now()
-				delay := d.backoff(sub.Attempts + 1)
+				delay := d.backoff(attempts + 1)
 				p.Failure = &sqlstore.Failure{Error: err.Error(), At: now, NextAttemptAt: now.Add(delay)}
-				logger.Info("delivery failed; will retry", "event", ev.Seq, "attempt", sub.Attempts+1, "retryIn", delay.Round(time.Millisecond), "err", err)
+				logger.Info("delivery failed; will retry", "event", ev.Seq, "attempt", attempts+1, "retryIn", delay.Round(time.Millisecond), "err", err)
 				report(true)
 				return
 			}
@@ -261,7 +314,7 @@ func (d *Dispatcher) work(ctx context.Context, sub sqlstore.Subscription) {
 				if !report(false) {
 					return
 				}
-				sub.Attempts = 0
+				attempts = 0 // the report cleared the retry state
 			}
 		}
 	}

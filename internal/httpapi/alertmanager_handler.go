@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/nephoran/o2ims/internal/alarms"
@@ -14,7 +15,11 @@ func (s *Server) alertmanager(w http.ResponseWriter, r *http.Request) {
 	var msg alarms.WebhookMessage
 	dec := json.NewDecoder(r.Body)
 	if err := dec.Decode(&msg); err != nil {
-		writeError(w, r, s.logger, ims.Errorf(ims.EINVALID, "body: not an Alertmanager webhook message: %v", err))
+		var tooLarge *http.MaxBytesError
+		if !errors.As(err, &tooLarge) {
+			err = ims.Errorf(ims.EINVALID, "body: not an Alertmanager webhook message: %v", err)
+		}
+		writeError(w, r, s.logger, err)
 		return
 	}
 	res, err := s.opts.Receiver.Receive(r.Context(), msg)

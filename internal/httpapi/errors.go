@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -26,6 +27,13 @@ var statusOf = map[string]int{
 // writeError answers with the ProblemDetails for err. Internal errors are
 // logged with their cause and shown to the client only as a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	// A body cut off by the size limit fails to decode wherever it is read;
+	// the client sent too much, whatever the decoder made of it.
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeProblem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit))
+		return
+	}
 	code := ims.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
@@ -58,7 +66,8 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 // names the parameter, into a client error.
 func paramError(err error) error {
 	var ie *ims.Error
-	if errors.As(err, &ie) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &ie) || errors.As(err, &tooLarge) {
 		return err
 	}
 	return ims.Errorf(ims.EINVALID, "%v", err)

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/httpapi/gen/common"
@@ -47,8 +49,23 @@ func (h *monitoringHandlers) GetAlarm(ctx context.Context, req monapi.GetAlarmRe
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromDoc[monapi.AlarmEventRecord](doc)
-	return monapi.GetAlarm200JSONResponse(v), err
+	if _, err := fromDoc[monapi.AlarmEventRecord](doc); err != nil {
+		return nil, err
+	}
+	return storedAlarm(doc), nil
+}
+
+// storedAlarm answers a single GET with the stored record, which is kept in
+// its API representation. Re-encoding the generated type would respell the
+// times (time.Time drops trailing zeros of the fraction), so one alarm would
+// read differently in the collection and on its own.
+type storedAlarm json.RawMessage
+
+func (a storedAlarm) VisitGetAlarmResponse(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(append(a, '\n'))
+	return err
 }
 
 func (h *monitoringHandlers) PatchAlarm(ctx context.Context, req monapi.PatchAlarmRequestObject) (monapi.PatchAlarmResponseObject, error) {

@@ -38,54 +38,179 @@ type Observer interface {
 	SyncFailed(ctx context.Context, provider string, err error)
 }
 
+// Watcher is a provider that can tell when its source changed, so that a
+// sync follows within moments instead of at the next interval. Watch blocks
+// until ctx ends, calling changed (which never blocks) on every change.
+type Watcher interface {
+	Watch(ctx context.Context, changed func())
+}
+
+// Intervaler is a provider with its own refresh interval (for example a
+// short one, so that an unreachable cluster is noticed quickly).
+type Intervaler interface {
+	RefreshInterval() time.Duration
+}
+
 // Syncer keeps the store in step with the providers by running each
-// provider's discovery periodically and applying the snapshot.
+// provider's discovery periodically (and on change, for Watchers) and
+// applying the snapshot. Providers can be added and removed while it runs.
 type Syncer struct {
 	store     Store
-	providers []Provider
 	interval  time.Duration
 	logger    *slog.Logger
 	observers []Observer
 
-	mu     sync.Mutex
-	status map[string]*ProviderStatus
+	mu      sync.Mutex
+	order   []string
+	status  map[string]*ProviderStatus
+	provs   map[string]Provider
+	running map[string]*runningProvider
+	runCtx  context.Context
+	wg      sync.WaitGroup
+}
+
+type runningProvider struct {
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // NewSyncer returns a Syncer refreshing every interval.
 func NewSyncer(store Store, providers []Provider, interval time.Duration, logger *slog.Logger, observers ...Observer) *Syncer {
-	st := make(map[string]*ProviderStatus, len(providers))
+	s := &Syncer{store: store, interval: interval, logger: logger, observers: observers,
+		status: map[string]*ProviderStatus{}, provs: map[string]Provider{}, running: map[string]*runningProvider{}}
 	for _, p := range providers {
-		st[p.Name()] = &ProviderStatus{Name: p.Name()}
+		_ = s.Add(p)
 	}
-	return &Syncer{store: store, providers: providers, interval: interval, logger: logger, observers: observers, status: st}
+	return s
 }
 
-// Run syncs every provider at once and then every interval, until ctx ends.
+// Run syncs every provider now and then periodically, until ctx ends.
 func (s *Syncer) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	for _, p := range s.providers {
+	s.mu.Lock()
+	s.runCtx = ctx
+	for _, name := range s.order {
+		s.startLocked(s.provs[name])
+	}
+	s.mu.Unlock()
+	<-ctx.Done()
+	s.wg.Wait()
+}
+
+// Add registers a provider; it starts syncing at once when the Syncer runs.
+func (s *Syncer) Add(p Provider) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.provs[p.Name()]; ok {
+		return ims.Errorf(ims.ECONFLICT, "a provider named %q exists already", p.Name())
+	}
+	s.provs[p.Name()] = p
+	s.order = append(s.order, p.Name())
+	s.status[p.Name()] = &ProviderStatus{Name: p.Name()}
+	if s.runCtx != nil {
+		s.startLocked(p)
+	}
+	return nil
+}
+
+// Remove stops a provider and deletes the inventory it reported.
+func (s *Syncer) Remove(ctx context.Context, name string) error {
+	s.mu.Lock()
+	if _, ok := s.provs[name]; !ok {
+		s.mu.Unlock()
+		return ims.Errorf(ims.ENOTFOUND, "provider %q not found", name)
+	}
+	r := s.running[name]
+	delete(s.provs, name)
+	delete(s.running, name)
+	delete(s.status, name)
+	for i, n := range s.order {
+		if n == name {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+	s.mu.Unlock()
+	if r != nil {
+		r.cancel()
+		<-r.done
+	}
+	oCloudID, err := s.store.OCloudID(ctx)
+	if err != nil {
+		return err
+	}
+	sets, err := objectSets(oCloudID, ims.Snapshot{})
+	if err != nil {
+		return err
+	}
+	changes, err := s.store.ApplySnapshot(ctx, name, sets)
+	if err != nil {
+		return err
+	}
+	s.logger.Info("provider removed with its inventory", "provider", name, "changes", len(changes))
+	for _, o := range s.observers {
+		o.Synced(ctx, name, changes)
+	}
+	return nil
+}
+
+func (s *Syncer) startLocked(p Provider) {
+	ctx, cancel := context.WithCancel(s.runCtx)
+	r := &runningProvider{cancel: cancel, done: make(chan struct{})}
+	s.running[p.Name()] = r
+	s.wg.Go(func() {
+		defer close(r.done)
+		s.loop(ctx, p)
+	})
+}
+
+// loop syncs p now, then every interval and, for a Watcher, shortly after
+// each change (changes arriving together are synced once).
+func (s *Syncer) loop(ctx context.Context, p Provider) {
+	interval := s.interval
+	if iv, ok := p.(Intervaler); ok && iv.RefreshInterval() > 0 {
+		interval = iv.RefreshInterval()
+	}
+	trigger := make(chan struct{}, 1)
+	if w, ok := p.(Watcher); ok {
+		var wg sync.WaitGroup
+		defer wg.Wait()
 		wg.Go(func() {
-			t := time.NewTicker(s.interval)
-			defer t.Stop()
-			for {
-				if _, err := s.SyncOnce(ctx, p); err != nil && ctx.Err() == nil {
-					s.logger.Warn("inventory sync failed", "provider", p.Name(), "err", err)
-				}
+			w.Watch(ctx, func() {
 				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
+				case trigger <- struct{}{}:
+				default:
 				}
-			}
+			})
 		})
 	}
-	wg.Wait()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.SyncOnce(ctx, p); err != nil && ctx.Err() == nil {
+			s.logger.Warn("inventory sync failed", "provider", p.Name(), "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-trigger:
+			// Let a burst of changes settle into one sync.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
 }
 
 // SyncOnce runs one discovery of p and applies it, returning the changes.
 func (s *Syncer) SyncOnce(ctx context.Context, p Provider) ([]sqlstore.Change, error) {
 	start := time.Now()
 	changes, err := s.sync(ctx, p)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	s.mu.Lock()
 	st := s.status[p.Name()]
 	if st == nil {
@@ -130,15 +255,26 @@ func (s *Syncer) sync(ctx context.Context, p Provider) ([]sqlstore.Change, error
 	return s.store.ApplySnapshot(ctx, p.Name(), sets)
 }
 
-// Status reports each provider's last sync, sorted as configured.
+// Status reports each provider's last sync, in the order they were added.
 func (s *Syncer) Status() []ProviderStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]ProviderStatus, 0, len(s.providers))
-	for _, p := range s.providers {
-		out = append(out, *s.status[p.Name()])
+	out := make([]ProviderStatus, 0, len(s.order))
+	for _, name := range s.order {
+		out = append(out, *s.status[name])
 	}
 	return out
+}
+
+// ProviderStatus returns the status of one provider.
+func (s *Syncer) ProviderStatus(name string) (ProviderStatus, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.status[name]
+	if !ok {
+		return ProviderStatus{}, false
+	}
+	return *st, true
 }
 
 // objectSets turns a snapshot into the store's object sets, stamping the

@@ -177,19 +177,24 @@ func (s *Store) DeleteSubscription(ctx context.Context, stream, id string) error
 
 // ClaimSubscriptions leases, to owner until now+lease, up to limit
 // subscriptions that have undelivered events, are due for an attempt, and
-// are not leased by another live owner. Leases keep two servers on one
-// database from delivering to the same subscriber at once; a lease of a
-// dead server simply expires.
+// are not leased (released, or the lease expired). Leases keep two servers
+// on one database from delivering to the same subscriber at once; a lease
+// of a dead server simply expires.
+//
+// A subscription still leased to owner itself is not claimed again: its
+// worker is running (or is about to release it), and returning it would
+// both fill limit with subscriptions the caller cannot start, starving the
+// others, and hand out a cursor the running worker has moved past.
 func (s *Store) ClaimSubscriptions(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Subscription, error) {
 	nowMS, until := now.UnixMilli(), now.Add(lease).UnixMilli()
 	rows, err := s.db.QueryContext(ctx, s.rebind(`UPDATE subscriptions SET lease_owner = ?, lease_until = ?
 		WHERE id IN (
 			SELECT id FROM subscriptions sub
-			WHERE (lease_until < ? OR lease_owner = ?) AND next_attempt_at <= ?
+			WHERE lease_until < ? AND next_attempt_at <= ?
 			AND cursor < (SELECT COALESCE(MAX(seq), 0) FROM events WHERE events.stream = sub.stream)
 			ORDER BY next_attempt_at LIMIT ?)
-		AND (lease_until < ? OR lease_owner = ?)
-		RETURNING `+subscriptionColumns), owner, until, nowMS, owner, nowMS, limit, nowMS, owner)
+		AND lease_until < ?
+		RETURNING `+subscriptionColumns), owner, until, nowMS, nowMS, limit, nowMS)
 	if err != nil {
 		return nil, ims.Internal(fmt.Errorf("claim subscriptions: %w", err), "claiming subscriptions failed")
 	}
@@ -249,11 +254,23 @@ func (s *Store) ReportProgress(ctx context.Context, id, owner string, p Progress
 			WHERE id = ? AND lease_owner = ?`
 	} else {
 		msg := truncate(p.Failure.Error, 512)
-		q = `UPDATE subscriptions SET cursor = ?, delivered_count = delivered_count + ?, expired_count = expired_count + ?,
-			lease_until = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
-			retrying_since = CASE WHEN retrying_since = 0 THEN ? ELSE retrying_since END
-			WHERE id = ? AND lease_owner = ?`
-		args = []any{p.Cursor, p.Delivered, p.Expired, msOf(p.LeaseUntil), msOf(p.Failure.NextAttemptAt), msg, msOf(p.Failure.At)}
+		args = []any{p.Cursor, p.Delivered, p.Expired, msOf(p.LeaseUntil), msOf(p.Failure.NextAttemptAt), msg}
+		if p.Delivered > 0 {
+			// The subscriber accepted notifications since the last
+			// report: this failure starts a new retry episode rather
+			// than prolonging (and backing off) the previous one.
+			q = `UPDATE subscriptions SET cursor = ?, delivered_count = delivered_count + ?, expired_count = expired_count + ?,
+				lease_until = ?, attempts = 1, next_attempt_at = ?, last_error = ?,
+				retrying_since = ?, last_delivered_at = ?
+				WHERE id = ? AND lease_owner = ?`
+			args = append(args, msOf(p.Failure.At), time.Now().UnixMilli())
+		} else {
+			q = `UPDATE subscriptions SET cursor = ?, delivered_count = delivered_count + ?, expired_count = expired_count + ?,
+				lease_until = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
+				retrying_since = CASE WHEN retrying_since = 0 THEN ? ELSE retrying_since END
+				WHERE id = ? AND lease_owner = ?`
+			args = append(args, msOf(p.Failure.At))
+		}
 	}
 	args = append(args, id, owner)
 	res, err := s.db.ExecContext(ctx, s.rebind(q), args...)

@@ -17,6 +17,10 @@ const (
 	// InventoryAPIPrefix is the root of the O2ims_InfrastructureInventory
 	// API, version 1.
 	InventoryAPIPrefix = "/o2ims-infrastructureInventory/v1"
+	// MonitoringAPIPrefix is the root of the
+	// O2ims_InfrastructureMonitoring API, version 1: alarms, alarm
+	// subscriptions, the alarm service configuration and probable causes.
+	MonitoringAPIPrefix = "/o2ims-infrastructureMonitoring/v1"
 	// NephoranAPIPrefix is the root of the Nephoran extensions, version 1.
 	NephoranAPIPrefix = "/o2ims/v1"
 )

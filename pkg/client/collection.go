@@ -175,15 +175,30 @@ func (col collection[T]) create(ctx context.Context, in any) (*T, error) {
 // patch applies the JSON merge patch (RFC 7396) patch to the object with
 // identifier id and returns the server's answer. It is never retried.
 func (col collection[T]) patch(ctx context.Context, id string, patch any) (*T, error) {
-	u, err := col.item(id)
-	if err != nil {
-		return nil, err
-	}
 	var out T
-	if _, err := col.c.do(ctx, call{method: http.MethodPatch, url: u, body: patch, contentType: contentTypeMergePatch, out: &out}); err != nil {
+	if err := col.patchInto(ctx, id, patch, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// modify applies the JSON merge patch (RFC 7396) patch to the object with
+// identifier id and discards the answer, for objects whose PATCH does not
+// answer with the object (an alarm answers with the modifications). It is
+// never retried.
+func (col collection[T]) modify(ctx context.Context, id string, patch any) error {
+	return col.patchInto(ctx, id, patch, nil)
+}
+
+// patchInto sends the merge patch to the object id and decodes the answer
+// into out unless it is nil.
+func (col collection[T]) patchInto(ctx context.Context, id string, patch, out any) error {
+	u, err := col.item(id)
+	if err != nil {
+		return err
+	}
+	_, err = col.c.do(ctx, call{method: http.MethodPatch, url: u, body: patch, contentType: contentTypeMergePatch, out: out})
+	return err
 }
 
 // delete deletes the object with identifier id.

@@ -1,6 +1,6 @@
 // Package o2 is the Go client of the Nephoran O2 IMS: the O-RAN
-// O2ims_InfrastructureInventory API and the Nephoran extensions served
-// under /o2ims/v1.
+// O2ims_InfrastructureInventory and O2ims_InfrastructureMonitoring APIs and
+// the Nephoran extensions served under /o2ims/v1.
 //
 // A [Client] is created once from a [Config] and is safe for concurrent
 // use:
@@ -24,6 +24,25 @@
 //		fmt.Println(r.ResourceID, r.Description)
 //	}
 //
+// The inventory services are [Client.ResourceTypes], [Client.ResourcePools],
+// [Client.Resources], [Client.DeploymentManagers] and
+// [Client.AlarmDictionaries]; the monitoring services are [Client.Alarms],
+// [Client.ProbableCauses] and [Client.AlarmServiceConfiguration].
+//
+// Subscriptions to inventory changes ([Client.Subscriptions]) and to alarm
+// events ([Client.AlarmSubscriptions]) are created and deleted as well;
+// the IMS POSTs an [InventoryChangeNotification] or an
+// [AlarmEventNotification] to their callback:
+//
+//	sub, err := c.Subscriptions().Create(ctx, o2.SubscriptionRequest{
+//		Callback: "https://smo.example.net/o2/inventory",
+//		Filter:   o2.Eq("objectType", "ResourcePool"),
+//	})
+//
+// Alarms are acknowledged with [AlarmService.Acknowledge] and, when their
+// definition clears manually, cleared with [AlarmService.Clear]; doing
+// either twice is a 409 answer ([IsConflict]).
+//
 // Filters are built with [Eq], [Neq], [Gt], [Gte], [Lt], [Lte], [In],
 // [Nin], [Cont], [Ncont] and [And], which quote values as the ETSI GS
 // NFV-SOL 013 query language requires.
@@ -32,7 +51,10 @@
 // RFC 7807 problem details; [IsNotFound] and its siblings test for common
 // statuses. Idempotent requests (GET, HEAD, PUT, DELETE) are retried with
 // exponential backoff and jitter on connection errors and on 429 and 503
-// answers, honouring Retry-After.
+// answers, honouring Retry-After. POST and PATCH requests (creating a
+// subscription, acknowledging or clearing an alarm, patching the alarm
+// service configuration) are never retried, as their first attempt may
+// have been applied.
 //
 // Authentication is chosen by [AuthConfig]: a static bearer token, or OAuth
 // 2.0 client credentials whose access token is cached and refreshed before

@@ -220,6 +220,21 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("alarm dictionary of a resource type", func(t *testing.T) {
+		types, err := c.ResourceTypes().List(ctx, o2.ListOptions{Limit: 1})
+		if err != nil || len(types.Items) == 0 {
+			t.Fatalf("resource types: %+v, %v", types, err)
+		}
+		d, err := c.AlarmDictionaries().ForResourceType(ctx, types.Items[0].ResourceTypeID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := c.AlarmDictionaries().List(ctx, o2.ListOptions{})
+		if err != nil || len(all.Items) == 0 || all.Items[0].AlarmDictionaryID != d.AlarmDictionaryID || len(d.AlarmDefinitions) == 0 {
+			t.Errorf("dictionary %+v of the type; list %+v, %v", d, all, err)
+		}
+	})
+
 	t.Run("unknown id is a 404 problem", func(t *testing.T) {
 		const unknown = "00000000-0000-0000-0000-000000000000"
 		_, err := c.ResourcePools().Get(ctx, unknown)

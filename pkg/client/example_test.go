@@ -59,3 +59,49 @@ func ExampleIsNotFound() {
 		log.Fatal(err)
 	}
 }
+
+func ExampleSubscriptionService_Create() {
+	c, err := o2.NewClient(&o2.Config{Endpoint: "http://127.0.0.1:8080"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	sub, err := c.Subscriptions().Create(ctx, o2.SubscriptionRequest{
+		Callback:               "https://smo.example.net/o2/inventory",
+		ConsumerSubscriptionID: "smo-pools",
+		Filter: o2.And(
+			o2.Eq("objectType", "ResourcePool"),
+			o2.Neq("notificationEventType", o2.InventoryEventModify),
+		),
+	})
+	switch {
+	case o2.IsConflict(err):
+		fmt.Println("already subscribed")
+	case err != nil:
+		log.Fatal(err)
+	default:
+		fmt.Println("subscribed as", sub.SubscriptionID)
+	}
+}
+
+func ExampleAlarmService_Acknowledge() {
+	c, err := o2.NewClient(&o2.Config{Endpoint: "http://127.0.0.1:8080"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	opts := o2.ListOptions{Filter: o2.And(
+		o2.Lte("perceivedSeverity", o2.SeverityMajor),
+		o2.Eq("alarmAcknowledged", false),
+	)}
+	for a, err := range c.Alarms().All(ctx, opts) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		// Another operator may have been quicker: 409.
+		if err := c.Alarms().Acknowledge(ctx, a.AlarmEventRecordID); err != nil && !o2.IsConflict(err) {
+			log.Fatal(err)
+		}
+		fmt.Println("acknowledged", a.PerceivedSeverity, a.AlarmEventRecordID)
+	}
+}
