@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +21,7 @@ import (
 	"github.com/nephoran/o2ims/internal/logging"
 	"github.com/nephoran/o2ims/internal/notify"
 	"github.com/nephoran/o2ims/internal/provider/local"
+	"github.com/nephoran/o2ims/internal/secrets"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 )
 
@@ -82,13 +85,23 @@ func newServeCommand() *cobra.Command {
 		allowCIDRs      string
 		utilization     float64
 		sec             securityFlags
+		secretsKeyFile  string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the O2 IMS server",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyConfig(cmd.Flags(), os.Getenv, os.ReadFile); err != nil {
+			file, err := loadConfig(cmd.Flags(), os.Getenv, os.ReadFile)
+			if err != nil {
+				return err
+			}
+			provs, err := providersFrom(file)
+			if err != nil {
+				return err
+			}
+			secretsKey, err := readSecretsKey(secretsKeyFile, os.Getenv("O2IMS_SECRETS_KEY"))
+			if err != nil {
 				return err
 			}
 			logger, err := common.logger(os.Stderr)
@@ -158,6 +171,8 @@ func newServeCommand() *cobra.Command {
 				MaxBodyBytes:                 sec.maxBodyBytes,
 				NotifyTLS:                    notifyTLS,
 				NotifyOAuth2:                 notifyOAuth2,
+				Providers:                    provs,
+				SecretsKey:                   secretsKey,
 			})
 			if err != nil {
 				return err
@@ -185,6 +200,7 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&allowCIDRs, "callback-allow-cidrs", "", "comma-separated CIDRs; when set, callbacks may reach only these")
 	fs.Float64Var(&utilization, "utilization-threshold", 0.9, "resource pool utilization above which an alarm is raised")
 	sec.register(fs)
+	fs.StringVar(&secretsKeyFile, "secrets-key-file", "", "file holding the 32-byte key (base64 or hex) that encrypts provider credentials at rest (or O2IMS_SECRETS_KEY)")
 	return cmd
 }
 
@@ -256,6 +272,13 @@ func buildVersion() string {
 // environment (O2IMS_<FLAG>, dashes as underscores) or else from the YAML
 // file named by --config / O2IMS_CONFIG, whose keys are the flag names.
 func applyConfig(fs *pflag.FlagSet, getenv func(string) string, readFile func(string) ([]byte, error)) error {
+	_, err := loadConfig(fs, getenv, readFile)
+	return err
+}
+
+// loadConfig is applyConfig that also returns the file's structured keys
+// (those that are not flags, such as "providers").
+func loadConfig(fs *pflag.FlagSet, getenv func(string) string, readFile func(string) ([]byte, error)) (map[string]any, error) {
 	envName := func(flag string) string {
 		return "O2IMS_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 	}
@@ -269,14 +292,17 @@ func applyConfig(fs *pflag.FlagSet, getenv func(string) string, readFile func(st
 	if cfgPath != "" {
 		b, err := readFile(cfgPath)
 		if err != nil {
-			return fmt.Errorf("read config: %w", err)
+			return nil, fmt.Errorf("read config: %w", err)
 		}
 		if err := yaml.Unmarshal(b, &file); err != nil {
-			return fmt.Errorf("config %s: %w", cfgPath, err)
+			return nil, fmt.Errorf("config %s: %w", cfgPath, err)
 		}
 		for k := range file {
+			if structuredKeys[k] {
+				continue
+			}
 			if fs.Lookup(k) == nil || k == "config" {
-				return fmt.Errorf("config %s: unknown key %q", cfgPath, k)
+				return nil, fmt.Errorf("config %s: unknown key %q", cfgPath, k)
 			}
 		}
 	}
@@ -291,16 +317,43 @@ func applyConfig(fs *pflag.FlagSet, getenv func(string) string, readFile func(st
 			}
 			return
 		}
-		if v, ok := file[f.Name]; ok {
+		if v, ok := file[f.Name]; ok && !structuredKeys[f.Name] {
 			if err := f.Value.Set(configString(v)); err != nil {
 				errs = append(errs, fmt.Sprintf("config key %s: %v", f.Name, err))
 			}
 		}
 	})
 	if len(errs) > 0 {
-		return fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
+		return nil, fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
 	}
-	return nil
+	return file, nil
+}
+
+// structuredKeys are configuration-file keys that are not flags.
+var structuredKeys = map[string]bool{"providers": true}
+
+// providersFrom decodes the "providers" list of the configuration file.
+func providersFrom(file map[string]any) ([]app.ProviderConfig, error) {
+	raw, ok := file["providers"]
+	if !ok {
+		return nil, nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, err
+	}
+	var out []app.ProviderConfig
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("config key providers: %w (each entry: name, type, kubeconfigPath, context)", err)
+	}
+	for i, p := range out {
+		if p.Name == "" || p.Type == "" {
+			return nil, fmt.Errorf("config key providers[%d]: name and type are required", i)
+		}
+	}
+	return out, nil
 }
 
 func configString(v any) string {
@@ -314,4 +367,25 @@ func configString(v any) string {
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+// readSecretsKey reads the key from a file, or else from the environment
+// value; no key is not an error.
+func readSecretsKey(file, env string) ([]byte, error) {
+	src := env
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--secrets-key-file: %w", err)
+		}
+		src = string(b)
+	}
+	if src == "" {
+		return nil, nil
+	}
+	key, err := secrets.ParseKey(src)
+	if err != nil {
+		return nil, fmt.Errorf("secrets key: %w", err)
+	}
+	return key, nil
 }

@@ -26,8 +26,11 @@ import (
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/notify"
+	"github.com/nephoran/o2ims/internal/provider/kubernetes"
 	"github.com/nephoran/o2ims/internal/provider/local"
+	"github.com/nephoran/o2ims/internal/providers"
 	"github.com/nephoran/o2ims/internal/ratelimit"
+	"github.com/nephoran/o2ims/internal/secrets"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/subscription"
 	"github.com/nephoran/o2ims/internal/tlsconfig"
@@ -64,9 +67,23 @@ type Options struct {
 	TLS                          *tlsconfig.Options
 	RateLimit                    ratelimit.Options
 	MaxBodyBytes                 int64
+	// Providers from the configuration file.
+	Providers []ProviderConfig
+	// SecretsKey (32 bytes) encrypts provider credentials registered
+	// through the API; without it only kubeconfig paths can be registered.
+	SecretsKey []byte
+
 	// Outgoing notifications: client TLS (certificate, roots) and OAuth2.
 	NotifyTLS    *tls.Config
 	NotifyOAuth2 *clientcredentials.Config
+}
+
+// ProviderConfig is a provider defined in the configuration file.
+type ProviderConfig struct {
+	Name           string `json:"name"`
+	Type           string `json:"type"`
+	KubeconfigPath string `json:"kubeconfigPath"`
+	Context        string `json:"context"`
 }
 
 // App is a running server.
@@ -156,12 +173,54 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	alarmSvc := alarms.NewService(wakingStore{Store: store, wake: dispatcher.Wake}, logger.With("component", "alarms"))
 	raisers := alarms.NewRaisers(alarmSvc, store, opts.UtilizationThreshold, logger.With("component", "alarms"))
 
-	var providers []inventory.Provider
-	if opts.LocalProvider {
-		providers = append(providers, local.New(opts.Local, logger.With("provider", "local")))
-	}
-	syncer := inventory.NewSyncer(store, providers, opts.RefreshInterval, logger, raisers, waker{dispatcher.Wake})
+	syncer := inventory.NewSyncer(store, nil, opts.RefreshInterval, logger, raisers, waker{dispatcher.Wake})
 	svc := inventory.NewService(store, opts.Cloud, logger)
+	reg.MustRegister(inventory.NewCollector(syncer, store))
+
+	var box *secrets.Box
+	if len(opts.SecretsKey) > 0 {
+		if box, err = secrets.NewBox(opts.SecretsKey); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
+	factories := map[string]providers.Factory{
+		"kubernetes": func(name string, cfg providers.Config) (inventory.Provider, error) {
+			return kubernetes.New(kubernetes.Options{Name: name, Kubeconfig: []byte(cfg.Kubeconfig), KubeconfigPath: cfg.KubeconfigPath, Context: cfg.Context},
+				logger.With("provider", name))
+		},
+	}
+	registry := providers.NewRegistry(store, syncer, box, factories, logger.With("component", "providers"))
+	if opts.LocalProvider {
+		p := local.New(opts.Local, logger.With("provider", "local"))
+		if err := registry.AddStatic(p, "local", providers.OriginBuiltin, ""); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
+	for _, pc := range opts.Providers {
+		f, ok := factories[pc.Type]
+		if !ok {
+			store.Close()
+			return nil, fmt.Errorf("provider %q in the configuration: unknown type %q", pc.Name, pc.Type)
+		}
+		p, err := f(pc.Name, providers.Config{KubeconfigPath: pc.KubeconfigPath, Context: pc.Context})
+		if err == nil {
+			endpoint := ""
+			if e, ok := p.(interface{ ServerURL() string }); ok {
+				endpoint = e.ServerURL()
+			}
+			err = registry.AddStatic(p, pc.Type, providers.OriginConfig, endpoint)
+		}
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("provider %q in the configuration: %w", pc.Name, err)
+		}
+	}
+	if err := registry.Load(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
 
 	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc, tls: reloader}
 	handler, err := httpapi.New(httpapi.Options{
@@ -169,6 +228,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Subscriptions: subs,
 		Alarms:        alarmSvc,
 		Receiver:      alarms.NewReceiver(alarmSvc, wakingStore{Store: store, wake: dispatcher.Wake}),
+		Providers:     registry,
 		Specs:         openapi.Specs,
 		Registry:      reg,
 		Gatherer:      reg,
@@ -249,9 +309,12 @@ func (a *App) ready(ctx context.Context) error {
 	if err := a.store.Ping(ctx); err != nil {
 		return errors.New("database unreachable")
 	}
+	// Every provider has tried once, so the inventory is as complete as
+	// it can be; a provider that is down does not make this server unready
+	// (it raises an alarm instead).
 	for _, st := range a.syncer.Status() {
-		if st.LastSuccess.IsZero() {
-			return fmt.Errorf("provider %s has not completed its first sync", st.Name)
+		if st.LastAttempt.IsZero() {
+			return fmt.Errorf("provider %s has not completed its first discovery", st.Name)
 		}
 	}
 	return nil

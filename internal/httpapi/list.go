@@ -78,3 +78,4 @@ func (r listResponse) VisitGetAlarmSubscriptionsResponse(w http.ResponseWriter) 
 	return r.write(w)
 }
 func (r listResponse) VisitGetProbableCausesResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r listResponse) VisitListProvidersResponse(w http.ResponseWriter) error     { return r.write(w) }

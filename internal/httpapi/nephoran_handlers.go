@@ -7,13 +7,15 @@ import (
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
 	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/providers"
 )
 
 // nephoranHandlers implements the Nephoran extensions under /o2ims/v1. The
 // inventory collections there serve the same objects as the O2ims API.
 type nephoranHandlers struct {
-	inv    *inventory.Service
-	alarms *alarms.Service
+	inv       *inventory.Service
+	alarms    *alarms.Service
+	providers *providers.Registry
 }
 
 var _ nephapi.StrictServerInterface = (*nephoranHandlers)(nil)

@@ -30,6 +30,7 @@ import (
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/logging"
+	"github.com/nephoran/o2ims/internal/providers"
 	"github.com/nephoran/o2ims/internal/ratelimit"
 	"github.com/nephoran/o2ims/internal/subscription"
 )
@@ -40,6 +41,7 @@ type Options struct {
 	Subscriptions *subscription.Service
 	Alarms        *alarms.Service
 	Receiver      *alarms.Receiver
+	Providers     *providers.Registry
 	// Specs holds the OpenAPI documents served under /openapi/.
 	Specs fs.FS
 	// Registry receives the API metrics; Gatherer is served on /metrics.
@@ -105,7 +107,7 @@ func New(opts Options) (*Server, error) {
 		invapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
 	nephapi.HandlerWithOptions(
-		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms}, nil,
+		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms, providers: opts.Providers}, nil,
 			nephapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
 		nephapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)

@@ -120,6 +120,7 @@ func (s *Syncer) Remove(ctx context.Context, name string) error {
 		return ims.Errorf(ims.ENOTFOUND, "provider %q not found", name)
 	}
 	r := s.running[name]
+	prov := s.provs[name]
 	delete(s.provs, name)
 	delete(s.running, name)
 	delete(s.status, name)
@@ -133,6 +134,11 @@ func (s *Syncer) Remove(ctx context.Context, name string) error {
 	if r != nil {
 		r.cancel()
 		<-r.done
+	}
+	if c, ok := prov.(interface{ Close() error }); ok {
+		if err := c.Close(); err != nil {
+			s.logger.Warn("closing provider", "provider", name, "err", err)
+		}
 	}
 	oCloudID, err := s.store.OCloudID(ctx)
 	if err != nil {

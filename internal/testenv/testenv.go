@@ -84,13 +84,22 @@ type ports struct {
 	etcdClient, etcdPeer, apiserver, kcm, scheduler, kwok int
 }
 
-// DefaultBinDir returns $O2IMS_TESTENV_BIN or, when that is unset, the
-// .cache/testenv/bin directory of the enclosing repository, found by walking
-// up from the working directory to the first go.mod. The fallback lets a plain
-// `go test ./internal/...` use binaries that `make testenv` built earlier.
+// DefaultBinDir returns $O2IMS_TESTENV_BIN or, when that is unset,
+// ~/.cache/nephoran-o2ims/testenv/bin when it holds every binary (where
+// `make testenv` builds them), else the .cache/testenv/bin directory of the
+// enclosing repository, found by walking up from the working directory to
+// the first go.mod. The fallbacks let a plain `go test ./internal/...` use
+// binaries that `make testenv` built earlier.
 func DefaultBinDir() string {
 	if dir := os.Getenv(EnvBinDir); dir != "" {
 		return dir
+	}
+	// Where `make testenv` puts them (the Makefile's default).
+	if home, err := os.UserHomeDir(); err == nil {
+		dir := filepath.Join(home, ".cache", "nephoran-o2ims", "testenv", "bin")
+		if len(MissingBinaries(dir)) == 0 {
+			return dir
+		}
 	}
 	wd, err := os.Getwd()
 	if err != nil {

@@ -193,7 +193,8 @@ func (p *Provider) Watch(ctx context.Context, changed func()) {
 
 // Close stops the informers.
 func (p *Provider) Close() error {
-	p.start() // so that stop is set
+	// A provider never started gets a no-op stop and will not start later.
+	p.startOnce.Do(func() { p.stop = func() {} })
 	p.stop()
 	return nil
 }

@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"context"
+	"time"
+
+	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/providers"
+	"github.com/nephoran/o2ims/internal/query"
+)
+
+var providerSchema = &query.Schema{Name: "providers", Object: "provider", Attrs: []query.Attr{
+	{Name: "providerId", Type: query.String},
+	{Name: "name", Type: query.String},
+	{Name: "type", Type: query.String},
+	{Name: "origin", Type: query.String},
+	{Name: "endpoint", Type: query.String},
+	{Name: "createdAt", Type: query.Time},
+	{Name: "status", Type: query.Object, Complex: true},
+}}
+
+// providerView is the representation of a provider: never its credentials.
+func (h *nephoranHandlers) providerView(reg providers.Registration) map[string]any {
+	v := map[string]any{"providerId": reg.ID, "name": reg.Name, "type": reg.Type, "origin": reg.Origin, "status": h.providerStatus(reg)}
+	if reg.Endpoint != "" {
+		v["endpoint"] = reg.Endpoint
+	}
+	if !reg.CreatedAt.IsZero() {
+		v["createdAt"] = reg.CreatedAt.UTC().Format(query.TimeLayout)
+	}
+	return v
+}
+
+func (h *nephoranHandlers) providerStatus(reg providers.Registration) map[string]any {
+	st := map[string]any{"providerId": reg.ID, "name": reg.Name, "healthy": false}
+	s, ok := h.providers.Status(reg)
+	if !ok {
+		st["error"] = "not running"
+		return st
+	}
+	st["healthy"] = s.Healthy
+	if !s.LastAttempt.IsZero() {
+		st["lastAttempt"] = s.LastAttempt.UTC().Format(time.RFC3339Nano)
+	}
+	if !s.LastSuccess.IsZero() {
+		st["lastSync"] = s.LastSuccess.UTC().Format(time.RFC3339Nano)
+	}
+	if s.LastError != "" {
+		st["error"] = s.LastError
+	}
+	return st
+}
+
+func (h *nephoranHandlers) ListProviders(ctx context.Context, req nephapi.ListProvidersRequestObject) (nephapi.ListProvidersResponseObject, error) {
+	p := req.Params
+	var values []any
+	for _, reg := range h.providers.List() {
+		values = append(values, h.providerView(reg))
+	}
+	page, err := staticList(providerSchema, values, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
+	if err != nil {
+		return nil, err
+	}
+	return newListResponse(ctx, page), nil
+}
+
+func (h *nephoranHandlers) CreateProvider(ctx context.Context, req nephapi.CreateProviderRequestObject) (nephapi.CreateProviderResponseObject, error) {
+	if req.Body == nil {
+		return nil, ims.Errorf(ims.EINVALID, "a provider body is required")
+	}
+	reg, err := h.providers.Create(ctx, providers.Input{
+		Name: req.Body.Name,
+		Type: string(req.Body.Type),
+		Config: providers.Config{
+			Kubeconfig:     deref(req.Body.Config.Kubeconfig),
+			KubeconfigPath: deref(req.Body.Config.KubeconfigPath),
+			Context:        deref(req.Body.Config.Context),
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	v, err := fromMap[nephapi.Provider](h.providerView(reg))
+	if err != nil {
+		return nil, err
+	}
+	loc := "/o2ims/v1/providers/" + reg.ID
+	return nephapi.CreateProvider201JSONResponse{Body: v, Headers: nephapi.CreateProvider201ResponseHeaders{Location: &loc}}, nil
+}
+
+func (h *nephoranHandlers) GetProvidersHealth(ctx context.Context, _ nephapi.GetProvidersHealthRequestObject) (nephapi.GetProvidersHealthResponseObject, error) {
+	out := nephapi.GetProvidersHealth200JSONResponse{}
+	for _, reg := range h.providers.List() {
+		st, err := fromMap[nephapi.ProviderStatus](h.providerStatus(reg))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func (h *nephoranHandlers) GetProvider(ctx context.Context, req nephapi.GetProviderRequestObject) (nephapi.GetProviderResponseObject, error) {
+	reg, err := h.providers.Get(req.ProviderId.String())
+	if err != nil {
+		return nil, err
+	}
+	v, err := fromMap[nephapi.Provider](h.providerView(reg))
+	return nephapi.GetProvider200JSONResponse(v), err
+}
+
+func (h *nephoranHandlers) DeleteProvider(ctx context.Context, req nephapi.DeleteProviderRequestObject) (nephapi.DeleteProviderResponseObject, error) {
+	if err := h.providers.Delete(ctx, req.ProviderId.String()); err != nil {
+		return nil, err
+	}
+	return nephapi.DeleteProvider204Response{}, nil
+}

@@ -1,0 +1,308 @@
+// Package providers keeps the registry of infrastructure providers: those
+// built in (the local host), those in the configuration file, and those
+// registered at runtime through the API, whose credentials are stored
+// encrypted. It starts and stops them in the inventory syncer.
+package providers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/secrets"
+	"github.com/nephoran/o2ims/internal/sqlstore"
+)
+
+// Store persists API registrations.
+type Store interface {
+	CreateProvider(ctx context.Context, r sqlstore.ProviderRecord) error
+	ProviderRecords(ctx context.Context) ([]sqlstore.ProviderRecord, error)
+	DeleteProvider(ctx context.Context, id string) error
+}
+
+// Syncer runs providers (inventory.Syncer).
+type Syncer interface {
+	Add(p inventory.Provider) error
+	Remove(ctx context.Context, name string) error
+	ProviderStatus(name string) (inventory.ProviderStatus, bool)
+}
+
+// Config is a provider's configuration as submitted.
+type Config struct {
+	// Kubeconfig is a kubeconfig document (stored encrypted).
+	Kubeconfig string `json:"kubeconfig,omitempty"`
+	// KubeconfigPath references a kubeconfig file on the server instead.
+	KubeconfigPath string `json:"kubeconfigPath,omitempty"`
+	// Context selects a kubeconfig context.
+	Context string `json:"context,omitempty"`
+}
+
+// Factory builds a provider of a type from its configuration.
+type Factory func(name string, cfg Config) (inventory.Provider, error)
+
+// Origins of a registration.
+const (
+	OriginBuiltin = "builtin"
+	OriginConfig  = "config"
+	OriginAPI     = "api"
+)
+
+// Registration is one known provider.
+type Registration struct {
+	ID        string
+	Name      string
+	Type      string
+	Origin    string
+	CreatedAt time.Time
+	// Endpoint is where the provider's infrastructure is reached (no credentials).
+	Endpoint string
+}
+
+// Registry manages providers.
+type Registry struct {
+	store     Store
+	syncer    Syncer
+	box       *secrets.Box // nil: inline credentials cannot be stored
+	factories map[string]Factory
+	logger    *slog.Logger
+
+	mu   sync.Mutex
+	regs map[string]Registration // by id
+}
+
+// NewRegistry returns a registry. box may be nil.
+func NewRegistry(store Store, syncer Syncer, box *secrets.Box, factories map[string]Factory, logger *slog.Logger) *Registry {
+	return &Registry{store: store, syncer: syncer, box: box, factories: factories, logger: logger, regs: map[string]Registration{}}
+}
+
+var idSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:nephoran:o2ims:providers"))
+
+// StaticID is the identifier of a built-in or configured provider: derived
+// from its name, so it is the same across restarts.
+func StaticID(name string) string { return uuid.NewSHA1(idSpace, []byte(name)).String() }
+
+// AddStatic registers a built-in or configured provider.
+func (r *Registry) AddStatic(p inventory.Provider, typ, origin, endpoint string) error {
+	if err := r.syncer.Add(p); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := StaticID(p.Name())
+	r.regs[id] = Registration{ID: id, Name: p.Name(), Type: typ, Origin: origin, Endpoint: endpoint}
+	return nil
+}
+
+// Load starts every provider registered through the API before. One that
+// cannot be built (for example its kubeconfig file vanished) is logged and
+// skipped; its inventory stays until it is deleted or fixed.
+func (r *Registry) Load(ctx context.Context) error {
+	recs, err := r.store.ProviderRecords(ctx)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		cfg, err := r.openConfig(rec)
+		if err == nil {
+			err = r.start(rec.ID, rec.Name, rec.Type, cfg, rec.CreatedAt)
+		}
+		if err != nil {
+			r.logger.Error("registered provider not started", "provider", rec.Name, "err", err)
+			r.mu.Lock()
+			r.regs[rec.ID] = Registration{ID: rec.ID, Name: rec.Name, Type: rec.Type, Origin: OriginAPI, CreatedAt: rec.CreatedAt}
+			r.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+func (r *Registry) openConfig(rec sqlstore.ProviderRecord) (Config, error) {
+	var cfg Config
+	plain := []byte(rec.Config)
+	if len(rec.Config) > 3 && rec.Config[:3] == "v1:" {
+		if r.box == nil {
+			return cfg, fmt.Errorf("its credentials are encrypted and no secrets key is configured")
+		}
+		p, err := r.box.Open(rec.Config, []byte(rec.ID))
+		if err != nil {
+			return cfg, err
+		}
+		plain = p
+	}
+	if err := json.Unmarshal(plain, &cfg); err != nil {
+		return cfg, fmt.Errorf("stored configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+func (r *Registry) start(id, name, typ string, cfg Config, created time.Time) error {
+	f, ok := r.factories[typ]
+	if !ok {
+		return ims.Errorf(ims.EINVALID, "type: unknown provider type %q (known: %v)", typ, r.types())
+	}
+	p, err := f(name, cfg)
+	if err != nil {
+		return err
+	}
+	if err := r.syncer.Add(p); err != nil {
+		return err
+	}
+	endpoint := ""
+	if e, ok := p.(interface{ ServerURL() string }); ok {
+		endpoint = e.ServerURL()
+	}
+	r.mu.Lock()
+	r.regs[id] = Registration{ID: id, Name: name, Type: typ, Origin: OriginAPI, CreatedAt: created, Endpoint: endpoint}
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *Registry) types() []string {
+	var out []string
+	for t := range r.factories {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Input is a registration request.
+type Input struct {
+	Name   string
+	Type   string
+	Config Config
+}
+
+var validName = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
+
+// Create registers and starts a provider.
+func (r *Registry) Create(ctx context.Context, in Input) (Registration, error) {
+	if !validName.MatchString(in.Name) {
+		return Registration{}, ims.Errorf(ims.EINVALID, "name: must be 1-63 lowercase letters, digits, '-' or '.', starting and ending with a letter or digit")
+	}
+	if _, ok := r.factories[in.Type]; !ok {
+		return Registration{}, ims.Errorf(ims.EINVALID, "type: unknown provider type %q (known: %v)", in.Type, r.types())
+	}
+	if in.Config.Kubeconfig != "" && in.Config.KubeconfigPath != "" {
+		return Registration{}, ims.Errorf(ims.EINVALID, "config: give kubeconfig or kubeconfigPath, not both")
+	}
+	if in.Config.Kubeconfig == "" && in.Config.KubeconfigPath == "" {
+		return Registration{}, ims.Errorf(ims.EINVALID, "config: kubeconfig or kubeconfigPath is required")
+	}
+	if len(in.Config.Kubeconfig) > 256<<10 {
+		return Registration{}, ims.Errorf(ims.EINVALID, "config.kubeconfig: larger than 256 KiB")
+	}
+	if in.Config.Kubeconfig != "" && r.box == nil {
+		return Registration{}, ims.Errorf(ims.EUNPROCESSABLE, "config.kubeconfig: this server has no secrets key to store credentials encrypted; configure --secrets-key-file (or O2IMS_SECRETS_KEY), or reference a file with kubeconfigPath")
+	}
+	r.mu.Lock()
+	for _, reg := range r.regs {
+		if reg.Name == in.Name {
+			r.mu.Unlock()
+			return Registration{}, ims.Errorf(ims.ECONFLICT, "a provider named %q exists already", in.Name)
+		}
+	}
+	r.mu.Unlock()
+	// Build it first: a kubeconfig that does not parse is a 400, before
+	// anything is stored.
+	if _, err := r.factories[in.Type](in.Name, in.Config); err != nil {
+		return Registration{}, err
+	}
+	id := uuid.NewString()
+	plain, err := json.Marshal(in.Config)
+	if err != nil {
+		return Registration{}, ims.Internal(err, "registering the provider failed")
+	}
+	sealed := string(plain)
+	if r.box != nil {
+		if sealed, err = r.box.Seal(plain, []byte(id)); err != nil {
+			return Registration{}, ims.Internal(err, "registering the provider failed")
+		}
+	}
+	created := time.Now()
+	doc, _ := json.Marshal(map[string]any{"providerId": id, "name": in.Name, "type": in.Type})
+	if err := r.store.CreateProvider(ctx, sqlstore.ProviderRecord{ID: id, Name: in.Name, Type: in.Type, Config: sealed, Doc: doc, CreatedAt: created}); err != nil {
+		return Registration{}, err
+	}
+	if err := r.start(id, in.Name, in.Type, in.Config, created); err != nil {
+		_ = r.store.DeleteProvider(ctx, id)
+		return Registration{}, err
+	}
+	r.logger.InfoContext(ctx, "provider registered", "provider", in.Name, "type", in.Type, "id", id)
+	reg, _ := r.Get(id)
+	return reg, nil
+}
+
+// List returns every provider, built-in and configured ones first.
+func (r *Registry) List() []Registration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Registration, 0, len(r.regs))
+	for _, reg := range r.regs {
+		out = append(out, reg)
+	}
+	slices.SortFunc(out, func(a, b Registration) int {
+		if a.CreatedAt.Equal(b.CreatedAt) {
+			return compare(a.Name, b.Name)
+		}
+		return a.CreatedAt.Compare(b.CreatedAt)
+	})
+	return out
+}
+
+func compare(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Get returns one provider.
+func (r *Registry) Get(id string) (Registration, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	reg, ok := r.regs[id]
+	if !ok {
+		return Registration{}, ims.Errorf(ims.ENOTFOUND, "provider %q not found", id)
+	}
+	return reg, nil
+}
+
+// Status returns a provider's sync status.
+func (r *Registry) Status(reg Registration) (inventory.ProviderStatus, bool) {
+	return r.syncer.ProviderStatus(reg.Name)
+}
+
+// Delete stops an API-registered provider and removes it with its inventory.
+func (r *Registry) Delete(ctx context.Context, id string) error {
+	reg, err := r.Get(id)
+	if err != nil {
+		return err
+	}
+	if reg.Origin != OriginAPI {
+		return ims.Errorf(ims.ECONFLICT, "provider %q is %s, not registered through the API; change the server configuration instead", reg.Name, reg.Origin)
+	}
+	if err := r.store.DeleteProvider(ctx, id); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	delete(r.regs, id)
+	r.mu.Unlock()
+	if err := r.syncer.Remove(ctx, reg.Name); err != nil && ims.ErrorCode(err) != ims.ENOTFOUND {
+		return err
+	}
+	r.logger.InfoContext(ctx, "provider deleted", "provider", reg.Name, "id", id)
+	return nil
+}
