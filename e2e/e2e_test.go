@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
+	"github.com/nephoran/o2ims/internal/testenv"
 )
 
 var binary string
@@ -36,6 +37,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	testenv.Cleanup()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -46,6 +48,7 @@ type server struct {
 	// unless startWith was given one.
 	client *http.Client
 	token  string
+	args   []string
 	cmd    *exec.Cmd
 	base   string
 	logs   *strings.Builder
@@ -71,7 +74,7 @@ func startWith(t *testing.T, client *http.Client, scheme string, args ...string)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{client: client, cmd: cmd, logs: &strings.Builder{}, done: make(chan error, 1)}
+	s := &server{client: client, cmd: cmd, args: args, logs: &strings.Builder{}, done: make(chan error, 1)}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -148,6 +151,16 @@ func decodeList(t *testing.T, b []byte) []map[string]any {
 		t.Fatalf("not a JSON array: %v: %s", err, b)
 	}
 	return out
+}
+
+// dataDir is the --data-dir the server was started with.
+func (s *server) dataDir() string {
+	for i, a := range s.args {
+		if a == "--data-dir" && i+1 < len(s.args) {
+			return s.args[i+1]
+		}
+	}
+	return "./data"
 }
 
 // stop sends SIGTERM and expects a clean exit.
