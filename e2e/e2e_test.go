@@ -57,13 +57,13 @@ type server struct {
 
 // start runs "o2ims serve" with args on a free loopback port and waits
 // until it reports readiness.
-func start(t *testing.T, args ...string) *server {
+func start(t testing.TB, args ...string) *server {
 	t.Helper()
 	return startWith(t, http.DefaultClient, "http", args...)
 }
 
 // startWith starts a server reached with client over scheme (http, https).
-func startWith(t *testing.T, client *http.Client, scheme string, args ...string) *server {
+func startWith(t testing.TB, client *http.Client, scheme string, args ...string) *server {
 	t.Helper()
 	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)
 	cmd := exec.Command(binary, args...)
@@ -121,12 +121,12 @@ func startWith(t *testing.T, client *http.Client, scheme string, args ...string)
 	}
 }
 
-func (s *server) get(t *testing.T, path string) (int, http.Header, []byte) {
+func (s *server) get(t testing.TB, path string) (int, http.Header, []byte) {
 	t.Helper()
 	return s.do(t, "GET", path)
 }
 
-func (s *server) do(t *testing.T, method, path string) (int, http.Header, []byte) {
+func (s *server) do(t testing.TB, method, path string) (int, http.Header, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, s.base+path, nil)
 	if err != nil {
@@ -144,7 +144,7 @@ func (s *server) do(t *testing.T, method, path string) (int, http.Header, []byte
 	return resp.StatusCode, resp.Header, b
 }
 
-func decodeList(t *testing.T, b []byte) []map[string]any {
+func decodeList(t testing.TB, b []byte) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	if err := json.Unmarshal(b, &out); err != nil {
@@ -164,7 +164,7 @@ func (s *server) dataDir() string {
 }
 
 // stop sends SIGTERM and expects a clean exit.
-func (s *server) stop(t *testing.T) {
+func (s *server) stop(t testing.TB) {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -209,7 +209,7 @@ func TestTour(t *testing.T) {
 	}
 }
 
-func oCloudID(t *testing.T, s *server) string {
+func oCloudID(t testing.TB, s *server) string {
 	_, _, b := s.get(t, inv+"/v1")
 	var c struct {
 		OCloudID string `json:"oCloudId"`
@@ -220,7 +220,7 @@ func oCloudID(t *testing.T, s *server) string {
 	return c.OCloudID
 }
 
-func tour(t *testing.T, s *server) (cloud, hostID string) {
+func tour(t testing.TB, s *server) (cloud, hostID string) {
 	status, _, body := s.get(t, inv+"/api_versions")
 	if status != 200 || !strings.Contains(string(body), `"apiVersions":[{"version":"1.0.0"}]`) {
 		t.Fatalf("api_versions: %d %s", status, body)

@@ -24,7 +24,7 @@ type changeReceiver struct {
 	seen []map[string]any
 }
 
-func newChangeReceiver(t *testing.T) *changeReceiver {
+func newChangeReceiver(t testing.TB) *changeReceiver {
 	r := &changeReceiver{}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var n map[string]any
@@ -42,7 +42,7 @@ func newChangeReceiver(t *testing.T) *changeReceiver {
 }
 
 // waitFor waits for a notification accepted by match.
-func (r *changeReceiver) waitFor(t *testing.T, what string, match func(n map[string]any) bool) map[string]any {
+func (r *changeReceiver) waitFor(t testing.TB, what string, match func(n map[string]any) bool) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -172,7 +172,7 @@ func TestKubernetesProvider(t *testing.T) {
 }
 
 // waitHTTP polls a GET until its body contains want.
-func waitHTTP(t *testing.T, s *server, path, want string) {
+func waitHTTP(t testing.TB, s *server, path, want string) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	var last string

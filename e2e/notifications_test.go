@@ -25,7 +25,7 @@ type receiver struct {
 	order []string       // alarmEventRecordId in arrival order
 }
 
-func newReceiver(t *testing.T, delay time.Duration) *receiver {
+func newReceiver(t testing.TB, delay time.Duration) *receiver {
 	r := &receiver{ids: map[string]int{}, delay: delay}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var n struct {
@@ -60,7 +60,7 @@ func (r *receiver) counts() (distinct, total, dup int) {
 }
 
 // waitDistinct waits until the receiver has n distinct notifications.
-func (r *receiver) waitDistinct(t *testing.T, n int, within time.Duration) {
+func (r *receiver) waitDistinct(t testing.TB, n int, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -75,7 +75,7 @@ func (r *receiver) waitDistinct(t *testing.T, n int, within time.Duration) {
 	}
 }
 
-func (s *server) post(t *testing.T, path string, body any) (int, []byte) {
+func (s *server) post(t testing.TB, path string, body any) (int, []byte) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequest("POST", s.base+path, bytes.NewReader(b))
@@ -97,7 +97,7 @@ func (s *server) post(t *testing.T, path string, body any) (int, []byte) {
 
 // fireAlerts makes the server raise n new alarms (one event each) through
 // the Alertmanager receiver.
-func fireAlerts(t *testing.T, s *server, prefix string, n int) {
+func fireAlerts(t testing.TB, s *server, prefix string, n int) {
 	t.Helper()
 	for start := 0; start < n; start += 200 {
 		var alerts []map[string]any
@@ -117,7 +117,7 @@ func fireAlerts(t *testing.T, s *server, prefix string, n int) {
 	}
 }
 
-func subscribeAlarms(t *testing.T, s *server, callback string) string {
+func subscribeAlarms(t testing.TB, s *server, callback string) string {
 	t.Helper()
 	status, body := s.post(t, "/o2ims-infrastructureMonitoring/v1/alarmSubscriptions",
 		map[string]any{"callback": callback, "consumerSubscriptionId": "e2e", "filter": "(eq,notificationEventType,NEW)"})

@@ -33,7 +33,7 @@ type issuer struct {
 	caFile string
 }
 
-func newIssuer(t *testing.T) *issuer {
+func newIssuer(t testing.TB) *issuer {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -55,7 +55,7 @@ func newIssuer(t *testing.T) *issuer {
 }
 
 // token mints a token for audience o2ims with the given claims added.
-func (is *issuer) token(t *testing.T, extra map[string]any) string {
+func (is *issuer) token(t testing.TB, extra map[string]any) string {
 	t.Helper()
 	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: is.key}, (&jose.SignerOptions{}).WithHeader("kid", "k1"))
 	if err != nil {
@@ -73,7 +73,7 @@ func (is *issuer) token(t *testing.T, extra map[string]any) string {
 	return tok
 }
 
-func writePEM(t *testing.T, path, typ string, der []byte) {
+func writePEM(t testing.TB, path, typ string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
@@ -142,7 +142,7 @@ type certs struct {
 	clientPair, strangerPair      tls.Certificate
 }
 
-func newCerts(t *testing.T) *certs {
+func newCerts(t testing.TB) *certs {
 	t.Helper()
 	c := &certs{dir: t.TempDir()}
 	c.ca, c.caKey = makeCA(t, "test CA")
@@ -161,7 +161,7 @@ func newCerts(t *testing.T) *certs {
 	return c
 }
 
-func makeCA(t *testing.T, name string) (*x509.Certificate, *ecdsa.PrivateKey) {
+func makeCA(t testing.TB, name string) (*x509.Certificate, *ecdsa.PrivateKey) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
@@ -174,7 +174,7 @@ func makeCA(t *testing.T, name string) (*x509.Certificate, *ecdsa.PrivateKey) {
 	return cert, key
 }
 
-func leaf(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, name string, usage x509.ExtKeyUsage) ([]byte, *ecdsa.PrivateKey) {
+func leaf(t testing.TB, ca *x509.Certificate, caKey *ecdsa.PrivateKey, name string, usage x509.ExtKeyUsage) ([]byte, *ecdsa.PrivateKey) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{usage},

@@ -98,9 +98,8 @@ func (r *Raisers) Synced(ctx context.Context, provider string, changes []sqlstor
 			r.logger.Warn("raising resource-disappeared alarm failed", "resource", c.ID, "err", err)
 		}
 	}
-	if len(changes) == 0 {
-		return
-	}
+	// The level-based alarms are recomputed on every sync, not only on
+	// changes, so that one failed pass heals on the next.
 	if err := r.reconcileHealth(ctx); err != nil {
 		r.logger.Warn("health alarms", "err", err)
 	}
@@ -164,17 +163,20 @@ func (r *Raisers) reconcileUtilization(ctx context.Context) error {
 			return err
 		}
 		u, _ := pool.Extensions["utilization"].(map[string]any)
-		over := map[string]any{}
+		// Only which resources are over the threshold goes into the
+		// alarm: the values move on every sync and would turn each into a
+		// CHANGE notification. The pool carries the current values.
+		var over []string
 		for _, k := range []string{"cpu", "memory"} {
 			if v, ok := u[k].(float64); ok && v > r.threshold {
-				over[k] = v
+				over = append(over, k)
 			}
 		}
 		if len(over) == 0 {
 			return nil
 		}
 		want = append(want, Condition{Fingerprint: fpUtilization + pool.ResourcePoolID, Definition: d, Severity: d.Severity,
-			Extensions: ims.Extensions{"resourcePoolId": pool.ResourcePoolID, "poolName": pool.Name, "utilization": over, "threshold": r.threshold, "alarmName": d.AlarmName}})
+			Extensions: ims.Extensions{"resourcePoolId": pool.ResourcePoolID, "poolName": pool.Name, "overThreshold": over, "threshold": r.threshold, "alarmName": d.AlarmName}})
 		return nil
 	})
 	if err != nil {

@@ -166,9 +166,16 @@ func TestUtilizationAlarm(t *testing.T) {
 		if a.Extensions["resourcePoolId"] != rPool || a.ResourceID != f.oCloudID || a.PerceivedSeverity != Definition(PoolUtilization).Severity {
 			t.Errorf("utilization alarm %+v", a)
 		}
-		over, _ := a.Extensions["utilization"].(map[string]any)
-		if len(over) != 1 || over["cpu"] != 0.95 {
-			t.Errorf("utilization over the threshold: %v", a.Extensions["utilization"])
+		over, _ := a.Extensions["overThreshold"].([]any)
+		if len(over) != 1 || over[0] != "cpu" {
+			t.Errorf("resources over the threshold: %v", a.Extensions["overThreshold"])
+		}
+		// A value moving while still over the threshold is no change of
+		// the alarm (it would be a notification per sync).
+		f.p.set(site(util(0.96, 0.2), util(0.5, 0.5), nil), nil)
+		f.sync(t, false)
+		if got := f.get(t, a.AlarmEventRecordID); got.AlarmChangedTime != a.AlarmChangedTime {
+			t.Errorf("utilization moving within the alarm changed it: %s -> %s", a.AlarmChangedTime, got.AlarmChangedTime)
 		}
 		// Memory crossing too is a change of the same alarm.
 		f.p.set(site(util(0.95, 0.93), util(0.5, 0.5), nil), nil)
