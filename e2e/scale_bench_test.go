@@ -60,7 +60,7 @@ func BenchmarkKubernetesScale(b *testing.B) {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	b.Setenv("O2IMS_SECRETS_KEY", base64.StdEncoding.EncodeToString(key))
-	s := start(b, "--data-dir", b.TempDir(), "--local-provider=false", "--log-level", "warn", "--rate-limit", "0")
+	s := start(b, "--data-dir", b.TempDir(), "--local-provider=false", "--rate-limit", "0")
 	rcv := newChangeReceiver(b)
 	b.ResetTimer()
 
