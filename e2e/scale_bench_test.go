@@ -120,7 +120,7 @@ func BenchmarkKubernetesScale(b *testing.B) {
 
 func countResources(b *testing.B, s *server, prefix string) int {
 	total := 0
-	next := "/o2ims/v1/resources?limit=1000&fields=resourceId&exclude_fields=tags,groups,description,globalAssetId,parentId&filter=(cont,extensions/nodeName," + prefix + ")"
+	next := "/o2ims/v1/resources?limit=1000&fields=resourceId&filter=(cont,extensions/nodeName," + prefix + ")"
 	for next != "" {
 		status, h, body := s.get(b, next)
 		if status != 200 {

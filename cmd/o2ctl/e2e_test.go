@@ -207,6 +207,9 @@ func TestGetTableHasHeader(t *testing.T) {
 		{[]string{"get", "rt"}, []string{"ID", "NAME", "KIND", "CLASS", "VENDOR"}},
 		{[]string{"get", "dm", "-o", "table"}, []string{"ID", "NAME", "SERVICE URI", "LOCATIONS"}},
 		{[]string{"get", "deploymentmanagers", "-o", "wide"}, []string{"ID", "CAPABILITIES", "CAPACITY"}},
+		{[]string{"get", "probablecauses"}, []string{"ID", "NAME", "DESCRIPTION"}},
+		{[]string{"get", "alarmdictionaries"}, []string{"ID", "VERSION", "ENTITY TYPE", "VENDOR", "DEFINITIONS"}},
+		{[]string{"get", "ad", "-o", "wide"}, []string{"ID", "VERSION", "SCHEMA VERSION", "ALARMS"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -446,7 +449,8 @@ func TestVersionAndCompletion(t *testing.T) {
 		t.Errorf("completion script: %.100s", out)
 	}
 	out, _ = o2ctl(t, 0, "__complete", "get", "")
-	for _, k := range []string{"resourcepools", "rp", "resources", "resourcetypes", "dm"} {
+	for _, k := range []string{"resourcepools", "rp", "resources", "resourcetypes", "dm", "alarms", "subscriptions",
+		"alarmsubscriptions", "probablecauses", "alarmdictionaries"} {
 		if !strings.Contains(out, k+"\n") {
 			t.Errorf("kind completion lacks %s:\n%s", k, out)
 		}
@@ -457,7 +461,8 @@ func TestVersionAndCompletion(t *testing.T) {
 		t.Errorf("ID completion lacks %s:\n%s", pool, out)
 	}
 	out, _ = o2ctl(t, 0, "--help")
-	if !strings.Contains(out, "Exit status:") || !strings.Contains(out, "2  the requested object does not exist") {
+	if !strings.Contains(out, "Exit status:") || !strings.Contains(out, "2  the requested object does not exist") ||
+		!strings.Contains(out, "5  conflict") {
 		t.Errorf("help lacks the exit status table:\n%s", out)
 	}
 }

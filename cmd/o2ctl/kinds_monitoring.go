@@ -139,11 +139,13 @@ func monitoringKinds() []*kind {
 		erase(&kind{
 			name: "alarmdictionaries", singular: "alarmdictionary", aliases: []string{"ad", "dict"},
 			title: "alarm dictionary",
+			// The dictionary's attributes, those of each of its alarm
+			// definitions in between: neither has the other's.
 			describeOrder: []string{"alarmDictionaryId", "alarmDictionaryVersion", "alarmDictionarySchemaVersion",
-				"entityType", "vendor", "managementInterfaceId", "pkNotificationField", "alarmDefinition",
-				// The attributes of each alarm definition.
+				"entityType", "vendor",
 				"alarmDefinitionId", "alarmName", "alarmDescription", "clearingType", "proposedRepairActions",
-				"alarmChangeType", "alarmLastChange"},
+				"alarmChangeType", "alarmLastChange",
+				"managementInterfaceId", "pkNotificationField", "alarmDefinition"},
 			columns: []column{
 				col("ID", func(d o2.AlarmDictionary) string { return d.AlarmDictionaryID }),
 				col("VERSION", func(d o2.AlarmDictionary) string { return d.AlarmDictionaryVersion }),

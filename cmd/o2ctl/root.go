@@ -75,8 +75,10 @@ func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "o2ctl",
 		Short: "Command-line client of the Nephoran O2 IMS",
-		Long: `o2ctl reads the inventory of an O-RAN O2 IMS: resource pools, resources,
-resource types and deployment managers.
+		Long: `o2ctl reads the inventory of an O-RAN O2 IMS (resource pools, resources,
+resource types, deployment managers, alarm dictionaries) and its alarms and
+probable causes, acknowledges and clears alarms, manages subscriptions to
+inventory changes and alarm events, and sets the alarm retention.
 
 The IMS is chosen by --endpoint, $O2CTL_ENDPOINT, or the current context of
 the configuration file (` + "`o2ctl config --help`" + `); flags win over the
@@ -87,6 +89,10 @@ Examples:
   o2ctl get res --filter '(eq,tags,disk)' -o wide
   o2ctl get rt --all-pages -o json
   o2ctl describe rp 4c7b9ff0-11d1-59a7-bed2-5c6c20088c15
+  o2ctl get alarms --filter '(lte,perceivedSeverity,1)'
+  o2ctl alarm ack d6c22996-0cb4-42dd-85e9-c714807ea976
+  o2ctl subscribe --callback https://smo.example.net/o2 --filter '(eq,objectType,ResourcePool)'
+  o2ctl alarm-config set --retention-days 7
 
 ` + exitStatusHelp,
 		SilenceErrors: true,
@@ -106,6 +112,10 @@ Examples:
 	root.AddCommand(
 		a.getCommand(),
 		a.describeCommand(),
+		a.alarmCommand(),
+		a.subscribeCommand(),
+		a.unsubscribeCommand(),
+		a.alarmConfigCommand(),
 		a.cloudInfoCommand(),
 		a.versionCommand(),
 		a.configCommand(),

@@ -43,19 +43,19 @@ func TestExitCode(t *testing.T) {
 
 func TestLabel(t *testing.T) {
 	cases := map[string]string{
-		"resourcePoolId":     "Resource Pool ID",
-		"oCloudId":           "O-Cloud ID",
-		"serviceUri":         "Service URI",
-		"name":               "Name",
-		"supportedLocations": "Supported Locations",
-		"globalAssetId":      "Global Asset ID",
-		"alarmDefinitionID":  "Alarm Definition ID",
-		"resourceTypeID":     "Resource Type ID",
-		"globalCloudID":      "Global Cloud ID",
+		"resourcePoolId":      "Resource Pool ID",
+		"oCloudId":            "O-Cloud ID",
+		"serviceUri":          "Service URI",
+		"name":                "Name",
+		"supportedLocations":  "Supported Locations",
+		"globalAssetId":       "Global Asset ID",
+		"alarmDefinitionID":   "Alarm Definition ID",
+		"resourceTypeID":      "Resource Type ID",
+		"globalCloudID":       "Global Cloud ID",
 		"pkNotificationField": "PK Notification Field",
-		"alarmEventRecordId": "Alarm Event Record ID",
-		"callbackURLPath":    "Callback URL Path",
-		"retentionPeriod":    "Retention Period",
+		"alarmEventRecordId":  "Alarm Event Record ID",
+		"callbackURLPath":     "Callback URL Path",
+		"retentionPeriod":     "Retention Period",
 	}
 	for in, want := range cases {
 		if got := label(in); got != want {

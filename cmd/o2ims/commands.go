@@ -86,6 +86,7 @@ func newServeCommand() *cobra.Command {
 		utilization     float64
 		sec             securityFlags
 		secretsKeyFile  string
+		cnfOpTimeout    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -173,6 +174,7 @@ func newServeCommand() *cobra.Command {
 				NotifyOAuth2:                 notifyOAuth2,
 				Providers:                    provs,
 				SecretsKey:                   secretsKey,
+				CNFOperationTimeout:          cnfOpTimeout,
 			})
 			if err != nil {
 				return err
@@ -200,6 +202,7 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&allowCIDRs, "callback-allow-cidrs", "", "comma-separated CIDRs; when set, callbacks may reach only these")
 	fs.Float64Var(&utilization, "utilization-threshold", 0.9, "resource pool utilization above which an alarm is raised")
 	sec.register(fs)
+	fs.DurationVar(&cnfOpTimeout, "cnf-operation-timeout", 5*time.Minute, "how long a CNF operation waits for its workloads to become ready")
 	fs.StringVar(&secretsKeyFile, "secrets-key-file", "", "file holding the 32-byte key (base64 or hex) that encrypts provider credentials at rest (or O2IMS_SECRETS_KEY)")
 	return cmd
 }

@@ -42,6 +42,7 @@ const (
 	ResourceUnhealthy   = "O2IMSResourceUnhealthy"
 	ResourceDisappeared = "O2IMSResourceDisappeared"
 	ExternalAlert       = "O2IMSExternalAlert"
+	CnfOperationFailed  = "O2IMSCnfOperationFailed"
 )
 
 // Probable causes shipped with the server.
@@ -51,6 +52,7 @@ var ProbableCauses = []ims.ProbableCause{
 	{ProbableCauseID: id("cause/resource-unhealthy"), Name: "Resource unhealthy", Description: "The provider reports the resource as not healthy (for example a NotReady node)."},
 	{ProbableCauseID: id("cause/resource-disappeared"), Name: "Resource disappeared", Description: "A resource is no longer reported by its provider."},
 	{ProbableCauseID: id("cause/external-alert"), Name: "External alert", Description: "An alert forwarded by Prometheus Alertmanager."},
+	{ProbableCauseID: id("cause/lcm-operation-failed"), Name: "Lifecycle operation failed", Description: "A CNF instantiate, scale or terminate operation failed."},
 }
 
 // Dictionary is the alarm dictionary shipped with the server; it applies to
@@ -69,6 +71,7 @@ var Dictionary = ims.AlarmDictionary{
 		def(ResourceUnhealthy, "A resource is reported unhealthy by its provider.", "Inspect the resource (for a node: kubelet, network, disk pressure); the alarm clears when it is healthy again.", ims.ClearingAutomatic, "cause/resource-unhealthy", ims.SeverityMajor),
 		def(ResourceDisappeared, "A resource was removed from the inventory by its provider.", "Confirm whether the removal was intended, then clear the alarm.", ims.ClearingManual, "cause/resource-disappeared", ims.SeverityMinor),
 		def(ExternalAlert, "An alert received from Prometheus Alertmanager.", "See the alert's annotations in the alarm's extensions; the alarm clears when the alert resolves.", ims.ClearingAutomatic, "cause/external-alert", ims.SeverityIndeterminate),
+		def(CnfOperationFailed, "A CNF lifecycle operation failed; what it had created was removed.", "Read the operation's error (lcmOpOccs), correct the package or parameters and retry; then clear the alarm.", ims.ClearingManual, "cause/lcm-operation-failed", ims.SeverityMajor),
 	},
 }
 

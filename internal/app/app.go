@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/oauth2/clientcredentials"
+	"k8s.io/client-go/rest"
 
 	"github.com/nephoran/o2ims/api/openapi"
 	"github.com/nephoran/o2ims/internal/alarms"
@@ -25,6 +27,7 @@ import (
 	"github.com/nephoran/o2ims/internal/httpapi"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/notify"
 	"github.com/nephoran/o2ims/internal/provider/kubernetes"
 	"github.com/nephoran/o2ims/internal/provider/local"
@@ -67,6 +70,9 @@ type Options struct {
 	TLS                          *tlsconfig.Options
 	RateLimit                    ratelimit.Options
 	MaxBodyBytes                 int64
+	// CNFOperationTimeout bounds waiting for deployed workloads (default 5m).
+	CNFOperationTimeout time.Duration
+
 	// Providers from the configuration file.
 	Providers []ProviderConfig
 	// SecretsKey (32 bytes) encrypts provider credentials registered
@@ -98,6 +104,7 @@ type App struct {
 	dispatch *dispatch.Dispatcher
 	alarms   *alarms.Service
 	tls      *tlsconfig.Reloader
+	lcm      *lcm.Service
 }
 
 // New opens and migrates the store, builds every component and binds the
@@ -222,13 +229,18 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 
-	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc, tls: reloader}
+	lcmSvc := lcm.NewService(store, clusters{store: store, syncer: syncer}, alarmSvc, lcm.Options{OperationTimeout: opts.CNFOperationTimeout},
+		logger.With("component", "lcm"), dispatcher.Wake)
+	reg.MustRegister(lcm.NewCollector(store))
+
+	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc, tls: reloader, lcm: lcmSvc}
 	handler, err := httpapi.New(httpapi.Options{
 		Inventory:     svc,
 		Subscriptions: subs,
 		Alarms:        alarmSvc,
 		Receiver:      alarms.NewReceiver(alarmSvc, wakingStore{Store: store, wake: dispatcher.Wake}),
 		Providers:     registry,
+		LCM:           lcmSvc,
 		Specs:         openapi.Specs,
 		Registry:      reg,
 		Gatherer:      reg,
@@ -279,6 +291,7 @@ func (a *App) Run(ctx context.Context) error {
 	bg.Go(func() { a.syncer.Run(bgCtx) })
 	bg.Go(func() { a.dispatch.Run(bgCtx) })
 	bg.Go(func() { a.alarms.RunRetention(bgCtx, time.Hour) })
+	bg.Go(func() { a.lcm.Run(bgCtx) })
 	if a.tls != nil {
 		bg.Go(func() { a.tls.Run(bgCtx) })
 	}
@@ -364,4 +377,32 @@ func checkExposure(opts Options) error {
 		return nil
 	}
 	return fmt.Errorf("refusing to serve without authentication on %s, which is not a loopback address: configure --oidc-issuer-url or --oidc-jwks-url, or pass --insecure-allow-unauthenticated", opts.Listen)
+}
+
+// clusters resolves a deployment manager to the client configuration of
+// the Kubernetes provider that reported it.
+type clusters struct {
+	store  *sqlstore.Store
+	syncer *inventory.Syncer
+}
+
+func (c clusters) RESTConfig(ctx context.Context, dmID string) (*rest.Config, error) {
+	doc, err := c.store.Get(ctx, inventory.DeploymentManagerSchema, dmID)
+	if err != nil {
+		return nil, err
+	}
+	var dm ims.DeploymentManager
+	if err := json.Unmarshal(doc, &dm); err != nil {
+		return nil, ims.Internal(err, "reading the deployment manager failed")
+	}
+	name, _ := dm.Extensions["provider"].(string)
+	p, ok := c.syncer.Provider(name)
+	if !ok {
+		return nil, ims.Errorf(ims.EUNAVAILABLE, "the provider of deployment manager %q is not running", dmID)
+	}
+	k, ok := p.(interface{ RESTConfig() *rest.Config })
+	if !ok {
+		return nil, ims.Errorf(ims.EUNPROCESSABLE, "deployment manager %q is not a Kubernetes cluster", dmID)
+	}
+	return k.RESTConfig(), nil
 }

@@ -264,6 +264,7 @@ func (d *Dispatcher) work(ctx context.Context, sub sqlstore.Subscription, w uint
 			report(true)
 			// A commit announced after the read above found the
 			// subscription still leased; look again now it is released.
+			// (Another server's commits are noticed by the next poll.)
 			if d.wakes.Load() != wakes {
 				d.Wake()
 			}

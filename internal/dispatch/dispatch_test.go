@@ -2,6 +2,7 @@ package dispatch_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -538,4 +539,40 @@ func TestDeliveryTwoDispatchersShareWork(t *testing.T) {
 		// one request in flight when it stops.
 		t.Fatalf("%d duplicates, more than server B had requests in flight", dups)
 	}
+}
+
+// A server that claimed subscriptions and died holds them only until its
+// leases expire; then a live dispatcher delivers everything, and the dead
+// owner's late progress report is refused.
+func TestDeliveryAfterDeadOwnersLeaseExpires(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T, b sqlstoretest.Backend) {
+		ctx := context.Background()
+		store := sqlstoretest.Open(t, b)
+		h := newHarness(t, store)
+		rcv := newReceiver(t, nil)
+		sub := h.subscribe(sqlstore.StreamInventory, rcv.url("/cb"), "")
+		for i := range 5 {
+			apply(t, store, "src", pools(poolDoc("p", fmt.Sprint(i), nil)))
+		}
+		// The dead server's claim, with a short lease.
+		claimed, err := store.ClaimSubscriptions(ctx, "dead", time.Now(), 300*time.Millisecond, 10)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claim: %v, %v", claimed, err)
+		}
+		d := h.dispatcher(store, fast(prometheus.NewRegistry()))
+		run(t, d)
+		d.Wake()
+		evs := events(t, store, sqlstore.StreamInventory, 0)
+		waitFor(t, 20*time.Second, func() bool { return len(rcv.accepted("/cb")) == len(evs) },
+			func() string { return fmt.Sprintf("got %d of %d", len(rcv.accepted("/cb")), len(evs)) })
+		if err := sameNotes(rcv.accepted("/cb"), h.expected(sub, evs)); err != nil {
+			t.Fatal(err)
+		}
+		err = store.ReportProgress(ctx, sub.ID, "dead", sqlstore.Progress{Cursor: claimed[0].Cursor})
+		if !errors.Is(err, sqlstore.ErrLeaseLost) {
+			t.Fatalf("the dead owner's report = %v, want ErrLeaseLost", err)
+		}
+		waitFor(t, 20*time.Second, func() bool { return h.sub(sub).Cursor == evs[len(evs)-1].Seq },
+			func() string { return "cursor did not reach the end" })
+	})
 }

@@ -79,3 +79,6 @@ func (r listResponse) VisitGetAlarmSubscriptionsResponse(w http.ResponseWriter) 
 }
 func (r listResponse) VisitGetProbableCausesResponse(w http.ResponseWriter) error { return r.write(w) }
 func (r listResponse) VisitListProvidersResponse(w http.ResponseWriter) error     { return r.write(w) }
+func (r listResponse) VisitListCnfPackagesResponse(w http.ResponseWriter) error   { return r.write(w) }
+func (r listResponse) VisitListCnfInstancesResponse(w http.ResponseWriter) error  { return r.write(w) }
+func (r listResponse) VisitListLcmOpOccsResponse(w http.ResponseWriter) error     { return r.write(w) }

@@ -7,6 +7,7 @@ import (
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
 	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/providers"
 )
 
@@ -16,6 +17,7 @@ type nephoranHandlers struct {
 	inv       *inventory.Service
 	alarms    *alarms.Service
 	providers *providers.Registry
+	lcm       *lcm.Service
 }
 
 var _ nephapi.StrictServerInterface = (*nephoranHandlers)(nil)

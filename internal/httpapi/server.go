@@ -29,6 +29,7 @@ import (
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/logging"
 	"github.com/nephoran/o2ims/internal/providers"
 	"github.com/nephoran/o2ims/internal/ratelimit"
@@ -42,6 +43,7 @@ type Options struct {
 	Alarms        *alarms.Service
 	Receiver      *alarms.Receiver
 	Providers     *providers.Registry
+	LCM           *lcm.Service
 	// Specs holds the OpenAPI documents served under /openapi/.
 	Specs fs.FS
 	// Registry receives the API metrics; Gatherer is served on /metrics.
@@ -107,7 +109,7 @@ func New(opts Options) (*Server, error) {
 		invapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
 	nephapi.HandlerWithOptions(
-		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms, providers: opts.Providers}, nil,
+		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM}, nil,
 			nephapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
 		nephapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
@@ -217,7 +219,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL.RawQuery = strings.ReplaceAll(r.URL.RawQuery, ";", "%3B")
 	}
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(rw, r.Body, s.opts.MaxBodyBytes)
+		limit := s.opts.MaxBodyBytes
+		if r.Method == http.MethodPost && r.URL.Path == "/o2ims/v1/cnfPackages" {
+			limit = max(limit, MaxPackageBytes+1<<20)
+		}
+		r.Body = http.MaxBytesReader(rw, r.Body, limit)
 	}
 	ctx = context.WithValue(ctx, requestURLKey{}, r.URL)
 	r = r.WithContext(ctx)

@@ -272,6 +272,14 @@ func (s *Syncer) Status() []ProviderStatus {
 	return out
 }
 
+// Provider returns a running provider by name.
+func (s *Syncer) Provider(name string) (Provider, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.provs[name]
+	return p, ok
+}
+
 // ProviderStatus returns the status of one provider.
 func (s *Syncer) ProviderStatus(name string) (ProviderStatus, bool) {
 	s.mu.Lock()

@@ -149,15 +149,18 @@ type storedDoc struct {
 
 func (s *Store) applySet(ctx context.Context, tx *sql.Tx, source string, set ObjectSet) ([]Change, error) {
 	sc := set.Schema
+	// Only hashes are read in bulk; the prior document is read for the
+	// few objects that changed, so an unchanged snapshot of thousands of
+	// objects costs one narrow scan.
 	existing := map[string]storedDoc{}
-	rows, err := tx.QueryContext(ctx, s.rebind(fmt.Sprintf("SELECT id, doc_hash, %s FROM %s WHERE source = ?", sc.DocColumn, sc.Name)), source)
+	rows, err := tx.QueryContext(ctx, s.rebind(fmt.Sprintf("SELECT id, doc_hash FROM %s WHERE source = ?", sc.Name)), source)
 	if err != nil {
 		return nil, ims.Internal(fmt.Errorf("read %s: %w", sc.Name, err), "storing inventory failed")
 	}
 	for rows.Next() {
 		var id string
 		var d storedDoc
-		if err := rows.Scan(&id, &d.hash, &d.doc); err != nil {
+		if err := rows.Scan(&id, &d.hash); err != nil {
 			rows.Close()
 			return nil, ims.Internal(fmt.Errorf("scan %s: %w", sc.Name, err), "storing inventory failed")
 		}
@@ -188,6 +191,11 @@ func (s *Store) applySet(ctx context.Context, tx *sql.Tx, source string, set Obj
 		if ok && old.hash == hash {
 			continue
 		}
+		if ok {
+			if old.doc, err = priorDoc(ctx, tx, s, sc, d.ID); err != nil {
+				return nil, err
+			}
+		}
 		args, err := columnArgs(sc, cols, d)
 		if err != nil {
 			return nil, err
@@ -212,12 +220,23 @@ func (s *Store) applySet(ctx context.Context, tx *sql.Tx, source string, set Obj
 		if seen[id] {
 			continue
 		}
+		if old.doc, err = priorDoc(ctx, tx, s, sc, id); err != nil {
+			return nil, err
+		}
 		if _, err := del.ExecContext(ctx, id, source); err != nil {
 			return nil, ims.Internal(fmt.Errorf("delete %s %s: %w", sc.Name, id, err), "storing inventory failed")
 		}
 		changes = append(changes, Change{Schema: sc, ID: id, Op: OpDelete, Prior: old.doc})
 	}
 	return changes, nil
+}
+
+func priorDoc(ctx context.Context, tx *sql.Tx, s *Store, sc *query.Schema, id string) ([]byte, error) {
+	var doc []byte
+	if err := tx.QueryRowContext(ctx, s.rebind(fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", sc.DocColumn, sc.Name)), id).Scan(&doc); err != nil {
+		return nil, ims.Internal(fmt.Errorf("read %s %s: %w", sc.Name, id, err), "storing inventory failed")
+	}
+	return doc, nil
 }
 
 // scope returns the schema's fixed condition as an AND clause.

@@ -592,3 +592,39 @@ func TestOutboxPruneEvents(t *testing.T) {
 		}
 	})
 }
+
+// QueueDepths counts, per subscription, the events of its own stream
+// after its cursor.
+func TestOutboxQueueDepths(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T, b sqlstoretest.Backend) {
+		ctx := context.Background()
+		s := sqlstoretest.Open(t, b)
+		early := newSub(sqlstore.StreamInventory, "http://192.0.2.1/early")
+		if err := s.CreateSubscription(ctx, early, "early"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			if _, err := s.ApplySnapshot(ctx, "src", obPools(obPool("a", fmt.Sprint(i)))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		late := newSub(sqlstore.StreamInventory, "http://192.0.2.1/late")
+		alarm := newSub(sqlstore.StreamAlarm, "http://192.0.2.1/alarm")
+		for _, sub := range []sqlstore.Subscription{late, alarm} {
+			if err := s.CreateSubscription(ctx, sub, sub.Callback); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.ApplySnapshot(ctx, "src", obPools(obPool("a", "x"))); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.QueueDepths(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int64{early.ID: 4, late.ID: 1, alarm.ID: 0}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("QueueDepths = %v, want %v", got, want)
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/query"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 )
@@ -26,6 +27,9 @@ var objectTypes = map[string]string{
 	inventory.ResourcePoolSchema.Name:      "ResourcePool",
 	inventory.ResourceSchema.Name:          "Resource",
 	inventory.DeploymentManagerSchema.Name: "DeploymentManager",
+	lcm.PackageSchema.Name:                 "CnfPackage",
+	lcm.InstanceSchema.Name:                "CnfInstance",
+	lcm.OpSchema.Name:                      "LcmOpOcc",
 }
 
 var schemasByTable = map[string]*query.Schema{
@@ -34,6 +38,9 @@ var schemasByTable = map[string]*query.Schema{
 	inventory.ResourceSchema.Name:          inventory.ResourceSchema,
 	inventory.DeploymentManagerSchema.Name: inventory.DeploymentManagerSchema,
 	alarms.RecordSchema.Name:               alarms.RecordSchema,
+	lcm.PackageSchema.Name:                 lcm.PackageSchema,
+	lcm.InstanceSchema.Name:                lcm.InstanceSchema,
+	lcm.OpSchema.Name:                      lcm.OpSchema,
 }
 
 var inventoryEventNames = map[string]int{"CREATE": 0, "MODIFY": 1, "DELETE": 2}
@@ -74,7 +81,8 @@ func (m *Matchers) Validate(stream string, f query.Filter) error {
 	c := split(f)
 	candidates := []*query.Schema{alarms.RecordSchema}
 	if stream == sqlstore.StreamInventory {
-		candidates = []*query.Schema{inventory.ResourceTypeSchema, inventory.ResourcePoolSchema, inventory.ResourceSchema, inventory.DeploymentManagerSchema}
+		candidates = []*query.Schema{inventory.ResourceTypeSchema, inventory.ResourcePoolSchema, inventory.ResourceSchema, inventory.DeploymentManagerSchema,
+			lcm.PackageSchema, lcm.InstanceSchema, lcm.OpSchema}
 	}
 	for _, t := range c.eventTerms {
 		switch t.Op {
@@ -87,8 +95,8 @@ func (m *Matchers) Validate(stream string, f query.Filter) error {
 				return ims.Errorf(ims.EINVALID, "filter: objectType applies to inventory subscriptions only, in %s", t)
 			}
 			for _, v := range t.Values {
-				if !slices.Contains([]string{"ResourceType", "ResourcePool", "Resource", "DeploymentManager"}, v) {
-					return ims.Errorf(ims.EINVALID, "filter: unknown objectType %q in %s (use ResourceType, ResourcePool, Resource or DeploymentManager)", v, t)
+				if !slices.Contains([]string{"ResourceType", "ResourcePool", "Resource", "DeploymentManager", "CnfPackage", "CnfInstance", "LcmOpOcc"}, v) {
+					return ims.Errorf(ims.EINVALID, "filter: unknown objectType %q in %s (use ResourceType, ResourcePool, Resource, DeploymentManager, CnfPackage, CnfInstance or LcmOpOcc)", v, t)
 				}
 			}
 			if t.Op == query.Eq || t.Op == query.In {

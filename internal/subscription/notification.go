@@ -10,6 +10,7 @@ import (
 
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 )
 
@@ -94,6 +95,14 @@ func (n *Notifier) objectPath(ev sqlstore.Event) string {
 		}
 		_ = json.Unmarshal(state, &r)
 		return base + "/resourcePools/" + r.ResourcePoolID + "/resources/" + ev.ObjectID
+	}
+	switch ev.ObjectType {
+	case lcm.PackageSchema.Name:
+		return "/o2ims/v1/cnfPackages/" + ev.ObjectID
+	case lcm.InstanceSchema.Name:
+		return "/o2ims/v1/cnfInstances/" + ev.ObjectID
+	case lcm.OpSchema.Name:
+		return "/o2ims/v1/lcmOpOccs/" + ev.ObjectID
 	}
 	return base + "/" + ev.ObjectType + "/" + ev.ObjectID
 }

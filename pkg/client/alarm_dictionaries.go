@@ -2,7 +2,7 @@ package o2
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"iter"
 )
 
@@ -115,7 +115,7 @@ func (s *AlarmDictionaryService) Get(ctx context.Context, id string) (*AlarmDict
 // status 404.
 func (s *AlarmDictionaryService) ForResourceType(ctx context.Context, typeID string) (*AlarmDictionary, error) {
 	if typeID == "" {
-		return nil, fmt.Errorf("o2: empty resource type ID")
+		return nil, errors.New("o2: empty resource type ID")
 	}
 	return newSingleton[AlarmDictionary](s.c, InventoryAPIPrefix, "resourceTypes", typeID, "alarmDictionary").get(ctx)
 }

@@ -50,7 +50,7 @@ func (rec *recorder) requests() []request {
 
 func TestMonitoringAndSubscriptionRequests(t *testing.T) {
 	rec := &recorder{answer: func(r *http.Request) string {
-		if r.Method == http.MethodGet && (strings.HasSuffix(r.URL.Path, "s") || strings.HasSuffix(r.URL.Path, "Causes")) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "s") { // a collection
 			return "[]"
 		}
 		return "{}"

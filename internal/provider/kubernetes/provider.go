@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,6 +140,10 @@ func (p *Provider) Name() string { return p.opts.Name }
 // RefreshInterval is how often Discover runs besides watch events.
 func (p *Provider) RefreshInterval() time.Duration { return p.opts.RefreshInterval }
 
+// RESTConfig returns a copy of the cluster's client configuration, for
+// deploying workloads onto it.
+func (p *Provider) RESTConfig() *rest.Config { return rest.CopyConfig(p.config) }
+
 // ServerURL is the cluster's API server URL.
 func (p *Provider) ServerURL() string { return p.config.Host }
 
@@ -159,16 +164,29 @@ func (p *Provider) start() {
 		}))
 		podInf := podFactory.Core().V1().Pods()
 		scInf := f.Storage().V1().StorageClasses()
-		handler := cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(any) { p.notify() },
-			UpdateFunc: func(any, any) { p.notify() },
-			DeleteFunc: func(any) { p.notify() },
+		// Node heartbeats update every node every few seconds without
+		// changing anything the inventory publishes; only updates that do
+		// change it trigger a sync.
+		handler := func(relevant func(old, cur any) bool) cache.ResourceEventHandlerFuncs {
+			return cache.ResourceEventHandlerFuncs{
+				AddFunc: func(any) { p.notify() },
+				UpdateFunc: func(old, cur any) {
+					if relevant(old, cur) {
+						p.notify()
+					}
+				},
+				DeleteFunc: func(any) { p.notify() },
+			}
 		}
-		for _, inf := range []cache.SharedIndexInformer{nodeInf.Informer(), podInf.Informer(), scInf.Informer()} {
-			if _, err := inf.AddEventHandler(handler); err != nil {
+		always := func(any, any) bool { return true }
+		for _, h := range []struct {
+			inf      cache.SharedIndexInformer
+			relevant func(old, cur any) bool
+		}{{nodeInf.Informer(), nodeChanged}, {podInf.Informer(), podChanged}, {scInf.Informer(), always}} {
+			if _, err := h.inf.AddEventHandler(handler(h.relevant)); err != nil {
 				p.logger.Warn("adding event handler", "err", err)
 			}
-			p.synced = append(p.synced, inf.HasSynced)
+			p.synced = append(p.synced, h.inf.HasSynced)
 		}
 		p.nodes, p.pods, p.classes = nodeInf.Lister(), podInf.Lister(), scInf.Lister()
 		f.Start(ctx.Done())
@@ -244,4 +262,56 @@ func (p *Provider) waitSynced(ctx context.Context) error {
 		return errors.New("caches not synced")
 	}
 	return nil
+}
+
+// nodeChanged reports whether an update changes what the inventory
+// publishes of a node (not its heartbeat timestamps).
+func nodeChanged(old, cur any) bool {
+	a, ok1 := old.(*corev1.Node)
+	b, ok2 := cur.(*corev1.Node)
+	if !ok1 || !ok2 {
+		return true
+	}
+	if !maps.Equal(a.Labels, b.Labels) || a.Spec.Unschedulable != b.Spec.Unschedulable || a.Spec.ProviderID != b.Spec.ProviderID ||
+		a.Status.NodeInfo != b.Status.NodeInfo || !equalResources(a.Status.Capacity, b.Status.Capacity) ||
+		!equalResources(a.Status.Allocatable, b.Status.Allocatable) || len(a.Status.Addresses) != len(b.Status.Addresses) ||
+		len(a.Status.Conditions) != len(b.Status.Conditions) {
+		return true
+	}
+	for i := range a.Status.Addresses {
+		if a.Status.Addresses[i] != b.Status.Addresses[i] {
+			return true
+		}
+	}
+	for i := range a.Status.Conditions {
+		ca, cb := a.Status.Conditions[i], b.Status.Conditions[i]
+		if ca.Type != cb.Type || ca.Status != cb.Status || ca.Reason != cb.Reason {
+			return true
+		}
+	}
+	return false
+}
+
+func equalResources(a, b corev1.ResourceList) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || v.Cmp(w) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// podChanged reports whether an update changes a pod's placement or phase,
+// the only things utilization depends on (requests are immutable).
+func podChanged(old, cur any) bool {
+	a, ok1 := old.(*corev1.Pod)
+	b, ok2 := cur.(*corev1.Pod)
+	if !ok1 || !ok2 {
+		return true
+	}
+	return a.Spec.NodeName != b.Spec.NodeName || a.Status.Phase != b.Status.Phase
 }

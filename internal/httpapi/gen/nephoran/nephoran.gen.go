@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime/multipart"
 	"net/http"
+	"strings"
 	"time"
 
 	externalRef0 "github.com/nephoran/o2ims/internal/httpapi/gen/common"
@@ -20,6 +22,108 @@ import (
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for CnfInstanceInstantiationState.
+const (
+	INSTANTIATED    CnfInstanceInstantiationState = "INSTANTIATED"
+	NOTINSTANTIATED CnfInstanceInstantiationState = "NOT_INSTANTIATED"
+)
+
+// Valid indicates whether the value is a known member of the CnfInstanceInstantiationState enum.
+func (e CnfInstanceInstantiationState) Valid() bool {
+	switch e {
+	case INSTANTIATED:
+		return true
+	case NOTINSTANTIATED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CnfPackageContentType.
+const (
+	CnfPackageContentTypeHelm CnfPackageContentType = "helm"
+	CnfPackageContentTypeKpt  CnfPackageContentType = "kpt"
+)
+
+// Valid indicates whether the value is a known member of the CnfPackageContentType enum.
+func (e CnfPackageContentType) Valid() bool {
+	switch e {
+	case CnfPackageContentTypeHelm:
+		return true
+	case CnfPackageContentTypeKpt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CnfPackageMetadataContentType.
+const (
+	CnfPackageMetadataContentTypeHelm CnfPackageMetadataContentType = "helm"
+	CnfPackageMetadataContentTypeKpt  CnfPackageMetadataContentType = "kpt"
+)
+
+// Valid indicates whether the value is a known member of the CnfPackageMetadataContentType enum.
+func (e CnfPackageMetadataContentType) Valid() bool {
+	switch e {
+	case CnfPackageMetadataContentTypeHelm:
+		return true
+	case CnfPackageMetadataContentTypeKpt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LcmOpOccOperation.
+const (
+	INSTANTIATE LcmOpOccOperation = "INSTANTIATE"
+	SCALE       LcmOpOccOperation = "SCALE"
+	TERMINATE   LcmOpOccOperation = "TERMINATE"
+)
+
+// Valid indicates whether the value is a known member of the LcmOpOccOperation enum.
+func (e LcmOpOccOperation) Valid() bool {
+	switch e {
+	case INSTANTIATE:
+		return true
+	case SCALE:
+		return true
+	case TERMINATE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LcmOpOccOperationState.
+const (
+	COMPLETED  LcmOpOccOperationState = "COMPLETED"
+	FAILED     LcmOpOccOperationState = "FAILED"
+	PROCESSING LcmOpOccOperationState = "PROCESSING"
+	ROLLEDBACK LcmOpOccOperationState = "ROLLED_BACK"
+	STARTING   LcmOpOccOperationState = "STARTING"
+)
+
+// Valid indicates whether the value is a known member of the LcmOpOccOperationState enum.
+func (e LcmOpOccOperationState) Valid() bool {
+	switch e {
+	case COMPLETED:
+		return true
+	case FAILED:
+		return true
+	case PROCESSING:
+		return true
+	case ROLLEDBACK:
+		return true
+	case STARTING:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for ProviderOrigin.
 const (
@@ -56,6 +160,221 @@ func (e ProviderRequestType) Valid() bool {
 		return false
 	}
 }
+
+// Defines values for ScaleRequestType.
+const (
+	SCALEIN  ScaleRequestType = "SCALE_IN"
+	SCALEOUT ScaleRequestType = "SCALE_OUT"
+)
+
+// Valid indicates whether the value is a known member of the ScaleRequestType enum.
+func (e ScaleRequestType) Valid() bool {
+	switch e {
+	case SCALEIN:
+		return true
+	case SCALEOUT:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TerminateRequestTerminationType.
+const (
+	FORCEFUL TerminateRequestTerminationType = "FORCEFUL"
+	GRACEFUL TerminateRequestTerminationType = "GRACEFUL"
+)
+
+// Valid indicates whether the value is a known member of the TerminateRequestTerminationType enum.
+func (e TerminateRequestTerminationType) Valid() bool {
+	switch e {
+	case FORCEFUL:
+		return true
+	case GRACEFUL:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateCnfPackageJSONBodyContentType.
+const (
+	CreateCnfPackageJSONBodyContentTypeHelm CreateCnfPackageJSONBodyContentType = "helm"
+	CreateCnfPackageJSONBodyContentTypeKpt  CreateCnfPackageJSONBodyContentType = "kpt"
+)
+
+// Valid indicates whether the value is a known member of the CreateCnfPackageJSONBodyContentType enum.
+func (e CreateCnfPackageJSONBodyContentType) Valid() bool {
+	switch e {
+	case CreateCnfPackageJSONBodyContentTypeHelm:
+		return true
+	case CreateCnfPackageJSONBodyContentTypeKpt:
+		return true
+	default:
+		return false
+	}
+}
+
+// CnfInstance A CNF instance; `extensions` is excluded by default.
+type CnfInstance struct {
+	CnfInstanceId openapi_types.UUID `json:"cnfInstanceId"`
+	CreatedAt     *time.Time         `json:"createdAt,omitempty"`
+
+	// Extensions Implementation-specific attributes; every key may be filtered and selected.
+	Extensions          *externalRef0.Extensions `json:"extensions,omitempty"`
+	FlavourId           *string                  `json:"flavourId,omitempty"`
+	InstantiatedCnfInfo *struct {
+		DeploymentManagerId *string `json:"deploymentManagerId,omitempty"`
+		FlavourId           *string `json:"flavourId,omitempty"`
+		Namespace           *string `json:"namespace,omitempty"`
+		ReadyReplicas       *int    `json:"readyReplicas,omitempty"`
+		Replicas            *int    `json:"replicas,omitempty"`
+		ResourcePoolId      *string `json:"resourcePoolId,omitempty"`
+		Resources           *[]struct {
+			Kind      *string `json:"kind,omitempty"`
+			Name      *string `json:"name,omitempty"`
+			Namespace *string `json:"namespace,omitempty"`
+		} `json:"resources,omitempty"`
+		ScaleStatus *[]struct {
+			AspectId   *string `json:"aspectId,omitempty"`
+			ScaleLevel *int    `json:"scaleLevel,omitempty"`
+		} `json:"scaleStatus,omitempty"`
+	} `json:"instantiatedCnfInfo,omitempty"`
+	InstantiationState CnfInstanceInstantiationState `json:"instantiationState"`
+	PackageId          *string                       `json:"packageId,omitempty"`
+
+	// Phase NOT_INSTANTIATED, INSTANTIATING, INSTANTIATED, SCALING, TERMINATING or FAILED.
+	Phase                  string  `json:"phase"`
+	VnfInstanceDescription *string `json:"vnfInstanceDescription,omitempty"`
+	VnfInstanceName        *string `json:"vnfInstanceName,omitempty"`
+	VnfdId                 string  `json:"vnfdId"`
+}
+
+// CnfInstanceInstantiationState defines model for CnfInstance.InstantiationState.
+type CnfInstanceInstantiationState string
+
+// CnfPackage A registered CNF package (its content is kept by the server).
+type CnfPackage struct {
+	// Checksum sha256 of the content, hex.
+	Checksum *string `json:"checksum,omitempty"`
+
+	// ContentType How to read the content; detected when absent.
+	ContentType *CnfPackageContentType `json:"contentType,omitempty"`
+	CreatedAt   *time.Time             `json:"createdAt,omitempty"`
+
+	// Extensions Implementation-specific attributes; every key may be filtered and selected.
+	Extensions *externalRef0.Extensions `json:"extensions,omitempty"`
+	Flavours   []struct {
+		Description *string `json:"description,omitempty"`
+		FlavourId   string  `json:"flavourId"`
+		Replicas    *int    `json:"replicas,omitempty"`
+		Resources   *struct {
+			Cpu    *string `json:"cpu,omitempty"`
+			Memory *string `json:"memory,omitempty"`
+		} `json:"resources,omitempty"`
+	} `json:"flavours"`
+	Name string `json:"name"`
+
+	// PackageId Optional; assigned by the server when absent.
+	PackageId      *string `json:"packageId,omitempty"`
+	ScalingAspects *[]struct {
+		AspectId      string `json:"aspectId"`
+		MaxScaleLevel int    `json:"maxScaleLevel"`
+		StepDelta     int    `json:"stepDelta"`
+
+		// Workload The Deployment or StatefulSet the aspect scales.
+		Workload string `json:"workload"`
+	} `json:"scalingAspects,omitempty"`
+	Size     *int   `json:"size,omitempty"`
+	Version  string `json:"version"`
+	VnfdInfo struct {
+		VnfProductName     *string `json:"vnfProductName,omitempty"`
+		VnfProvider        *string `json:"vnfProvider,omitempty"`
+		VnfSoftwareVersion *string `json:"vnfSoftwareVersion,omitempty"`
+		VnfdId             string  `json:"vnfdId"`
+	} `json:"vnfdInfo"`
+	Workloads *[]struct {
+		Kind *string `json:"kind,omitempty"`
+		Name *string `json:"name,omitempty"`
+	} `json:"workloads,omitempty"`
+}
+
+// CnfPackageContentType How to read the content; detected when absent.
+type CnfPackageContentType string
+
+// CnfPackageMetadata defines model for CnfPackageMetadata.
+type CnfPackageMetadata struct {
+	// ContentType How to read the content; detected when absent.
+	ContentType *CnfPackageMetadataContentType `json:"contentType,omitempty"`
+	Flavours    []struct {
+		Description *string `json:"description,omitempty"`
+		FlavourId   string  `json:"flavourId"`
+		Replicas    *int    `json:"replicas,omitempty"`
+		Resources   *struct {
+			Cpu    *string `json:"cpu,omitempty"`
+			Memory *string `json:"memory,omitempty"`
+		} `json:"resources,omitempty"`
+	} `json:"flavours"`
+	Name string `json:"name"`
+
+	// PackageId Optional; assigned by the server when absent.
+	PackageId      *string `json:"packageId,omitempty"`
+	ScalingAspects *[]struct {
+		AspectId      string `json:"aspectId"`
+		MaxScaleLevel int    `json:"maxScaleLevel"`
+		StepDelta     int    `json:"stepDelta"`
+
+		// Workload The Deployment or StatefulSet the aspect scales.
+		Workload string `json:"workload"`
+	} `json:"scalingAspects,omitempty"`
+	Version  string `json:"version"`
+	VnfdInfo struct {
+		VnfProductName     *string `json:"vnfProductName,omitempty"`
+		VnfProvider        *string `json:"vnfProvider,omitempty"`
+		VnfSoftwareVersion *string `json:"vnfSoftwareVersion,omitempty"`
+		VnfdId             string  `json:"vnfdId"`
+	} `json:"vnfdInfo"`
+}
+
+// CnfPackageMetadataContentType How to read the content; detected when absent.
+type CnfPackageMetadataContentType string
+
+// CreateCnfInstanceRequest defines model for CreateCnfInstanceRequest.
+type CreateCnfInstanceRequest struct {
+	FlavourId              *string `json:"flavourId,omitempty"`
+	VnfInstanceDescription *string `json:"vnfInstanceDescription,omitempty"`
+	VnfInstanceName        *string `json:"vnfInstanceName,omitempty"`
+	VnfdId                 string  `json:"vnfdId"`
+}
+
+// InstantiateRequest defines model for InstantiateRequest.
+type InstantiateRequest struct {
+	AdditionalParams    *map[string]interface{} `json:"additionalParams,omitempty"`
+	DeploymentManagerId openapi_types.UUID      `json:"deploymentManagerId"`
+	FlavourId           string                  `json:"flavourId"`
+	Namespace           *string                 `json:"namespace,omitempty"`
+	ResourcePoolId      *openapi_types.UUID     `json:"resourcePoolId,omitempty"`
+}
+
+// LcmOpOcc defines model for LcmOpOcc.
+type LcmOpOcc struct {
+	CnfInstanceId openapi_types.UUID `json:"cnfInstanceId"`
+
+	// Error RFC 7807 problem details, the body of every 4xx and 5xx response.
+	Error            *externalRef0.ProblemDetails `json:"error,omitempty"`
+	Id               openapi_types.UUID           `json:"id"`
+	Operation        LcmOpOccOperation            `json:"operation"`
+	OperationParams  *map[string]interface{}      `json:"operationParams,omitempty"`
+	OperationState   LcmOpOccOperationState       `json:"operationState"`
+	StartTime        time.Time                    `json:"startTime"`
+	StateEnteredTime time.Time                    `json:"stateEnteredTime"`
+}
+
+// LcmOpOccOperation defines model for LcmOpOcc.Operation.
+type LcmOpOccOperation string
+
+// LcmOpOccOperationState defines model for LcmOpOcc.OperationState.
+type LcmOpOccOperationState string
 
 // Provider An infrastructure provider; credentials are never part of it.
 type Provider struct {
@@ -103,8 +422,40 @@ type ProviderStatus struct {
 	ProviderId  openapi_types.UUID `json:"providerId"`
 }
 
+// ScaleRequest defines model for ScaleRequest.
+type ScaleRequest struct {
+	AspectId      string           `json:"aspectId"`
+	NumberOfSteps *int             `json:"numberOfSteps,omitempty"`
+	Type          ScaleRequestType `json:"type"`
+}
+
+// ScaleRequestType defines model for ScaleRequest.Type.
+type ScaleRequestType string
+
+// TerminateRequest defines model for TerminateRequest.
+type TerminateRequest struct {
+	// GracefulTerminationTimeout Seconds.
+	GracefulTerminationTimeout *int                            `json:"gracefulTerminationTimeout,omitempty"`
+	TerminationType            TerminateRequestTerminationType `json:"terminationType"`
+}
+
+// TerminateRequestTerminationType defines model for TerminateRequest.TerminationType.
+type TerminateRequestTerminationType string
+
+// CnfInstanceId defines model for cnfInstanceId.
+type CnfInstanceId = openapi_types.UUID
+
+// LcmOpOccId defines model for lcmOpOccId.
+type LcmOpOccId = openapi_types.UUID
+
+// PackageId defines model for packageId.
+type PackageId = string
+
 // ProviderId defines model for providerId.
 type ProviderId = openapi_types.UUID
+
+// Accepted defines model for Accepted.
+type Accepted = LcmOpOcc
 
 // BadRequest RFC 7807 problem details, the body of every 4xx and 5xx response.
 type BadRequest = externalRef0.ProblemDetails
@@ -171,8 +522,215 @@ type ListAlarmsParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// ListCnfInstancesParams defines parameters for ListCnfInstances.
+type ListCnfInstancesParams struct {
+	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
+	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
+	// object matches when every term holds.
+	//
+	// | operator | values | matches when |
+	// |---|---|---|
+	// | `eq`, `neq` | one | equal / not equal |
+	// | `gt`, `gte`, `lt`, `lte` | one | ordered comparison in the attribute's type |
+	// | `in`, `nin` | one or more | equal to one of / none of the values |
+	// | `cont`, `ncont` | one or more | the string contains one of / none of the values |
+	//
+	// Values compare in the attribute's type (number, boolean, string,
+	// timestamp). Values holding `,`, `/`, `;`, `(`, `)` or spaces are
+	// single-quoted; `''` inside quotes is one quote. A list-valued
+	// attribute matches when any element matches; `neq`, `nin` and `ncont`
+	// are the negation of their positive operator, so they also match an
+	// absent attribute. Any key below `extensions` may be addressed, for
+	// example `(eq,extensions/provider,local)`. Unknown attributes, wrong
+	// operators, a wrong number of values and bad quoting are rejected
+	// with 400.
+	Filter *externalRef0.Filter `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+
+	// Limit Page size: at most this many objects are returned (default 100,
+	// at most 1000). When more exist the response carries a
+	// `Link: <...>; rel="next"` header.
+	Limit *externalRef0.Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
+	// `Link` header of the previous response. Markers are keyset
+	// positions, so pages stay consistent while objects are added.
+	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
+
+// ListCnfPackagesParams defines parameters for ListCnfPackages.
+type ListCnfPackagesParams struct {
+	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
+	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
+	// object matches when every term holds.
+	//
+	// | operator | values | matches when |
+	// |---|---|---|
+	// | `eq`, `neq` | one | equal / not equal |
+	// | `gt`, `gte`, `lt`, `lte` | one | ordered comparison in the attribute's type |
+	// | `in`, `nin` | one or more | equal to one of / none of the values |
+	// | `cont`, `ncont` | one or more | the string contains one of / none of the values |
+	//
+	// Values compare in the attribute's type (number, boolean, string,
+	// timestamp). Values holding `,`, `/`, `;`, `(`, `)` or spaces are
+	// single-quoted; `''` inside quotes is one quote. A list-valued
+	// attribute matches when any element matches; `neq`, `nin` and `ncont`
+	// are the negation of their positive operator, so they also match an
+	// absent attribute. Any key below `extensions` may be addressed, for
+	// example `(eq,extensions/provider,local)`. Unknown attributes, wrong
+	// operators, a wrong number of values and bad quoting are rejected
+	// with 400.
+	Filter *externalRef0.Filter `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+
+	// Limit Page size: at most this many objects are returned (default 100,
+	// at most 1000). When more exist the response carries a
+	// `Link: <...>; rel="next"` header.
+	Limit *externalRef0.Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
+	// `Link` header of the previous response. Markers are keyset
+	// positions, so pages stay consistent while objects are added.
+	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
+
+// CreateCnfPackageJSONBody defines parameters for CreateCnfPackage.
+type CreateCnfPackageJSONBody struct {
+	// Content The package content, base64.
+	Content []byte `json:"content"`
+
+	// ContentType How to read the content; detected when absent.
+	ContentType *CreateCnfPackageJSONBodyContentType `json:"contentType,omitempty"`
+	Flavours    []struct {
+		Description *string `json:"description,omitempty"`
+		FlavourId   string  `json:"flavourId"`
+		Replicas    *int    `json:"replicas,omitempty"`
+		Resources   *struct {
+			Cpu    *string `json:"cpu,omitempty"`
+			Memory *string `json:"memory,omitempty"`
+		} `json:"resources,omitempty"`
+	} `json:"flavours"`
+	Name string `json:"name"`
+
+	// PackageId Optional; assigned by the server when absent.
+	PackageId      *string `json:"packageId,omitempty"`
+	ScalingAspects *[]struct {
+		AspectId      string `json:"aspectId"`
+		MaxScaleLevel int    `json:"maxScaleLevel"`
+		StepDelta     int    `json:"stepDelta"`
+
+		// Workload The Deployment or StatefulSet the aspect scales.
+		Workload string `json:"workload"`
+	} `json:"scalingAspects,omitempty"`
+	Version  string `json:"version"`
+	VnfdInfo struct {
+		VnfProductName     *string `json:"vnfProductName,omitempty"`
+		VnfProvider        *string `json:"vnfProvider,omitempty"`
+		VnfSoftwareVersion *string `json:"vnfSoftwareVersion,omitempty"`
+		VnfdId             string  `json:"vnfdId"`
+	} `json:"vnfdInfo"`
+}
+
+// CreateCnfPackageMultipartBody defines parameters for CreateCnfPackage.
+type CreateCnfPackageMultipartBody struct {
+	Content openapi_types.File `json:"content"`
+
+	// Metadata CnfPackageMetadata as JSON.
+	Metadata string `json:"metadata"`
+}
+
+// CreateCnfPackageJSONBodyContentType defines parameters for CreateCnfPackage.
+type CreateCnfPackageJSONBodyContentType string
+
 // ListDeploymentManagersParams defines parameters for ListDeploymentManagers.
 type ListDeploymentManagersParams struct {
+	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
+	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
+	// object matches when every term holds.
+	//
+	// | operator | values | matches when |
+	// |---|---|---|
+	// | `eq`, `neq` | one | equal / not equal |
+	// | `gt`, `gte`, `lt`, `lte` | one | ordered comparison in the attribute's type |
+	// | `in`, `nin` | one or more | equal to one of / none of the values |
+	// | `cont`, `ncont` | one or more | the string contains one of / none of the values |
+	//
+	// Values compare in the attribute's type (number, boolean, string,
+	// timestamp). Values holding `,`, `/`, `;`, `(`, `)` or spaces are
+	// single-quoted; `''` inside quotes is one quote. A list-valued
+	// attribute matches when any element matches; `neq`, `nin` and `ncont`
+	// are the negation of their positive operator, so they also match an
+	// absent attribute. Any key below `extensions` may be addressed, for
+	// example `(eq,extensions/provider,local)`. Unknown attributes, wrong
+	// operators, a wrong number of values and bad quoting are rejected
+	// with 400.
+	Filter *externalRef0.Filter `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+
+	// Limit Page size: at most this many objects are returned (default 100,
+	// at most 1000). When more exist the response carries a
+	// `Link: <...>; rel="next"` header.
+	Limit *externalRef0.Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
+	// `Link` header of the previous response. Markers are keyset
+	// positions, so pages stay consistent while objects are added.
+	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
+
+// ListLcmOpOccsParams defines parameters for ListLcmOpOccs.
+type ListLcmOpOccsParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
 	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
 	// object matches when every term holds.
@@ -436,6 +994,24 @@ type ListResourcesParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// CreateCnfInstanceJSONRequestBody defines body for CreateCnfInstance for application/json ContentType.
+type CreateCnfInstanceJSONRequestBody = CreateCnfInstanceRequest
+
+// InstantiateCnfInstanceJSONRequestBody defines body for InstantiateCnfInstance for application/json ContentType.
+type InstantiateCnfInstanceJSONRequestBody = InstantiateRequest
+
+// ScaleCnfInstanceJSONRequestBody defines body for ScaleCnfInstance for application/json ContentType.
+type ScaleCnfInstanceJSONRequestBody = ScaleRequest
+
+// TerminateCnfInstanceJSONRequestBody defines body for TerminateCnfInstance for application/json ContentType.
+type TerminateCnfInstanceJSONRequestBody = TerminateRequest
+
+// CreateCnfPackageJSONRequestBody defines body for CreateCnfPackage for application/json ContentType.
+type CreateCnfPackageJSONRequestBody CreateCnfPackageJSONBody
+
+// CreateCnfPackageMultipartRequestBody defines body for CreateCnfPackage for multipart/form-data ContentType.
+type CreateCnfPackageMultipartRequestBody CreateCnfPackageMultipartBody
+
 // CreateProviderJSONRequestBody defines body for CreateProvider for application/json ContentType.
 type CreateProviderJSONRequestBody = ProviderRequest
 
@@ -444,12 +1020,51 @@ type ServerInterface interface {
 	// ListAlarms List alarm event records
 	// (GET /o2ims/v1/alarms)
 	ListAlarms(w http.ResponseWriter, r *http.Request, params ListAlarmsParams)
+	// ListCnfInstances List CNF instances
+	// (GET /o2ims/v1/cnfInstances)
+	ListCnfInstances(w http.ResponseWriter, r *http.Request, params ListCnfInstancesParams)
+	// CreateCnfInstance Create a CNF instance (NOT_INSTANTIATED)
+	// (POST /o2ims/v1/cnfInstances)
+	CreateCnfInstance(w http.ResponseWriter, r *http.Request)
+	// DeleteCnfInstance Delete a CNF instance
+	// (DELETE /o2ims/v1/cnfInstances/{cnfInstanceId})
+	DeleteCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId)
+	// GetCnfInstance Get one CNF instance
+	// (GET /o2ims/v1/cnfInstances/{cnfInstanceId})
+	GetCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId)
+	// InstantiateCnfInstance Deploy the instance onto a deployment manager and pool
+	// (POST /o2ims/v1/cnfInstances/{cnfInstanceId}/instantiate)
+	InstantiateCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId)
+	// ScaleCnfInstance Scale an aspect of the instance
+	// (POST /o2ims/v1/cnfInstances/{cnfInstanceId}/scale)
+	ScaleCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId)
+	// TerminateCnfInstance Remove everything the instance deployed
+	// (POST /o2ims/v1/cnfInstances/{cnfInstanceId}/terminate)
+	TerminateCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId)
+	// ListCnfPackages List CNF packages
+	// (GET /o2ims/v1/cnfPackages)
+	ListCnfPackages(w http.ResponseWriter, r *http.Request, params ListCnfPackagesParams)
+	// CreateCnfPackage Register a CNF package
+	// (POST /o2ims/v1/cnfPackages)
+	CreateCnfPackage(w http.ResponseWriter, r *http.Request)
+	// DeleteCnfPackage Delete a CNF package
+	// (DELETE /o2ims/v1/cnfPackages/{packageId})
+	DeleteCnfPackage(w http.ResponseWriter, r *http.Request, packageId PackageId)
+	// GetCnfPackage Get one CNF package
+	// (GET /o2ims/v1/cnfPackages/{packageId})
+	GetCnfPackage(w http.ResponseWriter, r *http.Request, packageId PackageId)
 	// ListDeploymentManagers List deployment managers
 	// (GET /o2ims/v1/deploymentManagers)
 	ListDeploymentManagers(w http.ResponseWriter, r *http.Request, params ListDeploymentManagersParams)
 	// GetDeploymentManagerByID Get one deployment manager
 	// (GET /o2ims/v1/deploymentManagers/{deploymentManagerId})
 	GetDeploymentManagerByID(w http.ResponseWriter, r *http.Request, deploymentManagerId externalRef1.DeploymentManagerId)
+	// ListLcmOpOccs List lifecycle operation occurrences
+	// (GET /o2ims/v1/lcmOpOccs)
+	ListLcmOpOccs(w http.ResponseWriter, r *http.Request, params ListLcmOpOccsParams)
+	// GetLcmOpOcc Get one lifecycle operation occurrence
+	// (GET /o2ims/v1/lcmOpOccs/{lcmOpOccId})
+	GetLcmOpOcc(w http.ResponseWriter, r *http.Request, lcmOpOccId LcmOpOccId)
 	// ListProviders List infrastructure providers
 	// (GET /o2ims/v1/providers)
 	ListProviders(w http.ResponseWriter, r *http.Request, params ListProvidersParams)
@@ -605,6 +1220,438 @@ func (siw *ServerInterfaceWrapper) ListAlarms(w http.ResponseWriter, r *http.Req
 	handler.ServeHTTP(w, r)
 }
 
+// ListCnfInstances operation middleware
+func (siw *ServerInterfaceWrapper) ListCnfInstances(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCnfInstancesParams
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", r.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "filter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "filter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "nextpage_opaque_marker" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nextpage_opaque_marker", r.URL.Query(), &params.NextpageOpaqueMarker, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListCnfInstances(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateCnfInstance operation middleware
+func (siw *ServerInterfaceWrapper) CreateCnfInstance(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateCnfInstance(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteCnfInstance operation middleware
+func (siw *ServerInterfaceWrapper) DeleteCnfInstance(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "cnfInstanceId" -------------
+	var cnfInstanceId CnfInstanceId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "cnfInstanceId", r.PathValue("cnfInstanceId"), &cnfInstanceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cnfInstanceId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteCnfInstance(w, r, cnfInstanceId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetCnfInstance operation middleware
+func (siw *ServerInterfaceWrapper) GetCnfInstance(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "cnfInstanceId" -------------
+	var cnfInstanceId CnfInstanceId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "cnfInstanceId", r.PathValue("cnfInstanceId"), &cnfInstanceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cnfInstanceId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetCnfInstance(w, r, cnfInstanceId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// InstantiateCnfInstance operation middleware
+func (siw *ServerInterfaceWrapper) InstantiateCnfInstance(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "cnfInstanceId" -------------
+	var cnfInstanceId CnfInstanceId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "cnfInstanceId", r.PathValue("cnfInstanceId"), &cnfInstanceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cnfInstanceId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.InstantiateCnfInstance(w, r, cnfInstanceId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ScaleCnfInstance operation middleware
+func (siw *ServerInterfaceWrapper) ScaleCnfInstance(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "cnfInstanceId" -------------
+	var cnfInstanceId CnfInstanceId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "cnfInstanceId", r.PathValue("cnfInstanceId"), &cnfInstanceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cnfInstanceId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ScaleCnfInstance(w, r, cnfInstanceId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TerminateCnfInstance operation middleware
+func (siw *ServerInterfaceWrapper) TerminateCnfInstance(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "cnfInstanceId" -------------
+	var cnfInstanceId CnfInstanceId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "cnfInstanceId", r.PathValue("cnfInstanceId"), &cnfInstanceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cnfInstanceId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TerminateCnfInstance(w, r, cnfInstanceId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListCnfPackages operation middleware
+func (siw *ServerInterfaceWrapper) ListCnfPackages(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCnfPackagesParams
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", r.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "filter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "filter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "nextpage_opaque_marker" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nextpage_opaque_marker", r.URL.Query(), &params.NextpageOpaqueMarker, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListCnfPackages(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateCnfPackage operation middleware
+func (siw *ServerInterfaceWrapper) CreateCnfPackage(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateCnfPackage(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteCnfPackage operation middleware
+func (siw *ServerInterfaceWrapper) DeleteCnfPackage(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "packageId" -------------
+	var packageId PackageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "packageId", r.PathValue("packageId"), &packageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "packageId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteCnfPackage(w, r, packageId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetCnfPackage operation middleware
+func (siw *ServerInterfaceWrapper) GetCnfPackage(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "packageId" -------------
+	var packageId PackageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "packageId", r.PathValue("packageId"), &packageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "packageId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetCnfPackage(w, r, packageId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListDeploymentManagers operation middleware
 func (siw *ServerInterfaceWrapper) ListDeploymentManagers(w http.ResponseWriter, r *http.Request) {
 
@@ -733,6 +1780,143 @@ func (siw *ServerInterfaceWrapper) GetDeploymentManagerByID(w http.ResponseWrite
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetDeploymentManagerByID(w, r, deploymentManagerId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListLcmOpOccs operation middleware
+func (siw *ServerInterfaceWrapper) ListLcmOpOccs(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLcmOpOccsParams
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", r.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "filter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "filter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "nextpage_opaque_marker" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nextpage_opaque_marker", r.URL.Query(), &params.NextpageOpaqueMarker, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListLcmOpOccs(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetLcmOpOcc operation middleware
+func (siw *ServerInterfaceWrapper) GetLcmOpOcc(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "lcmOpOccId" -------------
+	var lcmOpOccId LcmOpOccId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "lcmOpOccId", r.PathValue("lcmOpOccId"), &lcmOpOccId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "lcmOpOccId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLcmOpOcc(w, r, lcmOpOccId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1478,8 +2662,30 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/providers/health", wrapper.GetProvidersHealth)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims/v1/providers/{providerId}", wrapper.DeleteProvider)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/providers/{providerId}", wrapper.GetProvider)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/cnfPackages", wrapper.ListCnfPackages)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/cnfPackages", wrapper.CreateCnfPackage)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims/v1/cnfPackages/{packageId}", wrapper.DeleteCnfPackage)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/cnfPackages/{packageId}", wrapper.GetCnfPackage)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/cnfInstances", wrapper.ListCnfInstances)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/cnfInstances", wrapper.CreateCnfInstance)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims/v1/cnfInstances/{cnfInstanceId}", wrapper.DeleteCnfInstance)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/cnfInstances/{cnfInstanceId}", wrapper.GetCnfInstance)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/cnfInstances/{cnfInstanceId}/instantiate", wrapper.InstantiateCnfInstance)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/cnfInstances/{cnfInstanceId}/scale", wrapper.ScaleCnfInstance)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/cnfInstances/{cnfInstanceId}/terminate", wrapper.TerminateCnfInstance)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/lcmOpOccs", wrapper.ListLcmOpOccs)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/lcmOpOccs/{lcmOpOccId}", wrapper.GetLcmOpOcc)
 
 	return m
+}
+
+type AcceptedResponseHeaders struct {
+	Location *string
+}
+type AcceptedJSONResponse struct {
+	Body LcmOpOcc
+
+	Headers AcceptedResponseHeaders
 }
 
 type BadRequestApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
@@ -1546,6 +2752,721 @@ func (response ListAlarms500ApplicationProblemPlusJSONResponse) VisitListAlarmsR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCnfInstancesRequestObject struct {
+	Params ListCnfInstancesParams
+}
+
+type ListCnfInstancesResponseObject interface {
+	VisitListCnfInstancesResponse(w http.ResponseWriter) error
+}
+
+type ListCnfInstances200ResponseHeaders struct {
+	Link *string
+}
+
+type ListCnfInstances200JSONResponse struct {
+	Body    []CnfInstance
+	Headers ListCnfInstances200ResponseHeaders
+}
+
+func (response ListCnfInstances200JSONResponse) VisitListCnfInstancesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCnfInstances400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCnfInstances400ApplicationProblemPlusJSONResponse) VisitListCnfInstancesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCnfInstanceRequestObject struct {
+	Body *CreateCnfInstanceJSONRequestBody
+}
+
+type CreateCnfInstanceResponseObject interface {
+	VisitCreateCnfInstanceResponse(w http.ResponseWriter) error
+}
+
+type CreateCnfInstance201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateCnfInstance201JSONResponse struct {
+	Body    CnfInstance
+	Headers CreateCnfInstance201ResponseHeaders
+}
+
+func (response CreateCnfInstance201JSONResponse) VisitCreateCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCnfInstance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCnfInstance400ApplicationProblemPlusJSONResponse) VisitCreateCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCnfInstance422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCnfInstance422ApplicationProblemPlusJSONResponse) VisitCreateCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCnfInstanceRequestObject struct {
+	CnfInstanceId CnfInstanceId `json:"cnfInstanceId"`
+}
+
+type DeleteCnfInstanceResponseObject interface {
+	VisitDeleteCnfInstanceResponse(w http.ResponseWriter) error
+}
+
+type DeleteCnfInstance204Response struct {
+}
+
+func (response DeleteCnfInstance204Response) VisitDeleteCnfInstanceResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteCnfInstance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCnfInstance400ApplicationProblemPlusJSONResponse) VisitDeleteCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCnfInstance404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCnfInstance404ApplicationProblemPlusJSONResponse) VisitDeleteCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCnfInstance409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCnfInstance409ApplicationProblemPlusJSONResponse) VisitDeleteCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCnfInstanceRequestObject struct {
+	CnfInstanceId CnfInstanceId `json:"cnfInstanceId"`
+}
+
+type GetCnfInstanceResponseObject interface {
+	VisitGetCnfInstanceResponse(w http.ResponseWriter) error
+}
+
+type GetCnfInstance200JSONResponse CnfInstance
+
+func (response GetCnfInstance200JSONResponse) VisitGetCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCnfInstance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCnfInstance400ApplicationProblemPlusJSONResponse) VisitGetCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCnfInstance404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCnfInstance404ApplicationProblemPlusJSONResponse) VisitGetCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InstantiateCnfInstanceRequestObject struct {
+	CnfInstanceId CnfInstanceId `json:"cnfInstanceId"`
+	Body          *InstantiateCnfInstanceJSONRequestBody
+}
+
+type InstantiateCnfInstanceResponseObject interface {
+	VisitInstantiateCnfInstanceResponse(w http.ResponseWriter) error
+}
+
+type InstantiateCnfInstance202JSONResponse struct{ AcceptedJSONResponse }
+
+func (response InstantiateCnfInstance202JSONResponse) VisitInstantiateCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InstantiateCnfInstance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response InstantiateCnfInstance400ApplicationProblemPlusJSONResponse) VisitInstantiateCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InstantiateCnfInstance404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response InstantiateCnfInstance404ApplicationProblemPlusJSONResponse) VisitInstantiateCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InstantiateCnfInstance409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response InstantiateCnfInstance409ApplicationProblemPlusJSONResponse) VisitInstantiateCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InstantiateCnfInstance422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response InstantiateCnfInstance422ApplicationProblemPlusJSONResponse) VisitInstantiateCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScaleCnfInstanceRequestObject struct {
+	CnfInstanceId CnfInstanceId `json:"cnfInstanceId"`
+	Body          *ScaleCnfInstanceJSONRequestBody
+}
+
+type ScaleCnfInstanceResponseObject interface {
+	VisitScaleCnfInstanceResponse(w http.ResponseWriter) error
+}
+
+type ScaleCnfInstance202JSONResponse struct{ AcceptedJSONResponse }
+
+func (response ScaleCnfInstance202JSONResponse) VisitScaleCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScaleCnfInstance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ScaleCnfInstance400ApplicationProblemPlusJSONResponse) VisitScaleCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScaleCnfInstance404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ScaleCnfInstance404ApplicationProblemPlusJSONResponse) VisitScaleCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScaleCnfInstance409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ScaleCnfInstance409ApplicationProblemPlusJSONResponse) VisitScaleCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScaleCnfInstance422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response ScaleCnfInstance422ApplicationProblemPlusJSONResponse) VisitScaleCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateCnfInstanceRequestObject struct {
+	CnfInstanceId CnfInstanceId `json:"cnfInstanceId"`
+	Body          *TerminateCnfInstanceJSONRequestBody
+}
+
+type TerminateCnfInstanceResponseObject interface {
+	VisitTerminateCnfInstanceResponse(w http.ResponseWriter) error
+}
+
+type TerminateCnfInstance202JSONResponse struct{ AcceptedJSONResponse }
+
+func (response TerminateCnfInstance202JSONResponse) VisitTerminateCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateCnfInstance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateCnfInstance400ApplicationProblemPlusJSONResponse) VisitTerminateCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateCnfInstance404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateCnfInstance404ApplicationProblemPlusJSONResponse) VisitTerminateCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateCnfInstance409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateCnfInstance409ApplicationProblemPlusJSONResponse) VisitTerminateCnfInstanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCnfPackagesRequestObject struct {
+	Params ListCnfPackagesParams
+}
+
+type ListCnfPackagesResponseObject interface {
+	VisitListCnfPackagesResponse(w http.ResponseWriter) error
+}
+
+type ListCnfPackages200ResponseHeaders struct {
+	Link *string
+}
+
+type ListCnfPackages200JSONResponse struct {
+	Body    []CnfPackage
+	Headers ListCnfPackages200ResponseHeaders
+}
+
+func (response ListCnfPackages200JSONResponse) VisitListCnfPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCnfPackages400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCnfPackages400ApplicationProblemPlusJSONResponse) VisitListCnfPackagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCnfPackageRequestObject struct {
+	JSONBody      *CreateCnfPackageJSONRequestBody
+	MultipartBody *multipart.Reader
+}
+
+type CreateCnfPackageResponseObject interface {
+	VisitCreateCnfPackageResponse(w http.ResponseWriter) error
+}
+
+type CreateCnfPackage201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateCnfPackage201JSONResponse struct {
+	Body    CnfPackage
+	Headers CreateCnfPackage201ResponseHeaders
+}
+
+func (response CreateCnfPackage201JSONResponse) VisitCreateCnfPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCnfPackage400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCnfPackage400ApplicationProblemPlusJSONResponse) VisitCreateCnfPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCnfPackage409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCnfPackage409ApplicationProblemPlusJSONResponse) VisitCreateCnfPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCnfPackageRequestObject struct {
+	PackageId PackageId `json:"packageId"`
+}
+
+type DeleteCnfPackageResponseObject interface {
+	VisitDeleteCnfPackageResponse(w http.ResponseWriter) error
+}
+
+type DeleteCnfPackage204Response struct {
+}
+
+func (response DeleteCnfPackage204Response) VisitDeleteCnfPackageResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteCnfPackage400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCnfPackage400ApplicationProblemPlusJSONResponse) VisitDeleteCnfPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCnfPackage404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCnfPackage404ApplicationProblemPlusJSONResponse) VisitDeleteCnfPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCnfPackage409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCnfPackage409ApplicationProblemPlusJSONResponse) VisitDeleteCnfPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCnfPackageRequestObject struct {
+	PackageId PackageId `json:"packageId"`
+}
+
+type GetCnfPackageResponseObject interface {
+	VisitGetCnfPackageResponse(w http.ResponseWriter) error
+}
+
+type GetCnfPackage200JSONResponse CnfPackage
+
+func (response GetCnfPackage200JSONResponse) VisitGetCnfPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCnfPackage400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCnfPackage400ApplicationProblemPlusJSONResponse) VisitGetCnfPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCnfPackage404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCnfPackage404ApplicationProblemPlusJSONResponse) VisitGetCnfPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1670,6 +3591,108 @@ func (response GetDeploymentManagerByID500ApplicationProblemPlusJSONResponse) Vi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLcmOpOccsRequestObject struct {
+	Params ListLcmOpOccsParams
+}
+
+type ListLcmOpOccsResponseObject interface {
+	VisitListLcmOpOccsResponse(w http.ResponseWriter) error
+}
+
+type ListLcmOpOccs200ResponseHeaders struct {
+	Link *string
+}
+
+type ListLcmOpOccs200JSONResponse struct {
+	Body    []LcmOpOcc
+	Headers ListLcmOpOccs200ResponseHeaders
+}
+
+func (response ListLcmOpOccs200JSONResponse) VisitListLcmOpOccsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLcmOpOccs400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListLcmOpOccs400ApplicationProblemPlusJSONResponse) VisitListLcmOpOccsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLcmOpOccRequestObject struct {
+	LcmOpOccId LcmOpOccId `json:"lcmOpOccId"`
+}
+
+type GetLcmOpOccResponseObject interface {
+	VisitGetLcmOpOccResponse(w http.ResponseWriter) error
+}
+
+type GetLcmOpOcc200JSONResponse LcmOpOcc
+
+func (response GetLcmOpOcc200JSONResponse) VisitGetLcmOpOccResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLcmOpOcc400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetLcmOpOcc400ApplicationProblemPlusJSONResponse) VisitGetLcmOpOccResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLcmOpOcc404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetLcmOpOcc404ApplicationProblemPlusJSONResponse) VisitGetLcmOpOccResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2318,12 +4341,51 @@ type StrictServerInterface interface {
 	// ListAlarms List alarm event records
 	// (GET /o2ims/v1/alarms)
 	ListAlarms(ctx context.Context, request ListAlarmsRequestObject) (ListAlarmsResponseObject, error)
+	// ListCnfInstances List CNF instances
+	// (GET /o2ims/v1/cnfInstances)
+	ListCnfInstances(ctx context.Context, request ListCnfInstancesRequestObject) (ListCnfInstancesResponseObject, error)
+	// CreateCnfInstance Create a CNF instance (NOT_INSTANTIATED)
+	// (POST /o2ims/v1/cnfInstances)
+	CreateCnfInstance(ctx context.Context, request CreateCnfInstanceRequestObject) (CreateCnfInstanceResponseObject, error)
+	// DeleteCnfInstance Delete a CNF instance
+	// (DELETE /o2ims/v1/cnfInstances/{cnfInstanceId})
+	DeleteCnfInstance(ctx context.Context, request DeleteCnfInstanceRequestObject) (DeleteCnfInstanceResponseObject, error)
+	// GetCnfInstance Get one CNF instance
+	// (GET /o2ims/v1/cnfInstances/{cnfInstanceId})
+	GetCnfInstance(ctx context.Context, request GetCnfInstanceRequestObject) (GetCnfInstanceResponseObject, error)
+	// InstantiateCnfInstance Deploy the instance onto a deployment manager and pool
+	// (POST /o2ims/v1/cnfInstances/{cnfInstanceId}/instantiate)
+	InstantiateCnfInstance(ctx context.Context, request InstantiateCnfInstanceRequestObject) (InstantiateCnfInstanceResponseObject, error)
+	// ScaleCnfInstance Scale an aspect of the instance
+	// (POST /o2ims/v1/cnfInstances/{cnfInstanceId}/scale)
+	ScaleCnfInstance(ctx context.Context, request ScaleCnfInstanceRequestObject) (ScaleCnfInstanceResponseObject, error)
+	// TerminateCnfInstance Remove everything the instance deployed
+	// (POST /o2ims/v1/cnfInstances/{cnfInstanceId}/terminate)
+	TerminateCnfInstance(ctx context.Context, request TerminateCnfInstanceRequestObject) (TerminateCnfInstanceResponseObject, error)
+	// ListCnfPackages List CNF packages
+	// (GET /o2ims/v1/cnfPackages)
+	ListCnfPackages(ctx context.Context, request ListCnfPackagesRequestObject) (ListCnfPackagesResponseObject, error)
+	// CreateCnfPackage Register a CNF package
+	// (POST /o2ims/v1/cnfPackages)
+	CreateCnfPackage(ctx context.Context, request CreateCnfPackageRequestObject) (CreateCnfPackageResponseObject, error)
+	// DeleteCnfPackage Delete a CNF package
+	// (DELETE /o2ims/v1/cnfPackages/{packageId})
+	DeleteCnfPackage(ctx context.Context, request DeleteCnfPackageRequestObject) (DeleteCnfPackageResponseObject, error)
+	// GetCnfPackage Get one CNF package
+	// (GET /o2ims/v1/cnfPackages/{packageId})
+	GetCnfPackage(ctx context.Context, request GetCnfPackageRequestObject) (GetCnfPackageResponseObject, error)
 	// ListDeploymentManagers List deployment managers
 	// (GET /o2ims/v1/deploymentManagers)
 	ListDeploymentManagers(ctx context.Context, request ListDeploymentManagersRequestObject) (ListDeploymentManagersResponseObject, error)
 	// GetDeploymentManagerByID Get one deployment manager
 	// (GET /o2ims/v1/deploymentManagers/{deploymentManagerId})
 	GetDeploymentManagerByID(ctx context.Context, request GetDeploymentManagerByIDRequestObject) (GetDeploymentManagerByIDResponseObject, error)
+	// ListLcmOpOccs List lifecycle operation occurrences
+	// (GET /o2ims/v1/lcmOpOccs)
+	ListLcmOpOccs(ctx context.Context, request ListLcmOpOccsRequestObject) (ListLcmOpOccsResponseObject, error)
+	// GetLcmOpOcc Get one lifecycle operation occurrence
+	// (GET /o2ims/v1/lcmOpOccs/{lcmOpOccId})
+	GetLcmOpOcc(ctx context.Context, request GetLcmOpOccRequestObject) (GetLcmOpOccResponseObject, error)
 	// ListProviders List infrastructure providers
 	// (GET /o2ims/v1/providers)
 	ListProviders(ctx context.Context, request ListProvidersRequestObject) (ListProvidersResponseObject, error)
@@ -2424,6 +4486,335 @@ func (sh *strictHandler) ListAlarms(w http.ResponseWriter, r *http.Request, para
 	}
 }
 
+// ListCnfInstances operation middleware
+func (sh *strictHandler) ListCnfInstances(w http.ResponseWriter, r *http.Request, params ListCnfInstancesParams) {
+	var request ListCnfInstancesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCnfInstances(ctx, request.(ListCnfInstancesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCnfInstances")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListCnfInstancesResponseObject); ok {
+		if err := validResponse.VisitListCnfInstancesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateCnfInstance operation middleware
+func (sh *strictHandler) CreateCnfInstance(w http.ResponseWriter, r *http.Request) {
+	var request CreateCnfInstanceRequestObject
+
+	var body CreateCnfInstanceJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCnfInstance(ctx, request.(CreateCnfInstanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCnfInstance")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateCnfInstanceResponseObject); ok {
+		if err := validResponse.VisitCreateCnfInstanceResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteCnfInstance operation middleware
+func (sh *strictHandler) DeleteCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId) {
+	var request DeleteCnfInstanceRequestObject
+
+	request.CnfInstanceId = cnfInstanceId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteCnfInstance(ctx, request.(DeleteCnfInstanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteCnfInstance")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteCnfInstanceResponseObject); ok {
+		if err := validResponse.VisitDeleteCnfInstanceResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetCnfInstance operation middleware
+func (sh *strictHandler) GetCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId) {
+	var request GetCnfInstanceRequestObject
+
+	request.CnfInstanceId = cnfInstanceId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCnfInstance(ctx, request.(GetCnfInstanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCnfInstance")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetCnfInstanceResponseObject); ok {
+		if err := validResponse.VisitGetCnfInstanceResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// InstantiateCnfInstance operation middleware
+func (sh *strictHandler) InstantiateCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId) {
+	var request InstantiateCnfInstanceRequestObject
+
+	request.CnfInstanceId = cnfInstanceId
+
+	var body InstantiateCnfInstanceJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.InstantiateCnfInstance(ctx, request.(InstantiateCnfInstanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InstantiateCnfInstance")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(InstantiateCnfInstanceResponseObject); ok {
+		if err := validResponse.VisitInstantiateCnfInstanceResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ScaleCnfInstance operation middleware
+func (sh *strictHandler) ScaleCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId) {
+	var request ScaleCnfInstanceRequestObject
+
+	request.CnfInstanceId = cnfInstanceId
+
+	var body ScaleCnfInstanceJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ScaleCnfInstance(ctx, request.(ScaleCnfInstanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ScaleCnfInstance")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ScaleCnfInstanceResponseObject); ok {
+		if err := validResponse.VisitScaleCnfInstanceResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TerminateCnfInstance operation middleware
+func (sh *strictHandler) TerminateCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId) {
+	var request TerminateCnfInstanceRequestObject
+
+	request.CnfInstanceId = cnfInstanceId
+
+	var body TerminateCnfInstanceJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TerminateCnfInstance(ctx, request.(TerminateCnfInstanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TerminateCnfInstance")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TerminateCnfInstanceResponseObject); ok {
+		if err := validResponse.VisitTerminateCnfInstanceResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListCnfPackages operation middleware
+func (sh *strictHandler) ListCnfPackages(w http.ResponseWriter, r *http.Request, params ListCnfPackagesParams) {
+	var request ListCnfPackagesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCnfPackages(ctx, request.(ListCnfPackagesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCnfPackages")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListCnfPackagesResponseObject); ok {
+		if err := validResponse.VisitListCnfPackagesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateCnfPackage operation middleware
+func (sh *strictHandler) CreateCnfPackage(w http.ResponseWriter, r *http.Request) {
+	var request CreateCnfPackageRequestObject
+
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+
+		var body CreateCnfPackageJSONRequestBody
+		if err := runtime.BindJSONBody(r, &body); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if reader, err := r.MultipartReader(); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode multipart body: %w", err))
+			return
+		} else {
+			request.MultipartBody = reader
+		}
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCnfPackage(ctx, request.(CreateCnfPackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCnfPackage")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateCnfPackageResponseObject); ok {
+		if err := validResponse.VisitCreateCnfPackageResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteCnfPackage operation middleware
+func (sh *strictHandler) DeleteCnfPackage(w http.ResponseWriter, r *http.Request, packageId PackageId) {
+	var request DeleteCnfPackageRequestObject
+
+	request.PackageId = packageId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteCnfPackage(ctx, request.(DeleteCnfPackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteCnfPackage")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteCnfPackageResponseObject); ok {
+		if err := validResponse.VisitDeleteCnfPackageResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetCnfPackage operation middleware
+func (sh *strictHandler) GetCnfPackage(w http.ResponseWriter, r *http.Request, packageId PackageId) {
+	var request GetCnfPackageRequestObject
+
+	request.PackageId = packageId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCnfPackage(ctx, request.(GetCnfPackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCnfPackage")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetCnfPackageResponseObject); ok {
+		if err := validResponse.VisitGetCnfPackageResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListDeploymentManagers operation middleware
 func (sh *strictHandler) ListDeploymentManagers(w http.ResponseWriter, r *http.Request, params ListDeploymentManagersParams) {
 	var request ListDeploymentManagersRequestObject
@@ -2469,6 +4860,58 @@ func (sh *strictHandler) GetDeploymentManagerByID(w http.ResponseWriter, r *http
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetDeploymentManagerByIDResponseObject); ok {
 		if err := validResponse.VisitGetDeploymentManagerByIDResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListLcmOpOccs operation middleware
+func (sh *strictHandler) ListLcmOpOccs(w http.ResponseWriter, r *http.Request, params ListLcmOpOccsParams) {
+	var request ListLcmOpOccsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLcmOpOccs(ctx, request.(ListLcmOpOccsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLcmOpOccs")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListLcmOpOccsResponseObject); ok {
+		if err := validResponse.VisitListLcmOpOccsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLcmOpOcc operation middleware
+func (sh *strictHandler) GetLcmOpOcc(w http.ResponseWriter, r *http.Request, lcmOpOccId LcmOpOccId) {
+	var request GetLcmOpOccRequestObject
+
+	request.LcmOpOccId = lcmOpOccId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLcmOpOcc(ctx, request.(GetLcmOpOccRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLcmOpOcc")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLcmOpOccResponseObject); ok {
+		if err := validResponse.VisitGetLcmOpOccResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -1,0 +1,438 @@
+package cnf
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/nephoran/o2ims/internal/ims"
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func baseParams() RenderParams {
+	return RenderParams{InstanceID: "0b7f3f7e-5f4c-4c55-9a55-7f5c1d1f0a01", ReleaseName: "cnf-0b7f3f7e", Namespace: "cnf-ns"}
+}
+
+// checkCommon verifies what every render must do: namespace, instance
+// label on objects and pod templates.
+func checkCommon(t *testing.T, objs []*unstructured.Unstructured, p RenderParams) {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetNamespace() != p.Namespace {
+			t.Errorf("%s %s: namespace %q, want %q", o.GetKind(), o.GetName(), o.GetNamespace(), p.Namespace)
+		}
+		if got := o.GetLabels()[LabelInstance]; got != p.InstanceID {
+			t.Errorf("%s %s: label %s = %q, want %q", o.GetKind(), o.GetName(), LabelInstance, got, p.InstanceID)
+		}
+		if o.GetKind() == "Deployment" {
+			if got := nestedString(t, o, "spec", "template", "metadata", "labels", LabelInstance); got != p.InstanceID {
+				t.Errorf("%s %s: pod template label = %q, want %q", o.GetKind(), o.GetName(), got, p.InstanceID)
+			}
+		}
+	}
+}
+
+func replicas(t *testing.T, o *unstructured.Unstructured) int64 {
+	t.Helper()
+	n, ok, err := unstructured.NestedInt64(o.Object, "spec", "replicas")
+	if err != nil || !ok {
+		t.Fatalf("%s %s: spec.replicas: %v (present %v) in %v", o.GetKind(), o.GetName(), err, ok, o.Object["spec"])
+	}
+	return n
+}
+
+func TestRenderHelm(t *testing.T) {
+	chart := helmChart(t)
+	const dep = "cnf-0b7f3f7e-app"
+	for _, tc := range []struct {
+		name   string
+		change func(*RenderParams)
+		check  func(t *testing.T, objs []*unstructured.Unstructured)
+	}{
+		{"defaults", nil, func(t *testing.T, objs []*unstructured.Unstructured) {
+			if len(objs) != 2 {
+				t.Fatalf("%d objects, want a Deployment and a Service", len(objs))
+			}
+			d := find(t, objs, "Deployment", dep)
+			find(t, objs, "Service", dep)
+			if got := replicas(t, d); got != 1 {
+				t.Errorf("replicas = %d, want 1", got)
+			}
+			if got := container(t, d, 0)["image"]; got != "registry.invalid/cnf/app:1.0" {
+				t.Errorf("image = %v", got)
+			}
+			if _, ok, _ := unstructured.NestedMap(d.Object, "spec", "template", "spec", "nodeSelector"); ok {
+				t.Errorf("a node selector without a pool")
+			}
+			if got := nestedString(t, d, "metadata", "labels", "app.kubernetes.io/instance"); got != "cnf-0b7f3f7e" {
+				t.Errorf("the chart's own labels were lost: instance = %q", got)
+			}
+		}},
+		{"pool", func(p *RenderParams) { p.Pool = "pool-a" }, func(t *testing.T, objs []*unstructured.Unstructured) {
+			d := find(t, objs, "Deployment", dep)
+			if got := nestedString(t, d, "spec", "template", "spec", "nodeSelector", LabelPool); got != "pool-a" {
+				t.Errorf("nodeSelector %s = %q, want pool-a", LabelPool, got)
+			}
+			if _, ok, _ := unstructured.NestedFieldNoCopy(find(t, objs, "Service", dep).Object, "spec", "nodeSelector"); ok {
+				t.Errorf("a Service got a node selector")
+			}
+		}},
+		{"replicas override", func(p *RenderParams) { p.Replicas = map[string]int{dep: 3} }, func(t *testing.T, objs []*unstructured.Unstructured) {
+			if got := replicas(t, find(t, objs, "Deployment", dep)); got != 3 {
+				t.Errorf("replicas = %d, want 3", got)
+			}
+		}},
+		{"replicas override beats values", func(p *RenderParams) {
+			p.Replicas = map[string]int{dep: 0}
+			p.Values = map[string]any{"replicaCount": 5}
+		}, func(t *testing.T, objs []*unstructured.Unstructured) {
+			if got := replicas(t, find(t, objs, "Deployment", dep)); got != 0 {
+				t.Errorf("replicas = %d, want 0", got)
+			}
+		}},
+		{"values", func(p *RenderParams) {
+			p.Values = map[string]any{"replicaCount": 2, "image": map[string]any{"tag": "2.0"}}
+		}, func(t *testing.T, objs []*unstructured.Unstructured) {
+			d := find(t, objs, "Deployment", dep)
+			if got := replicas(t, d); got != 2 {
+				t.Errorf("replicas = %d, want 2", got)
+			}
+			// Values merge over the defaults: the repository is kept.
+			if got := container(t, d, 0)["image"]; got != "registry.invalid/cnf/app:2.0" {
+				t.Errorf("image = %v", got)
+			}
+		}},
+		{"resources", func(p *RenderParams) { p.Resources = &Resources{CPU: "500m", Memory: "256Mi"} }, func(t *testing.T, objs []*unstructured.Unstructured) {
+			c := container(t, find(t, objs, "Deployment", dep), 0)
+			res := c["resources"].(map[string]any)
+			want := map[string]any{
+				"requests": map[string]any{"cpu": "500m", "memory": "256Mi"},
+				// The chart's 200m limit would be below the request.
+				"limits": map[string]any{"cpu": "500m"},
+			}
+			if !reflect.DeepEqual(res, want) {
+				t.Errorf("resources = %v, want %v", res, want)
+			}
+		}},
+		{"cpu only", func(p *RenderParams) { p.Resources = &Resources{CPU: "100m"} }, func(t *testing.T, objs []*unstructured.Unstructured) {
+			c := container(t, find(t, objs, "Deployment", dep), 0)
+			want := map[string]any{"requests": map[string]any{"cpu": "100m"}, "limits": map[string]any{"cpu": "200m"}}
+			if got := c["resources"]; !reflect.DeepEqual(got, want) {
+				t.Errorf("resources = %v, want %v", got, want)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := baseParams()
+			if tc.change != nil {
+				tc.change(&p)
+			}
+			objs, err := Render(t.Context(), KindHelm, chart, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCommon(t, objs, p)
+			tc.check(t, objs)
+		})
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	chart := helmChart(t)
+	for _, tc := range []struct {
+		name   string
+		kind   Kind
+		change func(*RenderParams)
+		msg    string
+	}{
+		{"unknown workload", KindHelm, func(p *RenderParams) { p.Replicas = map[string]int{"nope": 2} }, "nope"},
+		{"negative replicas", KindHelm, func(p *RenderParams) { p.Replicas = map[string]int{"cnf-0b7f3f7e-app": -1} }, "replicas"},
+		{"no instance", KindHelm, func(p *RenderParams) { p.InstanceID = "" }, "instance id"},
+		{"bad instance", KindHelm, func(p *RenderParams) { p.InstanceID = "a/b" }, "label value"},
+		{"no namespace", KindHelm, func(p *RenderParams) { p.Namespace = "" }, "namespace"},
+		{"bad namespace", KindKpt, func(p *RenderParams) { p.Namespace = "Not_OK" }, "namespace"},
+		{"bad pool", KindHelm, func(p *RenderParams) { p.Pool = "pool a" }, "pool"},
+		{"bad cpu", KindHelm, func(p *RenderParams) { p.Resources = &Resources{CPU: "lots"} }, "cpu"},
+		{"no release name", KindHelm, func(p *RenderParams) { p.ReleaseName = "" }, "release name"},
+		{"bad values", KindHelm, func(p *RenderParams) { p.Values = map[string]any{"image": "flat"} }, "render"},
+		{"bad kind", "zip", nil, "unknown package kind"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := baseParams()
+			if tc.change != nil {
+				tc.change(&p)
+			}
+			content := chart
+			if tc.kind == KindKpt {
+				content = kptPackageTgz(t)
+			}
+			_, err := Render(t.Context(), tc.kind, content, p)
+			wantCode(t, err, ims.EINVALID, tc.msg)
+		})
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := Render(ctx, KindHelm, chart, baseParams()); err == nil {
+		t.Error("Render with a cancelled context succeeded")
+	}
+}
+
+// TestRenderDoesNotModifyInput renders twice with the same parameters: the
+// results must be equal and the caller's values untouched.
+func TestRenderDoesNotModifyInput(t *testing.T) {
+	p := baseParams()
+	p.Values = map[string]any{"image": map[string]any{"tag": "3.0"}, "list": []any{"a"}}
+	p.Replicas = map[string]int{"cnf-0b7f3f7e-app": 2}
+	before := deepCopyValues(p.Values)
+	a, err := Render(t.Context(), KindHelm, helmChart(t), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Render(t.Context(), KindHelm, helmChart(t), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Error("two renders differ")
+	}
+	if !reflect.DeepEqual(before, p.Values) {
+		t.Errorf("values changed: %v, was %v", p.Values, before)
+	}
+}
+
+func TestRenderKpt(t *testing.T) {
+	pkg := kptPackageTgz(t)
+	withConfigPath := tarGz(t, append(replace(kptEntries(t), "kapp/Kptfile", []byte(`apiVersion: kpt.dev/v1
+kind: Kptfile
+metadata:
+  name: kapp
+pipeline:
+  mutators:
+    - image: ghcr.io/kptdev/krm-functions-catalog/apply-setters:v0.2
+      configPath: setters.yaml
+`)), entry{Name: "kapp/setters.yaml", Data: []byte(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: setters
+  annotations:
+    config.kubernetes.io/local-config: "true"
+data:
+  replicas: "4"
+  tag: "1.4"
+`)}))
+	for _, tc := range []struct {
+		name    string
+		content []byte
+		change  func(*RenderParams)
+		dep     string
+		check   func(t *testing.T, objs []*unstructured.Unstructured, d *unstructured.Unstructured)
+	}{
+		{"defaults", pkg, nil, "cnf-0b7f3f7e", func(t *testing.T, objs []*unstructured.Unstructured, d *unstructured.Unstructured) {
+			if len(objs) != 2 {
+				t.Errorf("%d objects, want 2", len(objs))
+			}
+			find(t, objs, "Service", "cnf-0b7f3f7e")
+			if got := replicas(t, d); got != 1 {
+				t.Errorf("replicas = %d, want 1 from the Kptfile", got)
+			}
+			c := container(t, d, 0)
+			if c["image"] != "registry.invalid/cnf/kapp:1.0" {
+				t.Errorf("image = %v", c["image"])
+			}
+			if !reflect.DeepEqual(c["args"], []any{"--default"}) {
+				t.Errorf("args = %v; a setter without a value must leave the field alone", c["args"])
+			}
+		}},
+		{"setters from values", pkg, func(p *RenderParams) {
+			p.Values = map[string]any{"tag": "2.0", "replicas": 2.0, "port": 81, "args": []any{"--a", "--b=x,y"}}
+		}, "cnf-0b7f3f7e", func(t *testing.T, objs []*unstructured.Unstructured, d *unstructured.Unstructured) {
+			if got := replicas(t, d); got != 2 {
+				t.Errorf("replicas = %d, want 2", got)
+			}
+			c := container(t, d, 0)
+			if c["image"] != "registry.invalid/cnf/kapp:2.0" {
+				t.Errorf("image = %v", c["image"])
+			}
+			if !reflect.DeepEqual(c["args"], []any{"--a", "--b=x,y"}) {
+				t.Errorf("args = %#v", c["args"])
+			}
+			ports, _, _ := unstructured.NestedSlice(find(t, objs, "Service", "cnf-0b7f3f7e").Object, "spec", "ports")
+			if got := ports[0].(map[string]any)["port"]; got != int64(81) {
+				t.Errorf("port = %#v, want int64 81", got)
+			}
+		}},
+		{"name from values", pkg, func(p *RenderParams) { p.Values = map[string]any{"name": "custom"} }, "custom", nil},
+		{"no release name keeps the Kptfile's", pkg, func(p *RenderParams) { p.ReleaseName = "" }, "kapp", nil},
+		{"overrides", pkg, func(p *RenderParams) {
+			p.Pool = "pool-b"
+			p.Replicas = map[string]int{"cnf-0b7f3f7e": 5}
+			p.Resources = &Resources{Memory: "1Gi"}
+		}, "cnf-0b7f3f7e", func(t *testing.T, objs []*unstructured.Unstructured, d *unstructured.Unstructured) {
+			if got := replicas(t, d); got != 5 {
+				t.Errorf("replicas = %d, want 5", got)
+			}
+			if got := nestedString(t, d, "spec", "template", "spec", "nodeSelector", LabelPool); got != "pool-b" {
+				t.Errorf("node selector = %q", got)
+			}
+			if got := container(t, d, 0)["resources"]; !reflect.DeepEqual(got, map[string]any{"requests": map[string]any{"memory": "1Gi"}}) {
+				t.Errorf("resources = %v", got)
+			}
+		}},
+		{"configPath setters", withConfigPath, nil, "cnf-0b7f3f7e", func(t *testing.T, objs []*unstructured.Unstructured, d *unstructured.Unstructured) {
+			if len(objs) != 2 {
+				t.Errorf("%d objects, want 2: the setters ConfigMap is configuration, not a resource", len(objs))
+			}
+			if got := replicas(t, d); got != 4 {
+				t.Errorf("replicas = %d, want 4", got)
+			}
+			if c := container(t, d, 0); c["image"] != "registry.invalid/cnf/kapp:1.4" {
+				t.Errorf("image = %v", c["image"])
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := baseParams()
+			if tc.change != nil {
+				tc.change(&p)
+			}
+			objs, err := Render(t.Context(), KindKpt, tc.content, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCommon(t, objs, p)
+			d := find(t, objs, "Deployment", tc.dep)
+			if tc.check != nil {
+				tc.check(t, objs, d)
+			}
+		})
+	}
+}
+
+// TestSetterForms covers the comment forms of kpt's apply-setters.
+func TestSetterForms(t *testing.T) {
+	setters := map[string]string{
+		"replicas": "4", "name": "007", "tag": "1.25", "registry": "reg.example", "enabled": "true",
+		"list": "[x, y]", "port": "81", "empty": "", "yes": "y",
+	}
+	for _, tc := range []struct {
+		name, in string
+		want     any
+	}{
+		{"integer", "v: 1 # kpt-set: ${replicas}", 4},
+		{"string stays a string", "v: app # kpt-set: ${name}", "007"},
+		{"quoted number stays a string", `v: "80" # kpt-set: ${port}`, "81"},
+		{"substitution", "v: nginx:1.0 # kpt-set: nginx:${tag}", "nginx:1.25"},
+		{"two setters", "v: a/b:c # kpt-set: ${registry}/app:${tag}", "reg.example/app:1.25"},
+		{"boolean", "v: false # kpt-set: ${enabled}", true},
+		{"empty value", "v: x # kpt-set: ${empty}", ""},
+		{"missing setter", "v: keep # kpt-set: ${missing}", "keep"},
+		{"one of two missing", "v: keep # kpt-set: ${tag}-${missing}", "keep"},
+		{"plain comment", "v: 1 # just a comment", 1},
+		{"other tool's comment", "v: 1 # kpt-set-not: ${replicas}", 1},
+		{"block list", "v: # kpt-set: ${list}\n  - a\n", []any{"x", "y"}},
+		{"flow list", "v: [a] # kpt-set: ${list}", []any{"x", "y"}},
+		{"YAML 1.1 boolean words stay strings", "v: a # kpt-set: ${yes}", "y"},
+		{"list item", "v:\n  - a # kpt-set: ${tag}\n  - b\n", []any{"1.25", "b"}},
+		{"nested", "v:\n  w: 1 # kpt-set: ${replicas}\n", map[string]any{"w": 4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			docs, err := decodeYAML("test.yaml", []byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := applySetters(docs[0], setters); err != nil {
+				t.Fatal(err)
+			}
+			v, err := nodeValue(docs[0], &nodeBudget{n: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := v.(map[string]any)
+			want := tc.want
+			if n, ok := want.(int); ok {
+				want = int64(n)
+			}
+			if m, ok := want.(map[string]any); ok {
+				for k, v := range m {
+					if n, ok := v.(int); ok {
+						m[k] = int64(n)
+					}
+				}
+			}
+			if !reflect.DeepEqual(got["v"], want) {
+				var buf bytes.Buffer
+				_ = yaml.NewEncoder(&buf).Encode(docs[0])
+				t.Errorf("v = %#v, want %#v (YAML %s)", got["v"], want, strings.TrimSpace(buf.String()))
+			}
+		})
+	}
+	docs, err := decodeYAML("test.yaml", []byte("v: [a, b] # kpt-set: x-${list}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, applySetters(docs[0], setters), ims.EINVALID, "single ${setter}")
+	docs, _ = decodeYAML("test.yaml", []byte("v: [a, b] # kpt-set: ${name}\n"))
+	wantCode(t, applySetters(docs[0], map[string]string{"name": "{a: b}"}), ims.EINVALID, "list of strings")
+}
+
+func TestSetterString(t *testing.T) {
+	for _, tc := range []struct {
+		in   any
+		want string
+	}{
+		{"s", "s"}, {3, "3"}, {2.0, "2"}, {1e6, "1000000"}, {0.5, "0.5"}, {true, "true"}, {nil, ""},
+		{[]any{"a", 1}, `["a", "1"]`}, {[]string{"x"}, `["x"]`}, {map[string]any{"k": "v"}, `{"k":"v"}`},
+	} {
+		got, err := setterString(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("setterString(%#v) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// TestNodeValue checks the conversion of YAML nodes, aliases and their
+// bound included.
+func TestNodeValue(t *testing.T) {
+	docs, err := decodeYAML("t.yaml", []byte(`
+base: &b {x: 1, y: "2"}
+m:
+  <<: *b
+  y: 3
+f: 1.5
+n: ~
+ts: 2001-12-14
+big: 99999999999999999999
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := nodeValue(docs[0], &nodeBudget{n: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"base": map[string]any{"x": int64(1), "y": "2"},
+		"m":    map[string]any{"x": int64(1), "y": int64(3)},
+		"f":    1.5, "n": nil, "ts": "2001-12-14", "big": 1e20,
+	}
+	if !reflect.DeepEqual(v, want) {
+		t.Errorf("got %#v\nwant %#v", v, want)
+	}
+
+	// A billion laughs: each level doubles the expansion.
+	var bomb strings.Builder
+	bomb.WriteString("a0: &a0 [x, x]\n")
+	for i := 1; i < 40; i++ {
+		fmt.Fprintf(&bomb, "a%d: &a%d [*a%d, *a%d]\n", i, i, i-1, i-1)
+	}
+	docs, err = decodeYAML("bomb.yaml", []byte(bomb.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = nodeValue(docs[0], &nodeBudget{n: maxNodes})
+	wantCode(t, err, ims.EINVALID, "expands")
+}

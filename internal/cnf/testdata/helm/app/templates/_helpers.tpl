@@ -1,0 +1,3 @@
+{{- define "app.fullname" -}}
+{{ .Release.Name }}-app
+{{- end -}}

@@ -1,0 +1,52 @@
+-- +goose Up
+-- CNF packages, instances and lifecycle operation occurrences. They follow
+-- the object table shape (id, source, doc_hash, columns, doc) so that the
+-- SOL013 query language and change events work on them as on inventory.
+CREATE TABLE cnf_packages (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    doc_hash TEXT NOT NULL,
+    name TEXT,
+    version TEXT,
+    vnfd_id TEXT,
+    doc TEXT NOT NULL
+);
+CREATE INDEX cnf_packages_vnfd ON cnf_packages (vnfd_id, id);
+
+CREATE TABLE cnf_package_content (
+    package_id TEXT PRIMARY KEY REFERENCES cnf_packages (id) ON DELETE CASCADE,
+    checksum TEXT NOT NULL,
+    content BLOB NOT NULL
+);
+
+CREATE TABLE cnf_instances (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    doc_hash TEXT NOT NULL,
+    vnfd_id TEXT,
+    package_id TEXT,
+    instantiation_state TEXT,
+    phase TEXT,
+    doc TEXT NOT NULL
+);
+CREATE INDEX cnf_instances_package ON cnf_instances (package_id, id);
+CREATE INDEX cnf_instances_state ON cnf_instances (instantiation_state, id);
+
+CREATE TABLE lcm_op_occs (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    doc_hash TEXT NOT NULL,
+    cnf_instance_id TEXT,
+    operation TEXT,
+    operation_state TEXT,
+    start_time TEXT,
+    doc TEXT NOT NULL
+);
+CREATE INDEX lcm_op_occs_instance ON lcm_op_occs (cnf_instance_id, id);
+CREATE INDEX lcm_op_occs_state ON lcm_op_occs (operation_state, id);
+
+-- +goose Down
+DROP TABLE lcm_op_occs;
+DROP TABLE cnf_instances;
+DROP TABLE cnf_package_content;
+DROP TABLE cnf_packages;
