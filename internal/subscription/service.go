@@ -137,6 +137,16 @@ func (s *Service) Delete(ctx context.Context, stream, id string) error {
 
 // List lists subscriptions of stream with the SOL013 query language.
 func (s *Service) List(ctx context.Context, stream string, req collection.Request) (collection.Page, error) {
+	// The delivery status is added after the query, from live columns;
+	// a filter on it would be evaluated on documents that lack it and
+	// give wrong answers, so it is refused.
+	if f, err := query.ParseFilter(req.Filter); err == nil {
+		for _, t := range f.Terms {
+			if len(t.Path) >= 2 && t.Path[0] == "extensions" && t.Path[1] == "deliveryStatus" {
+				return collection.Page{}, ims.Errorf(ims.EINVALID, "filter: extensions/deliveryStatus cannot be filtered on, in %s; read it with all_fields", t)
+			}
+		}
+	}
 	return collection.List(ctx, s.store, schemaOf(stream), req, collection.Options{
 		Decorate: func(ctx context.Context, objs []map[string]any) error {
 			ids := make([]string, 0, len(objs))
