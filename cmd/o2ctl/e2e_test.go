@@ -21,6 +21,7 @@ import (
 var (
 	o2ctlBinary string // built from this package
 	serverURL   string // a running o2ims, built from the repository
+	o2imsBinary string // the o2ims binary built for the tests
 )
 
 func TestMain(m *testing.M) {
@@ -36,6 +37,7 @@ func runTests(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	o2ctlBinary = filepath.Join(dir, "o2ctl")
 	server := filepath.Join(dir, "o2ims")
+	o2imsBinary = server
 	root := filepath.Join("..", "..")
 	for _, b := range []struct{ out, pkg string }{{o2ctlBinary, "./cmd/o2ctl"}, {server, "./cmd/o2ims"}} {
 		build := exec.Command("go", "build", "-o", b.out, b.pkg)
@@ -428,7 +430,8 @@ func TestConfigSetContextInXDGConfigHome(t *testing.T) {
 	if cf.CurrentContext != "local" || c == nil || c.Endpoint != serverURL || c.Auth == nil || c.Auth.Token != "t0k" {
 		t.Errorf("config file:\n%s", data)
 	}
-	// The server does not check tokens yet: the request still succeeds.
+	// This server runs without authentication, so the token is simply
+	// sent along and the request succeeds.
 	if _, errOut, code := o2ctlRun(env, "get", "rp"); code != 0 {
 		t.Errorf("with a bearer token: %d %s", code, errOut)
 	}

@@ -157,7 +157,7 @@ func writeServerCert(t *testing.T, dir string) (certFile, keyFile string) {
 func TestEndToEndOAuth2AndTLS(t *testing.T) {
 	help, _ := exec.Command(serverBinary, "serve", "--help").CombinedOutput()
 	if !strings.Contains(string(help), "--oidc-jwks-url") {
-		t.Skip("this o2ims has no OIDC authentication")
+		t.Fatal("o2ims serve has no --oidc-jwks-url flag")
 	}
 	idp := newIdentityProvider(t)
 	certFile, keyFile := writeServerCert(t, t.TempDir())
