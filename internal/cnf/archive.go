@@ -164,7 +164,7 @@ func untar(content []byte, b *budget) ([]file, error) {
 				return nil, err
 			}
 			continue
-		case tar.TypeReg, tar.TypeRegA: //nolint:staticcheck // old archivers still write TypeRegA.
+		case tar.TypeReg: // the reader reports old archivers' TypeRegA as TypeReg
 		case tar.TypeSymlink, tar.TypeLink:
 			return nil, invalid("archive entry %q is a link; links are not allowed", hd.Name)
 		default:
@@ -189,6 +189,9 @@ func untar(content []byte, b *budget) ([]file, error) {
 			return nil, invalid("reading %q: %v", name, err)
 		}
 		if n != hd.Size {
+			if lr.N <= 0 {
+				return nil, invalid("archive exceeds the unpacked size limit of %d bytes", MaxContentSize)
+			}
 			return nil, invalid("archive entry %q is truncated", name)
 		}
 		files = append(files, file{Name: name, Data: buf.Bytes()})

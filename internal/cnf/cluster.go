@@ -157,7 +157,9 @@ func rank(kind string) int {
 // An object the API server rejects yields an *ims.Error EUNPROCESSABLE
 // whose message includes the server's; an unreachable or failing server
 // yields EUNAVAILABLE. The references of the applied objects are returned
-// in the order they were applied.
+// in the order they were applied; when applying fails part-way (after the
+// dry run), those applied before the failure are returned with the error,
+// so that the caller can clean them up.
 func (c *Cluster) Apply(ctx context.Context, namespace string, objs []*unstructured.Unstructured) ([]ObjectRef, error) {
 	if errs := validation.IsDNS1123Label(namespace); len(errs) > 0 {
 		return nil, ims.Errorf(ims.EINVALID, "namespace %q is invalid: %s", namespace, strings.Join(errs, "; "))
@@ -168,7 +170,10 @@ func (c *Cluster) Apply(ctx context.Context, namespace string, objs []*unstructu
 		if o == nil || o.GetName() == "" || o.GetKind() == "" || o.GetAPIVersion() == "" {
 			return nil, ims.Errorf(ims.EINVALID, "every object needs apiVersion, kind and metadata.name")
 		}
-		o = o.DeepCopy()
+		// Not o.DeepCopy: it panics on values JSON decoding never makes,
+		// such as a Go int, which callers building objects may use.
+		copied, _ := deepCopyValues(o.Object).(map[string]any)
+		o = &unstructured.Unstructured{Object: copied}
 		// Server-side apply treats these as preconditions or ignores
 		// them; rendered packages should not carry them at all.
 		for _, f := range []string{"resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink"} {

@@ -75,9 +75,12 @@ type Info struct {
 	// or label (empty when absent) for kpt packages.
 	Name, Version string
 	// Workloads are the Deployments and StatefulSets of a render with the
-	// default values, release name "release-name" and namespace "default".
+	// defaults and namespace "default": for a Helm chart its default values
+	// and release name InspectRelease, for a kpt package the Kptfile's
+	// setter values with no release name (so its own "name" setter value).
 	// Names that a chart derives from the release name differ at
-	// instantiation; the names to scale are the ones Cluster.Status reports.
+	// instantiation; RenderParams.Replicas takes the rendered names, which
+	// Cluster.Status also reports.
 	Workloads []Workload
 	// Files is the number of regular files in the package.
 	Files int

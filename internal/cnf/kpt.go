@@ -47,9 +47,9 @@ type kptfile struct {
 
 // kptFunction is one function of a Kptfile pipeline.
 type kptFunction struct {
-	Image      string            `yaml:"image"`
-	ConfigMap  map[string]string `yaml:"configMap"`
-	ConfigPath string            `yaml:"configPath"`
+	Image      string               `yaml:"image"`
+	ConfigMap  map[string]yaml.Node `yaml:"configMap"`
+	ConfigPath string               `yaml:"configPath"`
 }
 
 const kptfileName = "Kptfile"
@@ -129,7 +129,8 @@ func loadKpt(content []byte) (*kptPackage, error) {
 		return nil, invalid("the package has no Kptfile")
 	}
 	var k kptfile
-	if err := kptfileDoc.Decode(&k); err != nil {
+	err := kptfileDoc.Decode(&k)
+	if err != nil {
 		return nil, invalid("%s: %v", kptfileSource, err)
 	}
 	if k.Kind != kptfileName || groupOf(k.APIVersion) != "kpt.dev" {
@@ -148,7 +149,9 @@ func loadKpt(content []byte) (*kptPackage, error) {
 			continue
 		}
 		for name, v := range fn.ConfigMap {
-			pkg.setters[name] = v
+			if pkg.setters[name], err = nodeString(&v); err != nil {
+				return nil, invalid("%s: setter %q: %s", kptfileSource, name, messageOf(err))
+			}
 		}
 		if fn.ConfigPath != "" {
 			p, err := cleanPath(fn.ConfigPath)
@@ -173,13 +176,15 @@ func loadKpt(content []byte) (*kptPackage, error) {
 			}
 			found = true
 			var cm struct {
-				Data map[string]string `yaml:"data"`
+				Data map[string]yaml.Node `yaml:"data"`
 			}
 			if err := d.node.Decode(&cm); err != nil {
 				return nil, invalid("%s: apply-setters config: %v", p, err)
 			}
 			for name, v := range cm.Data {
-				pkg.setters[name] = v
+				if pkg.setters[name], err = nodeString(&v); err != nil {
+					return nil, invalid("%s: setter %q: %s", p, name, messageOf(err))
+				}
 			}
 		}
 		pkg.docs = kept
@@ -188,6 +193,30 @@ func loadKpt(content []byte) (*kptPackage, error) {
 		}
 	}
 	return pkg, nil
+}
+
+// nodeString returns the string form of a setter value written in YAML:
+// the text of a scalar, whatever type YAML would give it, or a flow list
+// for a sequence of scalars.
+func nodeString(n *yaml.Node) (string, error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!null" {
+			return "", nil
+		}
+		return n.Value, nil
+	case yaml.SequenceNode:
+		items := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode {
+				return "", invalid("a list setter may hold only scalars")
+			}
+			items = append(items, c.Value)
+		}
+		return setterString(items)
+	default:
+		return "", invalid("a setter value must be a scalar or a list")
+	}
 }
 
 func depth(dir string) int {

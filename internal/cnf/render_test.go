@@ -224,6 +224,18 @@ data:
   replicas: "4"
   tag: "1.4"
 `)}))
+	unquoted := tarGz(t, replace(kptEntries(t), "kapp/Kptfile", []byte(`apiVersion: kpt.dev/v1
+kind: Kptfile
+metadata:
+  name: kapp
+pipeline:
+  mutators:
+    - image: apply-setters:v0.2
+      configMap:
+        replicas: 2
+        tag: 1.10
+        args: [--x, --y]
+`)))
 	for _, tc := range []struct {
 		name    string
 		content []byte
@@ -280,6 +292,19 @@ data:
 			}
 			if got := container(t, d, 0)["resources"]; !reflect.DeepEqual(got, map[string]any{"requests": map[string]any{"memory": "1Gi"}}) {
 				t.Errorf("resources = %v", got)
+			}
+		}},
+		{"unquoted Kptfile setters", unquoted, nil, "cnf-0b7f3f7e", func(t *testing.T, objs []*unstructured.Unstructured, d *unstructured.Unstructured) {
+			if got := replicas(t, d); got != 2 {
+				t.Errorf("replicas = %d, want 2", got)
+			}
+			c := container(t, d, 0)
+			// The setter's text is used, not the float YAML reads.
+			if c["image"] != "registry.invalid/cnf/kapp:1.10" {
+				t.Errorf("image = %v", c["image"])
+			}
+			if !reflect.DeepEqual(c["args"], []any{"--x", "--y"}) {
+				t.Errorf("args = %#v", c["args"])
 			}
 		}},
 		{"configPath setters", withConfigPath, nil, "cnf-0b7f3f7e", func(t *testing.T, objs []*unstructured.Unstructured, d *unstructured.Unstructured) {
@@ -435,4 +460,126 @@ big: 99999999999999999999
 	}
 	_, err = nodeValue(docs[0], &nodeBudget{n: maxNodes})
 	wantCode(t, err, ims.EINVALID, "expands")
+}
+
+// TestDecorateKinds covers the workload kinds besides Deployments and the
+// namespace handling of namespaced and cluster-scoped objects.
+func TestDecorateKinds(t *testing.T) {
+	objs, err := parseManifests("all.yaml", []byte(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm, namespace: elsewhere}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: cr, namespace: bogus}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers: [{name: db, image: x}]
+  volumeClaimTemplates:
+    - metadata: {name: data}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: a, image: x}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers: [{name: j, image: x, resources: {limits: {memory: 1Gi}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bare}
+spec:
+  containers: [{name: p, image: x}]
+---
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: batch/v1
+    kind: Job
+    metadata: {name: once}
+    spec:
+      template:
+        spec:
+          containers: [{name: j, image: x}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := RenderParams{InstanceID: "i-1", Namespace: "ns", Pool: "p1", Replicas: map[string]int{"db": 3},
+		Resources: &Resources{CPU: "1", Memory: "2Gi"}}
+	if err := decorate(objs, p); err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 7 {
+		t.Fatalf("%d objects, want 7 (the List expanded)", len(objs))
+	}
+	if got := find(t, objs, "ConfigMap", "cm").GetNamespace(); got != "ns" {
+		t.Errorf("ConfigMap namespace = %q, want ns", got)
+	}
+	if got := find(t, objs, "ClusterRole", "cr").GetNamespace(); got != "" {
+		t.Errorf("ClusterRole namespace = %q, want none", got)
+	}
+	db := find(t, objs, "StatefulSet", "db")
+	if got := replicas(t, db); got != 3 {
+		t.Errorf("StatefulSet replicas = %d", got)
+	}
+	claims, _, _ := unstructured.NestedSlice(db.Object, "spec", "volumeClaimTemplates")
+	if got, _, _ := unstructured.NestedString(claims[0].(map[string]any), "metadata", "labels", LabelInstance); got != "i-1" {
+		t.Errorf("claim template label = %q", got)
+	}
+	templates := map[string][]string{
+		"StatefulSet/db":  {"spec", "template"},
+		"DaemonSet/agent": {"spec", "template"},
+		"CronJob/nightly": {"spec", "jobTemplate", "spec", "template"},
+		"Pod/bare":        {},
+		"Job/once":        {"spec", "template"},
+	}
+	for name, path := range templates {
+		kind, n, _ := strings.Cut(name, "/")
+		o := find(t, objs, kind, n)
+		if got := nestedString(t, o, append(append([]string{}, path...), "metadata", "labels", LabelInstance)...); got != "i-1" {
+			t.Errorf("%s: pod label = %q", name, got)
+		}
+		if got := nestedString(t, o, append(append([]string{}, path...), "spec", "nodeSelector", LabelPool)...); got != "p1" {
+			t.Errorf("%s: node selector = %q", name, got)
+		}
+		cs, _, _ := unstructured.NestedSlice(o.Object, append(append([]string{}, path...), "spec", "containers")...)
+		res, _ := cs[0].(map[string]any)["resources"].(map[string]any)
+		if req, _ := res["requests"].(map[string]any); req["cpu"] != "1" || req["memory"] != "2Gi" {
+			t.Errorf("%s: resources = %v", name, res)
+		}
+	}
+	if got := nestedString(t, find(t, objs, "CronJob", "nightly"), "spec", "jobTemplate", "metadata", "labels", LabelInstance); got != "i-1" {
+		t.Errorf("job template label = %q", got)
+	}
+	// The CronJob's 1Gi memory limit was raised to the 2Gi request.
+	cs, _, _ := unstructured.NestedSlice(find(t, objs, "CronJob", "nightly").Object, "spec", "jobTemplate", "spec", "template", "spec", "containers")
+	if lim := cs[0].(map[string]any)["resources"].(map[string]any)["limits"]; !reflect.DeepEqual(lim, map[string]any{"memory": "2Gi"}) {
+		t.Errorf("limits = %v", lim)
+	}
+
+	bad, err := parseManifests("bad.yaml", []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template: oops\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, decorate(bad, p), ims.EINVALID, "spec.template is not a mapping")
 }

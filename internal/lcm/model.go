@@ -79,15 +79,19 @@ type ResourceRef struct {
 
 // InstantiatedInfo describes a deployed instance.
 type InstantiatedInfo struct {
-	FlavourID           string         `json:"flavourId"`
-	DeploymentManagerID string         `json:"deploymentManagerId"`
-	ResourcePoolID      string         `json:"resourcePoolId,omitempty"`
-	Namespace           string         `json:"namespace"`
-	ScaleStatus         []ScaleStatus  `json:"scaleStatus"`
-	Replicas            int            `json:"replicas"`
-	ReadyReplicas       int            `json:"readyReplicas"`
-	Resources           []ResourceRef  `json:"resources"`
-	AdditionalParams    map[string]any `json:"additionalParams,omitempty"`
+	FlavourID           string `json:"flavourId"`
+	DeploymentManagerID string `json:"deploymentManagerId"`
+	ResourcePoolID      string `json:"resourcePoolId,omitempty"`
+	// ResourcePoolName is the pool's node label value, fixed when the
+	// instance is instantiated (the pool may be empty, and so absent from
+	// the inventory, for a while).
+	ResourcePoolName string         `json:"resourcePoolName,omitempty"`
+	Namespace        string         `json:"namespace"`
+	ScaleStatus      []ScaleStatus  `json:"scaleStatus"`
+	Replicas         int            `json:"replicas"`
+	ReadyReplicas    int            `json:"readyReplicas"`
+	Resources        []ResourceRef  `json:"resources"`
+	AdditionalParams map[string]any `json:"additionalParams,omitempty"`
 }
 
 // Instance is a CNF instance.

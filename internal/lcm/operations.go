@@ -69,6 +69,7 @@ func (s *Service) Instantiate(ctx context.Context, id string, in InstantiateInpu
 	if dm.Extensions["providerType"] != "kubernetes" {
 		return OpOcc{}, ims.Errorf(ims.EUNPROCESSABLE, "deploymentManagerId: %q is not a Kubernetes cluster", in.DeploymentManagerID)
 	}
+	poolName := ""
 	if in.ResourcePoolID != "" {
 		poolDoc, err := s.store.Get(ctx, inventory.ResourcePoolSchema, in.ResourcePoolID)
 		if err != nil {
@@ -80,6 +81,10 @@ func (s *Service) Instantiate(ctx context.Context, id string, in InstantiateInpu
 		}
 		if pool.Extensions["deploymentManagerId"] != in.DeploymentManagerID {
 			return OpOcc{}, ims.Errorf(ims.EUNPROCESSABLE, "resourcePoolId: pool %q is not part of deployment manager %q", in.ResourcePoolID, in.DeploymentManagerID)
+		}
+		poolName = pool.Name
+		if l, ok := pool.Extensions["poolLabel"].(string); ok && l != "" {
+			poolName = l
 		}
 	}
 	if in.Namespace == "" {
@@ -103,7 +108,7 @@ func (s *Service) Instantiate(ctx context.Context, id string, in InstantiateInpu
 		inst.FlavourID = in.FlavourID
 		inst.Phase = PhaseInstantiating
 		inst.InstantiatedCnfInfo = &InstantiatedInfo{FlavourID: in.FlavourID, DeploymentManagerID: in.DeploymentManagerID,
-			ResourcePoolID: in.ResourcePoolID, Namespace: in.Namespace, ScaleStatus: levels, Resources: []ResourceRef{}, AdditionalParams: in.AdditionalParams}
+			ResourcePoolID: in.ResourcePoolID, ResourcePoolName: poolName, Namespace: in.Namespace, ScaleStatus: levels, Resources: []ResourceRef{}, AdditionalParams: in.AdditionalParams}
 		return nil
 	})
 }
@@ -508,9 +513,11 @@ func (s *Service) deploy(ctx context.Context, inst Instance, levels map[string]i
 	if err != nil {
 		return nil, cnf.WorkloadStatus{}, err
 	}
-	label, err := s.poolLabel(ctx, inst.InstantiatedCnfInfo.ResourcePoolID)
-	if err != nil {
-		return nil, cnf.WorkloadStatus{}, err
+	label := inst.InstantiatedCnfInfo.ResourcePoolName
+	if label == "" {
+		if label, err = s.poolLabel(ctx, inst.InstantiatedCnfInfo.ResourcePoolID); err != nil {
+			return nil, cnf.WorkloadStatus{}, err
+		}
 	}
 	objs, err := cnf.Render(ctx, cnf.Kind(pkg.ContentType), content, renderParams(inst, pkg, levels, label))
 	if err != nil {

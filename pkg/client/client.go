@@ -77,6 +77,7 @@ type Client struct {
 	http      *http.Client
 	userAgent string
 	retry     retryPolicy
+	poll      pollPolicy
 }
 
 // NewClient validates cfg and returns a Client for cfg.Endpoint. It makes
@@ -110,6 +111,7 @@ func NewClient(cfg *Config) (*Client, error) {
 		http:      hc,
 		userAgent: ua,
 		retry:     newRetryPolicy(retries),
+		poll:      defaultPollPolicy(),
 	}, nil
 }
 

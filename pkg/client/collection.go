@@ -172,6 +172,28 @@ func (col collection[T]) create(ctx context.Context, in any) (*T, error) {
 	return &out, nil
 }
 
+// createRaw POSTs the already encoded body raw, of media type contentType,
+// to the collection and returns the object the server created. It is never
+// retried.
+func (col collection[T]) createRaw(ctx context.Context, raw []byte, contentType string) (*T, error) {
+	var out T
+	if _, err := col.c.do(ctx, call{method: http.MethodPost, url: col.base, raw: raw, contentType: contentType, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// action POSTs body to the task resource segment of the object with
+// identifier id, such as cnfInstances/{id}/instantiate, and decodes the
+// answer into out. It is never retried.
+func (col collection[T]) action(ctx context.Context, id, segment string, body, out any) (*response, error) {
+	u, err := col.item(id)
+	if err != nil {
+		return nil, err
+	}
+	return col.c.do(ctx, call{method: http.MethodPost, url: appendPath(u, segment), body: body, out: out})
+}
+
 // patch applies the JSON merge patch (RFC 7396) patch to the object with
 // identifier id and returns the server's answer. It is never retried.
 func (col collection[T]) patch(ctx context.Context, id string, patch any) (*T, error) {

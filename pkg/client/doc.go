@@ -43,6 +43,29 @@
 // definition clears manually, cleared with [AlarmService.Clear]; doing
 // either twice is a 409 answer ([IsConflict]).
 //
+// The CNF lifecycle of the Nephoran extensions has its own services:
+// [Client.Providers] registers Kubernetes clusters, whose nodes become
+// resources and which become deployment managers; [Client.CNFPackages]
+// uploads Helm charts and kpt packages; [Client.CNFInstances] creates
+// instances and instantiates, scales and terminates them; and
+// [Client.LcmOpOccs] tracks the asynchronous operations those start:
+//
+//	op, err := c.CNFInstances().Instantiate(ctx, inst.CNFInstanceID, o2.InstantiateRequest{
+//		FlavourID:           "small",
+//		DeploymentManagerID: dm.DeploymentManagerID,
+//		ResourcePoolID:      pool.ResourcePoolID,
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	if _, err := c.LcmOpOccs().Wait(ctx, op.ID); err != nil {
+//		return err // an *OperationError holds the problem detail of a FAILED operation
+//	}
+//
+// One operation runs at a time per instance: starting another meanwhile
+// is a 409 answer ([IsConflict]); an impossible request, such as scaling
+// beyond an aspect's maximum level, a 422 answer ([IsUnprocessable]).
+//
 // Filters are built with [Eq], [Neq], [Gt], [Gte], [Lt], [Lte], [In],
 // [Nin], [Cont], [Ncont] and [And], which quote values as the ETSI GS
 // NFV-SOL 013 query language requires.
@@ -53,7 +76,8 @@
 // exponential backoff and jitter on connection errors and on 429 and 503
 // answers, honouring Retry-After. POST and PATCH requests (creating a
 // subscription, acknowledging or clearing an alarm, patching the alarm
-// service configuration) are never retried, as their first attempt may
+// service configuration, uploading a package, starting a lifecycle
+// operation) are never retried, as their first attempt may
 // have been applied.
 //
 // Authentication is chosen by [AuthConfig]: a static bearer token, or OAuth

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nephoran/o2ims/internal/testenv"
 	o2 "github.com/nephoran/o2ims/pkg/client"
 )
 
@@ -38,7 +39,9 @@ func runMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "building the o2ims server: %v\n%s", err, out)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	testenv.Cleanup() // the control plane of the CNF tests, if one was started
+	return code
 }
 
 // startServer runs "o2ims serve" with extra args on a free loopback port

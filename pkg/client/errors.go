@@ -63,6 +63,12 @@ func IsForbidden(err error) bool { return hasStatus(err, http.StatusForbidden) }
 // 409.
 func IsConflict(err error) bool { return hasStatus(err, http.StatusConflict) }
 
+// IsUnprocessable reports whether err is, or wraps, a ProblemError with
+// status 422: the request is well-formed but cannot be carried out, such
+// as instantiating onto an unknown resource pool or scaling beyond the
+// maximum scale level of an aspect.
+func IsUnprocessable(err error) bool { return hasStatus(err, http.StatusUnprocessableEntity) }
+
 // IsAuthError reports whether err is an authentication or authorization
 // failure: a ProblemError with status 401 or 403, or the refusal of the
 // OAuth 2.0 token endpoint to issue a token.

@@ -18,7 +18,8 @@ func newTestServer(t *testing.T, h http.Handler) *httptest.Server {
 	return srv
 }
 
-// newTestClient returns a client of endpoint with fast retries.
+// newTestClient returns a client of endpoint with fast retries and fast
+// polling.
 func newTestClient(t *testing.T, cfg Config) *Client {
 	t.Helper()
 	c, err := NewClient(&cfg)
@@ -27,6 +28,7 @@ func newTestClient(t *testing.T, cfg Config) *Client {
 	}
 	c.retry.baseDelay = time.Millisecond
 	c.retry.maxDelay = 5 * time.Millisecond
+	c.poll = pollPolicy{initial: time.Millisecond, max: 5 * time.Millisecond}
 	return c
 }
 

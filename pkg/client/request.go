@@ -27,7 +27,8 @@ type call struct {
 	method      string
 	url         *url.URL
 	body        any    // marshalled to JSON when non-nil
-	contentType string // of body; contentTypeJSON when empty
+	raw         []byte // sent as it is, with contentType, when non-nil; body is then nil
+	contentType string // of body or raw; contentTypeJSON when empty
 	out         any    // the 2xx body is decoded into it when non-nil
 }
 
@@ -50,15 +51,15 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 	if ctx == nil {
 		return nil, errors.New("o2: nil Context")
 	}
-	var payload []byte
-	if cl.body != nil {
+	payload := cl.raw
+	if payload == nil && cl.body != nil {
 		var err error
 		if payload, err = json.Marshal(cl.body); err != nil {
 			return nil, fmt.Errorf("o2: encoding request body: %w", err)
 		}
-		if cl.contentType == "" {
-			cl.contentType = contentTypeJSON
-		}
+	}
+	if payload != nil && cl.contentType == "" {
+		cl.contentType = contentTypeJSON
 	}
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {

@@ -230,7 +230,10 @@ type CnfInstance struct {
 		ReadyReplicas       *int    `json:"readyReplicas,omitempty"`
 		Replicas            *int    `json:"replicas,omitempty"`
 		ResourcePoolId      *string `json:"resourcePoolId,omitempty"`
-		Resources           *[]struct {
+
+		// ResourcePoolName The pool's node label value, fixed at instantiation.
+		ResourcePoolName *string `json:"resourcePoolName,omitempty"`
+		Resources        *[]struct {
 			Kind      *string `json:"kind,omitempty"`
 			Name      *string `json:"name,omitempty"`
 			Namespace *string `json:"namespace,omitempty"`

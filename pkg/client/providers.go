@@ -1,0 +1,168 @@
+package o2
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"iter"
+	"time"
+)
+
+// ProviderTypeKubernetes is the type of a provider that is a Kubernetes
+// cluster, the only type that can be registered through the API. Its
+// nodes become resources and the cluster a deployment manager, named as
+// the provider, that CNF instances are deployed onto.
+const ProviderTypeKubernetes = "kubernetes"
+
+// ProviderOrigin tells where a provider was defined.
+type ProviderOrigin string
+
+// The origins of Provider.Origin.
+const (
+	// ProviderBuiltin is built into the IMS, such as the host it runs on.
+	ProviderBuiltin ProviderOrigin = "builtin"
+	// ProviderFromConfig comes from the IMS's configuration file.
+	ProviderFromConfig ProviderOrigin = "config"
+	// ProviderFromAPI was registered with ProviderService.Create; only
+	// these can be deleted through the API.
+	ProviderFromAPI ProviderOrigin = "api"
+)
+
+// ProviderConfig is how the IMS reaches a Kubernetes cluster: an inline
+// kubeconfig document, stored encrypted, or the path of one on the
+// server. Credentials are never returned by the IMS.
+type ProviderConfig struct {
+	// Kubeconfig is a kubeconfig document; the IMS needs a secrets key
+	// (O2IMS_SECRETS_KEY) to store it, else it answers 422.
+	Kubeconfig string `json:"kubeconfig,omitempty"`
+	// KubeconfigPath is the path of a kubeconfig file on the server.
+	KubeconfigPath string `json:"kubeconfigPath,omitempty"`
+	// Context is the kubeconfig context to use; empty selects the
+	// current context of the document.
+	Context string `json:"context,omitempty"`
+}
+
+// ProviderRequest is a provider to register with ProviderService.Create.
+type ProviderRequest struct {
+	// Name is unique among the providers: 1 to 63 lowercase letters,
+	// digits, '-' or '.'. The cluster's deployment manager is named after
+	// it.
+	Name string `json:"name"`
+	// Type is the provider type; empty selects ProviderTypeKubernetes.
+	Type string `json:"type"`
+	// Config tells how to reach the infrastructure: exactly one of
+	// Kubeconfig and KubeconfigPath (else 400).
+	Config ProviderConfig `json:"config"`
+}
+
+// MarshalJSON returns r as the request body of the IMS, with the default
+// type filled in.
+func (r ProviderRequest) MarshalJSON() ([]byte, error) {
+	type plain ProviderRequest
+	if r.Type == "" {
+		r.Type = ProviderTypeKubernetes
+	}
+	return json.Marshal(plain(r))
+}
+
+// check rejects a request the IMS would refuse for want of a name.
+func (r ProviderRequest) check() error {
+	if r.Name == "" {
+		return errors.New("o2: ProviderRequest.Name is empty")
+	}
+	return nil
+}
+
+// ProviderStatus is how the discovery of one provider fares.
+type ProviderStatus struct {
+	// ProviderID identifies the provider.
+	ProviderID string `json:"providerId"`
+	// Name is the provider's name.
+	Name string `json:"name"`
+	// Healthy tells whether the last discovery succeeded.
+	Healthy bool `json:"healthy"`
+	// LastAttempt is when discovery was last attempted; zero if never.
+	LastAttempt time.Time `json:"lastAttempt,omitzero"`
+	// LastSync is when discovery last succeeded; zero if never.
+	LastSync time.Time `json:"lastSync,omitzero"`
+	// Error describes why the provider is unhealthy.
+	Error string `json:"error,omitempty"`
+}
+
+// Provider is an infrastructure provider of the IMS: the host it runs on,
+// or a Kubernetes cluster. Its credentials are never part of it.
+type Provider struct {
+	// ProviderID identifies the provider.
+	ProviderID string `json:"providerId"`
+	// Name is the provider's unique name.
+	Name string `json:"name"`
+	// Type is the provider type, such as ProviderTypeKubernetes.
+	Type string `json:"type"`
+	// Origin tells where the provider was defined.
+	Origin ProviderOrigin `json:"origin"`
+	// Endpoint is where the infrastructure is reached; for Kubernetes the
+	// API server URL.
+	Endpoint string `json:"endpoint,omitempty"`
+	// CreatedAt is when the provider was registered; zero for built-in
+	// providers.
+	CreatedAt time.Time `json:"createdAt,omitzero"`
+	// Status is how its discovery fares; nil when the answer left it out.
+	Status *ProviderStatus `json:"status,omitempty"`
+}
+
+// ProviderService registers, reads and removes the infrastructure
+// providers of the IMS. Get one with Client.Providers.
+type ProviderService struct {
+	c   *Client
+	col collection[Provider]
+}
+
+// Providers returns the service for the infrastructure providers.
+func (c *Client) Providers() *ProviderService {
+	return &ProviderService{c: c, col: newCollection[Provider](c, "provider", NephoranAPIPrefix, "providers")}
+}
+
+// List returns the page of providers opts select.
+func (s *ProviderService) List(ctx context.Context, opts ListOptions) (*Page[Provider], error) {
+	return s.col.list(ctx, opts)
+}
+
+// All iterates over every provider opts select, fetching pages of
+// opts.Limit as needed.
+func (s *ProviderService) All(ctx context.Context, opts ListOptions) iter.Seq2[Provider, error] {
+	return s.col.all(ctx, opts)
+}
+
+// Get returns the provider with identifier id.
+func (s *ProviderService) Get(ctx context.Context, id string) (*Provider, error) {
+	return s.col.get(ctx, id)
+}
+
+// Create registers a provider and returns it; its inventory (resource
+// pools, resources, a deployment manager) appears within seconds. It is
+// never retried. An invalid request is a ProblemError with status 400; a
+// name in use, one with status 409 (IsConflict); an inline kubeconfig the
+// IMS cannot store (no secrets key), one with status 422
+// (IsUnprocessable).
+func (s *ProviderService) Create(ctx context.Context, req ProviderRequest) (*Provider, error) {
+	if err := req.check(); err != nil {
+		return nil, err
+	}
+	return s.col.create(ctx, req)
+}
+
+// Delete removes the provider with identifier id and every object of the
+// inventory it reported. Providers that did not come from the API cannot
+// be deleted (409).
+func (s *ProviderService) Delete(ctx context.Context, id string) error {
+	return s.col.delete(ctx, id)
+}
+
+// Health returns the discovery status of every provider.
+func (s *ProviderService) Health(ctx context.Context) ([]ProviderStatus, error) {
+	var out []ProviderStatus
+	if err := s.c.getJSON(ctx, s.c.resolve(NephoranAPIPrefix, "providers", "health"), &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
