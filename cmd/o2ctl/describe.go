@@ -18,7 +18,8 @@ KIND is one of ` + kindNames() + `.`,
 		Example: `  o2ctl describe resourcepool 4c7b9ff0-11d1-59a7-bed2-5c6c20088c15
   o2ctl describe res 92da47e0-09ab-513f-a721-8cbbf1c17321
   o2ctl describe alarm d6c22996-0cb4-42dd-85e9-c714807ea976
-  o2ctl describe sub 80ead3e5-b6f3-4580-b2ac-67d4b1ea6e01`,
+  o2ctl describe sub 80ead3e5-b6f3-4580-b2ac-67d4b1ea6e01
+  o2ctl describe cnfinstance 3f1e0c4a-5d2b-4b8e-9a47-0c2d1e6f8a90`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) < 2 {
 				return exactArgs(2, "a kind and an ID")(nil, args)

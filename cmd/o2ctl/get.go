@@ -52,7 +52,9 @@ extensions/deliveryStatus unless --all-fields or --exclude-fields is given.`,
   o2ctl get res --filter '(gt,extensions/sizeBytes,1000000000)' --fields extensions/sizeBytes -o json
   o2ctl get rt --all-pages --limit 50 -o name
   o2ctl get alarms --filter '(eq,perceivedSeverity,0)' -o wide
-  o2ctl get subscriptions`,
+  o2ctl get subscriptions
+  o2ctl get cnfinstances -o wide
+  o2ctl get lcmopoccs --filter '(eq,operationState,FAILED)' -o wide`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return &usageError{fmt.Errorf("a kind is required: %s", kindNames())}

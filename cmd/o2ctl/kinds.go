@@ -90,9 +90,10 @@ func col[T any](header string, f func(T) string) column {
 }
 
 // kinds returns every kind o2ctl knows: the inventory, then the
-// monitoring kinds and subscriptions.
+// monitoring kinds and subscriptions, then the CNF lifecycle kinds and
+// the providers.
 func kinds() []*kind {
-	return append(inventoryKinds(), monitoringKinds()...)
+	return append(append(inventoryKinds(), monitoringKinds()...), cnfKinds()...)
 }
 
 // inventoryKinds returns the kinds of the inventory.

@@ -6,7 +6,10 @@
 // wide, JSON and YAML output. It acknowledges and clears alarms
 // ("o2ctl alarm"), subscribes callbacks to inventory changes and alarm
 // events ("o2ctl subscribe", "o2ctl unsubscribe") and sets the alarm
-// retention ("o2ctl alarm-config").
+// retention ("o2ctl alarm-config"). It registers Kubernetes clusters
+// ("o2ctl provider"), uploads CNF packages and runs the lifecycle of CNF
+// instances ("o2ctl cnf"), whose packages, instances, operations and
+// providers "o2ctl get" and "o2ctl describe" show.
 //
 // Run "o2ctl --help" for the commands and the exit statuses.
 package main

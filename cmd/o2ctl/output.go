@@ -303,6 +303,8 @@ func label(key string) string {
 			words[i] = "URI"
 		case "pk":
 			words[i] = "PK"
+		case "cnf", "vnf", "vnfd", "lcm":
+			words[i] = strings.ToUpper(w)
 		default:
 			words[i] = strings.ToUpper(w[:1]) + w[1:]
 		}

@@ -78,7 +78,10 @@ func (a *app) rootCommand() *cobra.Command {
 		Long: `o2ctl reads the inventory of an O-RAN O2 IMS (resource pools, resources,
 resource types, deployment managers, alarm dictionaries) and its alarms and
 probable causes, acknowledges and clears alarms, manages subscriptions to
-inventory changes and alarm events, and sets the alarm retention.
+inventory changes and alarm events, and sets the alarm retention. It
+registers Kubernetes clusters as providers, uploads CNF packages, and
+runs the lifecycle of CNF instances: create, instantiate, scale,
+terminate, delete.
 
 The IMS is chosen by --endpoint, $O2CTL_ENDPOINT, or the current context of
 the configuration file (` + "`o2ctl config --help`" + `); flags win over the
@@ -93,6 +96,10 @@ Examples:
   o2ctl alarm ack d6c22996-0cb4-42dd-85e9-c714807ea976
   o2ctl subscribe --callback https://smo.example.net/o2 --filter '(eq,objectType,ResourcePool)'
   o2ctl alarm-config set --retention-days 7
+  o2ctl provider add edge-1 --kubeconfig ~/.kube/edge-1.yaml
+  o2ctl cnf package upload --metadata meta.json --content app-0.3.1.tgz
+  o2ctl cnf instantiate $CNF --flavour small --dm $DM --pool $POOL --wait
+  o2ctl get lcmopoccs --filter "(eq,cnfInstanceId,$CNF)"
 
 ` + exitStatusHelp,
 		SilenceErrors: true,
@@ -116,6 +123,8 @@ Examples:
 		a.subscribeCommand(),
 		a.unsubscribeCommand(),
 		a.alarmConfigCommand(),
+		a.cnfCommand(),
+		a.providerCommand(),
 		a.cloudInfoCommand(),
 		a.versionCommand(),
 		a.configCommand(),

@@ -56,6 +56,9 @@ func TestLabel(t *testing.T) {
 		"alarmEventRecordId":  "Alarm Event Record ID",
 		"callbackURLPath":     "Callback URL Path",
 		"retentionPeriod":     "Retention Period",
+		"cnfInstanceId":       "CNF Instance ID",
+		"vnfdInfo":            "VNFD Info",
+		"vnfInstanceName":     "VNF Instance Name",
 	}
 	for in, want := range cases {
 		if got := label(in); got != want {

@@ -57,6 +57,9 @@ type InstantiatedCNFInfo struct {
 	// ResourcePoolID identifies the pool whose nodes the pods run on;
 	// empty when the instance may use any node.
 	ResourcePoolID string `json:"resourcePoolId,omitempty"`
+	// ResourcePoolName is the pool's node label value
+	// (nephoran.io/resource-pool), fixed at instantiation.
+	ResourcePoolName string `json:"resourcePoolName,omitempty"`
 	// Namespace is the Kubernetes namespace of the instance.
 	Namespace string `json:"namespace"`
 	// ScaleStatus is the level of each scaling aspect.

@@ -270,7 +270,7 @@ func TestEndToEndCNFLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := inst.InstantiatedCNFInfo
-	if inst.InstantiationState != o2.Instantiated || info == nil || info.Namespace != ns || info.ResourcePoolID != pool.ResourcePoolID ||
+	if inst.InstantiationState != o2.Instantiated || info == nil || info.Namespace != ns || info.ResourcePoolID != pool.ResourcePoolID || info.ResourcePoolName != poolName ||
 		info.DeploymentManagerID != dm.DeploymentManagerID || info.FlavourID != "small" || info.ReadyReplicas != 1 {
 		t.Fatalf("instantiated %+v, info %+v", inst, info)
 	}

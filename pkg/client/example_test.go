@@ -105,3 +105,35 @@ func ExampleAlarmService_Acknowledge() {
 		fmt.Println("acknowledged", a.PerceivedSeverity, a.AlarmEventRecordID)
 	}
 }
+
+func ExampleCNFInstanceService_Instantiate() {
+	c, err := o2.NewClient(&o2.Config{Endpoint: "http://127.0.0.1:8080"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	dms, err := c.DeploymentManagers().List(ctx, o2.ListOptions{Filter: o2.Eq("name", "edge-1")})
+	if err != nil || len(dms.Items) == 0 {
+		log.Fatal("no deployment manager edge-1: ", err)
+	}
+	inst, err := c.CNFInstances().Create(ctx, o2.CreateCNFInstanceRequest{VnfdID: "vnfd-app", VnfInstanceName: "app-1"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	op, err := c.CNFInstances().Instantiate(ctx, inst.CNFInstanceID, o2.InstantiateRequest{
+		FlavourID:           "small",
+		DeploymentManagerID: dms.Items[0].DeploymentManagerID,
+	})
+	if err != nil {
+		log.Fatal(err) // IsConflict: another operation runs; IsUnprocessable: unknown flavour or pool
+	}
+	var failed *o2.OperationError
+	switch _, err := c.LcmOpOccs().Wait(ctx, op.ID); {
+	case errors.As(err, &failed):
+		fmt.Println("instantiation failed:", failed.Op.Error.Detail)
+	case err != nil:
+		log.Fatal(err)
+	default:
+		fmt.Println("instantiated", inst.CNFInstanceID)
+	}
+}
