@@ -1,0 +1,114 @@
+package providers_test
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/providers"
+	"github.com/nephoran/o2ims/internal/secrets"
+	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
+)
+
+// fakeProvider stands in for a cluster: the registry's rules do not need
+// one, only something the factory builds.
+type fakeProvider struct{ name string }
+
+func (p fakeProvider) Name() string                                   { return p.name }
+func (p fakeProvider) Discover(context.Context) (ims.Snapshot, error) { return ims.Snapshot{}, nil }
+
+func TestRegistryRules(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T, b sqlstoretest.Backend) {
+		ctx := context.Background()
+		store := sqlstoretest.Open(t, b)
+		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+		syncer := inventory.NewSyncer(store, nil, time.Hour, logger)
+		var built []providers.Config
+		factories := map[string]providers.Factory{"kubernetes": func(name string, cfg providers.Config) (inventory.Provider, error) {
+			if strings.Contains(cfg.Kubeconfig, "broken") {
+				return nil, ims.Errorf(ims.EINVALID, "kubeconfig: broken")
+			}
+			built = append(built, cfg)
+			return fakeProvider{name}, nil
+		}}
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		box, _ := secrets.NewBox(key)
+		reg := providers.NewRegistry(store, syncer, box, factories, logger)
+		if err := reg.AddStatic(fakeProvider{"local"}, "local", providers.OriginBuiltin, ""); err != nil {
+			t.Fatal(err)
+		}
+
+		for _, c := range []struct {
+			in   providers.Input
+			code string
+		}{
+			{providers.Input{Name: "Bad Name", Type: "kubernetes", Config: providers.Config{Kubeconfig: "x"}}, ims.EINVALID},
+			{providers.Input{Name: "c1", Type: "openstack", Config: providers.Config{Kubeconfig: "x"}}, ims.EINVALID},
+			{providers.Input{Name: "c1", Type: "kubernetes"}, ims.EINVALID},
+			{providers.Input{Name: "c1", Type: "kubernetes", Config: providers.Config{Kubeconfig: "x", KubeconfigPath: "/y"}}, ims.EINVALID},
+			{providers.Input{Name: "c1", Type: "kubernetes", Config: providers.Config{Kubeconfig: "broken"}}, ims.EINVALID},
+			{providers.Input{Name: "local", Type: "kubernetes", Config: providers.Config{Kubeconfig: "x"}}, ims.ECONFLICT},
+		} {
+			if _, err := reg.Create(ctx, c.in); ims.ErrorCode(err) != c.code {
+				t.Errorf("%+v: %v, want %s", c.in, err, c.code)
+			}
+		}
+		secret := "token: s3cr3t-value"
+		r, err := reg.Create(ctx, providers.Input{Name: "c1", Type: "kubernetes", Config: providers.Config{Kubeconfig: secret, Context: "ctx"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Origin != providers.OriginAPI || r.ID == "" {
+			t.Fatalf("registration %+v", r)
+		}
+		recs, err := store.ProviderRecords(ctx)
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("records %v %v", recs, err)
+		}
+		if strings.Contains(recs[0].Config, "s3cr3t") || strings.Contains(string(recs[0].Doc), "s3cr3t") {
+			t.Fatal("credentials stored in clear")
+		}
+		if err := reg.Delete(ctx, providers.StaticID("local")); ims.ErrorCode(err) != ims.ECONFLICT {
+			t.Errorf("deleting the built-in provider: %v", err)
+		}
+
+		// A new registry (a restart) opens the sealed configuration.
+		built = nil
+		reg2 := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), box, factories, logger)
+		if err := reg2.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(built) != 1 || built[0].Kubeconfig != secret || built[0].Context != "ctx" {
+			t.Fatalf("after restart the provider was built from %+v", built)
+		}
+		// Without the key the registration stays listed but is not started.
+		reg3 := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), nil, factories, logger)
+		built = nil
+		if err := reg3.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(built) != 0 || len(reg3.List()) != 1 {
+			t.Fatalf("without the key: built %d, listed %d", len(built), len(reg3.List()))
+		}
+		if _, err := reg3.Create(ctx, providers.Input{Name: "c2", Type: "kubernetes", Config: providers.Config{Kubeconfig: "x"}}); ims.ErrorCode(err) != ims.EUNPROCESSABLE {
+			t.Errorf("inline credentials without a key: %v", err)
+		}
+
+		if err := reg.Delete(ctx, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.Get(r.ID); ims.ErrorCode(err) != ims.ENOTFOUND {
+			t.Errorf("deleted provider still there: %v", err)
+		}
+		if recs, _ := store.ProviderRecords(ctx); len(recs) != 0 {
+			t.Errorf("record outlived the provider")
+		}
+	})
+}
