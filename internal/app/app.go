@@ -180,7 +180,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	alarmSvc := alarms.NewService(wakingStore{Store: store, wake: dispatcher.Wake}, logger.With("component", "alarms"))
 	raisers := alarms.NewRaisers(alarmSvc, store, opts.UtilizationThreshold, logger.With("component", "alarms"))
 
-	syncer := inventory.NewSyncer(store, nil, opts.RefreshInterval, logger, raisers, waker{dispatcher.Wake})
+	syncer := inventory.NewSyncer(store, nil, opts.RefreshInterval, logger, waker{dispatcher.Wake}, raisers)
 	svc := inventory.NewService(store, opts.Cloud, logger)
 	reg.MustRegister(inventory.NewCollector(syncer, store))
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -49,19 +50,32 @@ func (p *Provider) Discover(ctx context.Context) (ims.Snapshot, error) {
 
 // detectCNI names the network plugin from well-known kube-system
 // DaemonSets; "" when none is recognised.
+// The answer is kept for a minute: a network plugin changes rarely, and
+// every sync would otherwise pay an extra API call.
 func (p *Provider) detectCNI(ctx context.Context) string {
+	p.mu.Lock()
+	if time.Since(p.cniCheckedAt) < time.Minute {
+		cni := p.cni
+		p.mu.Unlock()
+		return cni
+	}
+	p.mu.Unlock()
 	ds, err := p.client.AppsV1().DaemonSets("kube-system").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return ""
 	}
+	cni := ""
 	for _, d := range ds.Items {
 		for _, known := range []string{"calico", "cilium", "flannel", "weave", "kube-router", "antrea", "multus", "ovn"} {
-			if strings.Contains(d.Name, known) {
-				return known
+			if cni == "" && strings.Contains(d.Name, known) {
+				cni = known
 			}
 		}
 	}
-	return ""
+	p.mu.Lock()
+	p.cni, p.cniCheckedAt = cni, time.Now()
+	p.mu.Unlock()
+	return cni
 }
 
 // requests sums the resource requests of a pod (the larger of the

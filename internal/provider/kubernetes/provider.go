@@ -66,8 +66,10 @@ type Provider struct {
 	synced    []cache.InformerSynced
 	changed   atomic.Pointer[func()]
 
-	mu        sync.Mutex
-	clusterID string
+	mu           sync.Mutex
+	clusterID    string
+	cni          string
+	cniCheckedAt time.Time
 }
 
 // RESTConfigFor builds the client configuration of opts without contacting
