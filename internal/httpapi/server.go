@@ -105,17 +105,20 @@ func New(opts Options) (*Server, error) {
 	}
 	strictOpts := invapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}
 	invapi.HandlerWithOptions(
-		invapi.NewStrictHandlerWithOptions(&inventoryHandlers{inv: opts.Inventory, subs: opts.Subscriptions}, nil, strictOpts),
+		invapi.NewStrictHandlerWithOptions(&inventoryHandlers{inv: opts.Inventory, subs: opts.Subscriptions},
+			[]invapi.StrictMiddlewareFunc{strictBodies[invapi.StrictHandlerFunc]}, strictOpts),
 		invapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
 	nephapi.HandlerWithOptions(
-		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM}, nil,
+		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM},
+			[]nephapi.StrictMiddlewareFunc{strictBodies[nephapi.StrictHandlerFunc]},
 			nephapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
 		nephapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
 
 	monapi.HandlerWithOptions(
-		monapi.NewStrictHandlerWithOptions(&monitoringHandlers{alarms: opts.Alarms, subs: opts.Subscriptions}, nil,
+		monapi.NewStrictHandlerWithOptions(&monitoringHandlers{alarms: opts.Alarms, subs: opts.Subscriptions},
+			[]monapi.StrictMiddlewareFunc{strictBodies[monapi.StrictHandlerFunc]},
 			monapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
 		monapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
@@ -263,6 +266,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if pattern == "" {
 		s.notRouted(rw, r, h)
+		return
+	}
+	// Read only once the client is authenticated and within its rate.
+	r, err := captureJSONBody(r)
+	if err != nil {
+		writeError(rw, r, s.logger, bodyError("body", err))
 		return
 	}
 	s.mux.ServeHTTP(rw, r)

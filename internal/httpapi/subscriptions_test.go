@@ -186,3 +186,26 @@ func deliveryState(o map[string]any) any {
 	st, _ := ext["deliveryStatus"].(map[string]any)
 	return st["state"]
 }
+
+// TestUnknownBodyFieldsRefused: a misspelt or unknown attribute in a JSON
+// body is a 400 naming it, not silently dropped.
+func TestUnknownBodyFieldsRefused(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T, b sqlstoretest.Backend) {
+		e := newEnv(t, b)
+		for _, c := range []struct{ method, path, ctype, body, field string }{
+			{"POST", inv + "/subscriptions", "application/json", `{"callback":"http://127.0.0.1:9/cb","filtre":"(eq,name,x)"}`, "filtre"},
+			{"POST", "/o2ims-infrastructureMonitoring/v1/alarmSubscriptions", "application/json", `{"callback":"http://127.0.0.1:9/cb","colour":1}`, "colour"},
+			{"PUT", "/o2ims-infrastructureMonitoring/v1/alarmServiceConfiguration", "application/json", `{"retentionPeriod":3,"retention":4}`, "retention"},
+			{"PATCH", "/o2ims-infrastructureMonitoring/v1/alarmServiceConfiguration", "application/merge-patch+json", `{"retentionDays":3}`, "retentionDays"},
+		} {
+			r := e.send(t, c.method, c.path, c.ctype, strings.NewReader(c.body))
+			if r.status != 400 || !strings.Contains(string(r.body), c.field) {
+				t.Errorf("%s %s %s: %d %s", c.method, c.path, c.body, r.status, r.body)
+			}
+		}
+		// The same bodies without the stray field are accepted.
+		if r := e.send(t, "POST", inv+"/subscriptions", "application/json", strings.NewReader(`{"callback":"http://127.0.0.1:9/cb","filter":"(eq,objectType,ResourcePool)"}`)); r.status != 201 {
+			t.Errorf("valid subscription: %d %s", r.status, r.body)
+		}
+	})
+}
