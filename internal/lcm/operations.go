@@ -82,10 +82,7 @@ func (s *Service) Instantiate(ctx context.Context, id string, in InstantiateInpu
 		if pool.Extensions["deploymentManagerId"] != in.DeploymentManagerID {
 			return OpOcc{}, ims.Errorf(ims.EUNPROCESSABLE, "resourcePoolId: pool %q is not part of deployment manager %q", in.ResourcePoolID, in.DeploymentManagerID)
 		}
-		poolName = pool.Name
-		if l, ok := pool.Extensions["poolLabel"].(string); ok && l != "" {
-			poolName = l
-		}
+		poolName = labelOf(pool)
 	}
 	if in.Namespace == "" {
 		in.Namespace = "cnf-" + id[:8]
@@ -496,10 +493,15 @@ func (s *Service) poolLabel(ctx context.Context, poolID string) (string, error) 
 	if err != nil {
 		return "", err
 	}
+	return labelOf(pool), nil
+}
+
+// labelOf is the node label value that selects a pool's nodes.
+func labelOf(pool ims.ResourcePool) string {
 	if l, ok := pool.Extensions["poolLabel"].(string); ok && l != "" {
-		return l, nil
+		return l
 	}
-	return pool.Name, nil
+	return pool.Name
 }
 
 // deploy renders and applies an instance at the given levels and waits
