@@ -1,60 +1,23 @@
 package e2e
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"mime/multipart"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nephoran/o2ims/internal/cnf/cnftest"
 	"github.com/nephoran/o2ims/internal/testenv"
 )
-
-// tarDir packs a directory as a .tgz under prefix/, optionally rewriting
-// file contents.
-func tarDir(t testing.TB, dir, prefix string, rewrite func(name string, b []byte) []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if rewrite != nil {
-			b = rewrite(rel, b)
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: prefix + "/" + filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg}); err != nil {
-			return err
-		}
-		_, err = tw.Write(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw.Close()
-	gz.Close()
-	return buf.Bytes()
-}
 
 // uploadPackage registers a package with a multipart upload.
 func uploadPackage(t testing.TB, s *server, metadata map[string]any, content []byte) (int, []byte) {
@@ -175,7 +138,7 @@ func TestCNFLifecycle(t *testing.T) {
 	s, dmID := clusterSetup(t, plane, t.TempDir())
 	east := poolID(t, s, "cnf-east")
 
-	chart := tarDir(t, "../internal/cnf/testdata/helm/app", "app", nil)
+	chart := cnftest.HelmChart(t)
 	status, body := uploadPackage(t, s, map[string]any{
 		"name": "app", "version": "0.3.1",
 		"vnfdInfo":       map[string]any{"vnfdId": "vnfd-app", "vnfProvider": "Nephoran", "vnfProductName": "app"},
@@ -308,7 +271,7 @@ func TestCNFFailureAndRestart(t *testing.T) {
 	failPool := poolID(t, s, "cnf-fail")
 
 	// A kpt package whose container name the API server refuses.
-	bad := tarDir(t, "../internal/cnf/testdata/kpt/app", "kapp", func(name string, b []byte) []byte {
+	bad := cnftest.TarDir(t, cnftest.Dir("kpt", "app"), "kapp", func(name string, b []byte) []byte {
 		if name == "deployment.yaml" {
 			return bytes.Replace(b, []byte("- name: app"), []byte("- name: Bad_Name"), 1)
 		}
@@ -343,7 +306,7 @@ func TestCNFFailureAndRestart(t *testing.T) {
 	// Restart during PROCESSING: a pool without nodes keeps the workload
 	// pending; the server dies; a node arrives; the restarted server
 	// finishes the operation.
-	good := tarDir(t, "../internal/cnf/testdata/kpt/app", "kapp", nil)
+	good := cnftest.TarDir(t, cnftest.Dir("kpt", "app"), "kapp", nil)
 	status, body = uploadPackage(t, s, map[string]any{"name": "kapp", "version": "2.1.0", "vnfdInfo": map[string]any{"vnfdId": "vnfd-kapp"}, "flavours": []map[string]any{{"flavourId": "f", "replicas": 1}}}, good)
 	if status != 201 {
 		t.Fatalf("register kpt package: %d %s", status, body)

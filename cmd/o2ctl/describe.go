@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+
 	"github.com/spf13/cobra"
 )
 
@@ -19,7 +21,8 @@ KIND is one of ` + kindNames() + `.`,
   o2ctl describe res 92da47e0-09ab-513f-a721-8cbbf1c17321
   o2ctl describe alarm d6c22996-0cb4-42dd-85e9-c714807ea976
   o2ctl describe sub 80ead3e5-b6f3-4580-b2ac-67d4b1ea6e01
-  o2ctl describe cnfinstance 3f1e0c4a-5d2b-4b8e-9a47-0c2d1e6f8a90`,
+  o2ctl describe cnfinstance 3f1e0c4a-5d2b-4b8e-9a47-0c2d1e6f8a90
+  o2ctl describe deployment 0b5e7f0e-8c1d-4a4e-9a3b-5f2d6c7e8a91`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) < 2 {
 				return exactArgs(2, "a kind and an ID")(nil, args)
@@ -55,6 +58,13 @@ KIND is one of ` + kindNames() + `.`,
 				}
 				if err := describeWith(a.stdout, obj, k.describeOrder, display); err != nil {
 					return err
+				}
+				if k.explain != nil {
+					if text := k.explain(obj); text != "" {
+						if _, err := io.WriteString(a.stdout, text); err != nil {
+							return err
+						}
+					}
 				}
 			}
 			return nil

@@ -1,58 +1,17 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nephoran/o2ims/internal/cnf/cnftest"
 	o2 "github.com/nephoran/o2ims/pkg/client"
 )
-
-// chartArchive packs the test Helm chart of package cnf as a .tgz.
-func chartArchive(t *testing.T) []byte {
-	t.Helper()
-	dir := filepath.Join("..", "..", "internal", "cnf", "testdata", "helm", "app")
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: "app/" + filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg}); err != nil {
-			return err
-		}
-		_, err = tw.Write(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // TestCNFPackagesInstancesAndProviders runs the CNF commands that need no
 // cluster against the real server: a package uploaded with the SDK is
@@ -71,7 +30,7 @@ func TestCNFPackagesInstancesAndProviders(t *testing.T) {
 		VnfdInfo:       o2.VnfdInfo{VnfdID: vnfd},
 		Flavours:       []o2.Flavour{{FlavourID: "small", Replicas: new(1)}},
 		ScalingAspects: []o2.ScalingAspect{{AspectID: "app", Workload: "app", StepDelta: 1, MaxScaleLevel: 3}},
-	}, bytes.NewReader(chartArchive(t)))
+	}, bytes.NewReader(cnftest.HelmChart(t)))
 	if err != nil {
 		t.Fatalf("upload: %v", err)
 	}

@@ -18,7 +18,7 @@ const (
 	exitUnavailable   = 4 // the server could not be reached or failed (connection error, timeout, HTTP 5xx)
 	exitConflict      = 5 // the request conflicts with the object's state (HTTP 409)
 	exitUnprocessable = 6 // well-formed, but the IMS cannot carry it out (HTTP 422)
-	exitOpFailed      = 7 // a lifecycle operation awaited with --wait ended FAILED or ROLLED_BACK
+	exitOpFailed      = 7 // a lifecycle operation or a deployment awaited with --wait ended FAILED or ROLLED_BACK
 )
 
 // exitStatusHelp is the exit status table of the root command's help.
@@ -38,8 +38,8 @@ const exitStatusHelp = `Exit status:
   6  unprocessable: the request is well-formed but the IMS cannot carry
      it out (HTTP 422), such as an unknown flavour, deployment manager or
      resource pool, scaling beyond an aspect's levels, or an unknown VNFD
-  7  a lifecycle operation awaited with --wait ended FAILED or
-     ROLLED_BACK; the message holds the operation's problem detail
+  7  a lifecycle operation or a deployment awaited with --wait ended
+     FAILED or ROLLED_BACK; the message holds its problem detail
 
 A --wait that runs out of --wait-timeout exits with 4, like any timeout.`
 
@@ -48,6 +48,7 @@ func exitCode(err error) int {
 	var (
 		urlErr *url.Error // every transport error of the SDK is one
 		opErr  *o2.OperationError
+		depErr *o2.DeploymentError
 	)
 	switch {
 	case err == nil:
@@ -60,7 +61,7 @@ func exitCode(err error) int {
 		return exitConflict
 	case o2.IsUnprocessable(err):
 		return exitUnprocessable
-	case errors.As(err, &opErr):
+	case errors.As(err, &opErr), errors.As(err, &depErr):
 		return exitOpFailed
 	case o2.StatusCode(err) >= 500,
 		o2.StatusCode(err) == 0 && (errors.As(err, &urlErr) || errors.Is(err, context.DeadlineExceeded)):

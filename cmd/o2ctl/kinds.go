@@ -35,6 +35,9 @@ type kind struct {
 
 	columns []column // "-o table"
 	wide    []column // added by "-o wide"
+	// explain, when set, is text "describe" prints after the attributes,
+	// such as a deployment's placement decisions as a table.
+	explain func(any) string
 }
 
 // column is one column of table output.
@@ -91,9 +94,9 @@ func col[T any](header string, f func(T) string) column {
 
 // kinds returns every kind o2ctl knows: the inventory, then the
 // monitoring kinds and subscriptions, then the CNF lifecycle kinds and
-// the providers.
+// the providers, then the deployments.
 func kinds() []*kind {
-	return append(append(inventoryKinds(), monitoringKinds()...), cnfKinds()...)
+	return append(append(append(inventoryKinds(), monitoringKinds()...), cnfKinds()...), deploymentKind())
 }
 
 // inventoryKinds returns the kinds of the inventory.

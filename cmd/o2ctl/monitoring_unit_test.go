@@ -36,6 +36,7 @@ func newFakeIMS(t *testing.T, answer func(r *http.Request) (int, string)) *fakeI
 		f.mu.Lock()
 		f.seen = append(f.seen, line)
 		f.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body)) // the handler may read it too
 		status, out := answer(r)
 		ct := "application/json"
 		if status >= 400 {

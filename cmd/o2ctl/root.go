@@ -124,6 +124,7 @@ Examples:
 		a.unsubscribeCommand(),
 		a.alarmConfigCommand(),
 		a.cnfCommand(),
+		a.deployCommand(),
 		a.providerCommand(),
 		a.cloudInfoCommand(),
 		a.versionCommand(),

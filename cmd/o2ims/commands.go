@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/nephoran/o2ims/internal/app"
+	"github.com/nephoran/o2ims/internal/deployment"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/logging"
 	"github.com/nephoran/o2ims/internal/notify"
@@ -87,6 +88,8 @@ func newServeCommand() *cobra.Command {
 		sec             securityFlags
 		secretsKeyFile  string
 		cnfOpTimeout    time.Duration
+		reservationTTL  time.Duration
+		reserve         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -175,6 +178,7 @@ func newServeCommand() *cobra.Command {
 				Providers:                    provs,
 				SecretsKey:                   secretsKey,
 				CNFOperationTimeout:          cnfOpTimeout,
+				Deployments:                  deployment.Options{ReservationTTL: reservationTTL, ReserveByDefault: reserve},
 			})
 			if err != nil {
 				return err
@@ -200,7 +204,9 @@ func newServeCommand() *cobra.Command {
 	fs.BoolVar(&denyLoopback, "callback-deny-loopback", false, "refuse subscription callbacks on loopback addresses")
 	fs.StringVar(&denyCIDRs, "callback-deny-cidrs", "", "comma-separated CIDRs callbacks may not reach (link-local and metadata addresses are always refused)")
 	fs.StringVar(&allowCIDRs, "callback-allow-cidrs", "", "comma-separated CIDRs; when set, callbacks may reach only these")
-	fs.Float64Var(&utilization, "utilization-threshold", 0.9, "resource pool utilization above which an alarm is raised")
+	fs.Float64Var(&utilization, "utilization-threshold", 0.9, "resource pool utilization above which an alarm is raised and placement refuses the pool")
+	fs.DurationVar(&reservationTTL, "reservation-ttl", 15*time.Minute, "how long capacity held for a deployment waits for its workloads to run")
+	fs.BoolVar(&reserve, "reserve-capacity", true, "hold capacity for deployments that do not say reserveCapacity")
 	sec.register(fs)
 	fs.DurationVar(&cnfOpTimeout, "cnf-operation-timeout", 5*time.Minute, "how long a CNF operation waits for its workloads to become ready")
 	fs.StringVar(&secretsKeyFile, "secrets-key-file", "", "file holding the 32-byte key (base64 or hex) that encrypts provider credentials at rest (or O2IMS_SECRETS_KEY)")

@@ -43,6 +43,7 @@ const (
 	ResourceDisappeared = "O2IMSResourceDisappeared"
 	ExternalAlert       = "O2IMSExternalAlert"
 	CnfOperationFailed  = "O2IMSCnfOperationFailed"
+	DeploymentFailed    = "O2IMSDeploymentFailed"
 )
 
 // Probable causes shipped with the server.
@@ -53,6 +54,7 @@ var ProbableCauses = []ims.ProbableCause{
 	{ProbableCauseID: id("cause/resource-disappeared"), Name: "Resource disappeared", Description: "A resource is no longer reported by its provider."},
 	{ProbableCauseID: id("cause/external-alert"), Name: "External alert", Description: "An alert forwarded by Prometheus Alertmanager."},
 	{ProbableCauseID: id("cause/lcm-operation-failed"), Name: "Lifecycle operation failed", Description: "A CNF instantiate, scale or terminate operation failed."},
+	{ProbableCauseID: id("cause/deployment-failed"), Name: "Deployment failed", Description: "A deployment could not be realized on the pools it was placed on."},
 }
 
 // Dictionary is the alarm dictionary shipped with the server; it applies to
@@ -72,6 +74,7 @@ var Dictionary = ims.AlarmDictionary{
 		def(ResourceDisappeared, "A resource was removed from the inventory by its provider.", "Confirm whether the removal was intended, then clear the alarm.", ims.ClearingManual, "cause/resource-disappeared", ims.SeverityMinor),
 		def(ExternalAlert, "An alert received from Prometheus Alertmanager.", "See the alert's annotations in the alarm's extensions; the alarm clears when the alert resolves.", ims.ClearingAutomatic, "cause/external-alert", ims.SeverityIndeterminate),
 		def(CnfOperationFailed, "A CNF lifecycle operation failed; what it had created was removed.", "Read the operation's error (lcmOpOccs), correct the package or parameters and retry; then clear the alarm.", ims.ClearingManual, "cause/lcm-operation-failed", ims.SeverityMajor),
+		def(DeploymentFailed, "A deployment failed; the CNF instances it had created were terminated and its capacity released.", "Read the deployment's status.error and placement decisions, correct the spec or the pools, then delete and re-create it; then clear the alarm.", ims.ClearingManual, "cause/deployment-failed", ims.SeverityMajor),
 	},
 }
 

@@ -114,22 +114,7 @@ func (r *Raisers) each(ctx context.Context, sc *query.Schema, filter string, fn 
 	if err != nil {
 		return err
 	}
-	after := ""
-	for {
-		docs, last, more, err := r.store.List(ctx, sc, f, collection.MaxLimit, after)
-		if err != nil {
-			return err
-		}
-		for _, d := range docs {
-			if err := fn(d); err != nil {
-				return err
-			}
-		}
-		if !more {
-			return nil
-		}
-		after = last
-	}
+	return collection.Each(ctx, r.store, sc, f, fn)
 }
 
 func (r *Raisers) reconcileHealth(ctx context.Context) error {

@@ -23,6 +23,7 @@ import (
 	"github.com/nephoran/o2ims/api/openapi"
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/auth"
+	"github.com/nephoran/o2ims/internal/deployment"
 	"github.com/nephoran/o2ims/internal/dispatch"
 	"github.com/nephoran/o2ims/internal/httpapi"
 	"github.com/nephoran/o2ims/internal/ims"
@@ -72,6 +73,9 @@ type Options struct {
 	MaxBodyBytes                 int64
 	// CNFOperationTimeout bounds waiting for deployed workloads (default 5m).
 	CNFOperationTimeout time.Duration
+	// Deployments: reservation lifetime and default, reconcile period.
+	// Placement refuses pools at or above UtilizationThreshold.
+	Deployments deployment.Options
 
 	// Providers from the configuration file.
 	Providers []ProviderConfig
@@ -105,6 +109,7 @@ type App struct {
 	alarms   *alarms.Service
 	tls      *tlsconfig.Reloader
 	lcm      *lcm.Service
+	deploy   *deployment.Service
 }
 
 // New opens and migrates the store, builds every component and binds the
@@ -233,7 +238,12 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		logger.With("component", "lcm"), dispatcher.Wake)
 	reg.MustRegister(lcm.NewCollector(store))
 
-	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc, tls: reloader, lcm: lcmSvc}
+	deployOpts := opts.Deployments
+	deployOpts.UtilizationThreshold = opts.UtilizationThreshold
+	deploySvc := deployment.NewService(store, lcmSvc, alarmSvc, deployOpts, logger.With("component", "deployments"), dispatcher.Wake)
+	reg.MustRegister(deployment.NewCollector(store))
+
+	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc}
 	handler, err := httpapi.New(httpapi.Options{
 		Inventory:     svc,
 		Subscriptions: subs,
@@ -241,6 +251,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Receiver:      alarms.NewReceiver(alarmSvc, wakingStore{Store: store, wake: dispatcher.Wake}),
 		Providers:     registry,
 		LCM:           lcmSvc,
+		Deployments:   deploySvc,
 		Specs:         openapi.Specs,
 		Registry:      reg,
 		Gatherer:      reg,
@@ -292,6 +303,7 @@ func (a *App) Run(ctx context.Context) error {
 	bg.Go(func() { a.dispatch.Run(bgCtx) })
 	bg.Go(func() { a.alarms.RunRetention(bgCtx, time.Hour) })
 	bg.Go(func() { a.lcm.Run(bgCtx) })
+	bg.Go(func() { a.deploy.Run(bgCtx) })
 	if a.tls != nil {
 		bg.Go(func() { a.tls.Run(bgCtx) })
 	}
@@ -395,7 +407,7 @@ func (c clusters) RESTConfig(ctx context.Context, dmID string) (*rest.Config, er
 	if err := json.Unmarshal(doc, &dm); err != nil {
 		return nil, ims.Internal(err, "reading the deployment manager failed")
 	}
-	name, _ := dm.Extensions["provider"].(string)
+	name, _ := dm.Extensions["providerName"].(string)
 	p, ok := c.syncer.Provider(name)
 	if !ok {
 		return nil, ims.Errorf(ims.EUNAVAILABLE, "the provider of deployment manager %q is not running", dmID)

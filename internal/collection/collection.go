@@ -47,6 +47,8 @@ type Options struct {
 	// Scope terms are added to the client's filter; they restrict a
 	// collection to, for example, one pool.
 	Scope []query.Term
+	// Conds are server-made SQL conditions added to the filter.
+	Conds []query.Cond
 	// Decorate, when set, completes the decoded objects before the
 	// attribute selectors apply (for attributes not kept in the document).
 	Decorate func(ctx context.Context, objs []map[string]any) error
@@ -62,6 +64,7 @@ func List(ctx context.Context, store Store, sc *query.Schema, req Request, opts 
 		return Page{}, err
 	}
 	f.Terms = append(f.Terms, opts.Scope...)
+	f.Conds = append(f.Conds, opts.Conds...)
 	sel, err := query.ParseSelection(sc, req.Fields, req.ExcludeFields, req.AllFields, req.ExcludeDefault)
 	if err != nil {
 		return Page{}, err
@@ -129,4 +132,25 @@ func decodeMarker(s string) (string, error) {
 		return "", ims.Errorf(ims.EINVALID, "nextpage_opaque_marker: not a marker issued by this server")
 	}
 	return m.After, nil
+}
+
+// Each calls fn for every object of sc that matches f, page by page, and
+// stops at the first error.
+func Each(ctx context.Context, store Store, sc *query.Schema, f query.Filter, fn func(doc json.RawMessage) error) error {
+	after := ""
+	for {
+		docs, last, more, err := store.List(ctx, sc, f, MaxLimit, after)
+		if err != nil {
+			return err
+		}
+		for _, d := range docs {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+		if !more {
+			return nil
+		}
+		after = last
+	}
 }

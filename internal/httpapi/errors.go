@@ -19,6 +19,7 @@ var statusOf = map[string]int{
 	ims.ENOTFOUND:        http.StatusNotFound,
 	ims.ECONFLICT:        http.StatusConflict,
 	ims.EUNPROCESSABLE:   http.StatusUnprocessableEntity,
+	ims.EPRECONDITION:    http.StatusPreconditionFailed,
 	ims.ETOOMANY:         http.StatusTooManyRequests,
 	ims.EUNAVAILABLE:     http.StatusServiceUnavailable,
 	ims.EINTERNAL:        http.StatusInternalServerError,

@@ -62,11 +62,15 @@ func (h *inventoryHandlers) GetResourceType(ctx context.Context, req invapi.GetR
 
 func (h *inventoryHandlers) GetResourcePools(ctx context.Context, req invapi.GetResourcePoolsRequestObject) (invapi.GetResourcePoolsResponseObject, error) {
 	p := req.Params
-	return list(ctx, h.inv, inventory.ResourcePoolSchema, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
+	page, err := h.inv.ListPools(ctx, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker), deref(p.MinCapacity))
+	if err != nil {
+		return nil, err
+	}
+	return newListResponse(ctx, page), nil
 }
 
 func (h *inventoryHandlers) GetResourcePool(ctx context.Context, req invapi.GetResourcePoolRequestObject) (invapi.GetResourcePoolResponseObject, error) {
-	doc, err := h.inv.Get(ctx, inventory.ResourcePoolSchema, req.ResourcePoolId.String())
+	doc, err := h.inv.GetPool(ctx, req.ResourcePoolId.String())
 	if err != nil {
 		return nil, err
 	}

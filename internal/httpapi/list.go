@@ -82,3 +82,4 @@ func (r listResponse) VisitListProvidersResponse(w http.ResponseWriter) error   
 func (r listResponse) VisitListCnfPackagesResponse(w http.ResponseWriter) error   { return r.write(w) }
 func (r listResponse) VisitListCnfInstancesResponse(w http.ResponseWriter) error  { return r.write(w) }
 func (r listResponse) VisitListLcmOpOccsResponse(w http.ResponseWriter) error     { return r.write(w) }
+func (r listResponse) VisitListDeploymentsResponse(w http.ResponseWriter) error   { return r.write(w) }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/nephoran/o2ims/internal/alarms"
+	"github.com/nephoran/o2ims/internal/deployment"
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
 	"github.com/nephoran/o2ims/internal/inventory"
@@ -14,10 +15,11 @@ import (
 // nephoranHandlers implements the Nephoran extensions under /o2ims/v1. The
 // inventory collections there serve the same objects as the O2ims API.
 type nephoranHandlers struct {
-	inv       *inventory.Service
-	alarms    *alarms.Service
-	providers *providers.Registry
-	lcm       *lcm.Service
+	inv         *inventory.Service
+	alarms      *alarms.Service
+	providers   *providers.Registry
+	lcm         *lcm.Service
+	deployments *deployment.Service
 }
 
 var _ nephapi.StrictServerInterface = (*nephoranHandlers)(nil)
@@ -38,11 +40,15 @@ func (h *nephoranHandlers) GetResourceTypeByID(ctx context.Context, req nephapi.
 
 func (h *nephoranHandlers) ListResourcePools(ctx context.Context, req nephapi.ListResourcePoolsRequestObject) (nephapi.ListResourcePoolsResponseObject, error) {
 	p := req.Params
-	return list(ctx, h.inv, inventory.ResourcePoolSchema, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
+	page, err := h.inv.ListPools(ctx, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker), deref(p.MinCapacity))
+	if err != nil {
+		return nil, err
+	}
+	return newListResponse(ctx, page), nil
 }
 
 func (h *nephoranHandlers) GetResourcePoolByID(ctx context.Context, req nephapi.GetResourcePoolByIDRequestObject) (nephapi.GetResourcePoolByIDResponseObject, error) {
-	doc, err := h.inv.Get(ctx, inventory.ResourcePoolSchema, req.ResourcePoolId.String())
+	doc, err := h.inv.GetPool(ctx, req.ResourcePoolId.String())
 	if err != nil {
 		return nil, err
 	}

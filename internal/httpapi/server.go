@@ -24,6 +24,7 @@ import (
 
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/auth"
+	"github.com/nephoran/o2ims/internal/deployment"
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
 	monapi "github.com/nephoran/o2ims/internal/httpapi/gen/monitoring"
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
@@ -44,6 +45,7 @@ type Options struct {
 	Receiver      *alarms.Receiver
 	Providers     *providers.Registry
 	LCM           *lcm.Service
+	Deployments   *deployment.Service
 	// Specs holds the OpenAPI documents served under /openapi/.
 	Specs fs.FS
 	// Registry receives the API metrics; Gatherer is served on /metrics.
@@ -110,7 +112,7 @@ func New(opts Options) (*Server, error) {
 		invapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
 	nephapi.HandlerWithOptions(
-		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM},
+		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM, deployments: opts.Deployments},
 			[]nephapi.StrictMiddlewareFunc{strictBodies[nephapi.StrictHandlerFunc]},
 			nephapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
 		nephapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},

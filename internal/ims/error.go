@@ -15,6 +15,7 @@ const (
 	ENOTFOUND        = "not_found"       // the object does not exist (404)
 	ECONFLICT        = "conflict"        // the request conflicts with the current state (409)
 	EUNPROCESSABLE   = "unprocessable"   // well-formed but semantically impossible (422)
+	EPRECONDITION    = "precondition"    // a conditional request's precondition does not hold (412)
 	ETOOMANY         = "too_many"        // the client exceeded its request rate (429)
 	EUNAVAILABLE     = "unavailable"     // a dependency is temporarily unavailable (503)
 	EINTERNAL        = "internal"        // anything else; never shown to clients in detail (500)

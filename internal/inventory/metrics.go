@@ -49,27 +49,17 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	after := ""
-	for {
-		docs, last, more, err := c.store.List(ctx, ResourcePoolSchema, query.Filter{}, collection.MaxLimit, after)
-		if err != nil {
-			return
+	_ = collection.Each(ctx, c.store, ResourcePoolSchema, query.Filter{}, func(d json.RawMessage) error {
+		var p ims.ResourcePool
+		if json.Unmarshal(d, &p) != nil {
+			return nil
 		}
-		for _, d := range docs {
-			var p ims.ResourcePool
-			if json.Unmarshal(d, &p) != nil {
-				continue
-			}
-			u, _ := p.Extensions["utilization"].(map[string]any)
-			for _, r := range []string{"cpu", "memory"} {
-				if v, ok := u[r].(float64); ok {
-					ch <- prometheus.MustNewConstMetric(poolUtilizationDesc, prometheus.GaugeValue, v, p.ResourcePoolID, r)
-				}
+		u, _ := p.Extensions["utilization"].(map[string]any)
+		for _, r := range []string{"cpu", "memory"} {
+			if v, ok := u[r].(float64); ok {
+				ch <- prometheus.MustNewConstMetric(poolUtilizationDesc, prometheus.GaugeValue, v, p.ResourcePoolID, r)
 			}
 		}
-		if !more {
-			return
-		}
-		after = last
-	}
+		return nil
+	})
 }

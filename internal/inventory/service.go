@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/nephoran/o2ims/internal/collection"
 	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/placement"
 	"github.com/nephoran/o2ims/internal/query"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 )
@@ -18,6 +20,8 @@ type Store interface {
 	List(ctx context.Context, sc *query.Schema, f query.Filter, limit int, after string) ([]json.RawMessage, string, bool, error)
 	Get(ctx context.Context, sc *query.Schema, id string) (json.RawMessage, error)
 	ApplySnapshot(ctx context.Context, source string, sets []sqlstore.ObjectSet) ([]sqlstore.Change, error)
+	ReservedByPool(ctx context.Context, now time.Time, ids []string) (map[string]placement.Resources, error)
+	FreeCapacityAtLeast(need placement.Resources, now time.Time) query.Cond
 }
 
 // CloudConfig describes this O-Cloud; the identifier itself is kept in the store.
@@ -96,4 +100,97 @@ func (s *Service) ListResourcesInPool(ctx context.Context, poolID string, req co
 	return collection.List(ctx, s.store, ResourceSchema, req, collection.Options{
 		Scope: []query.Term{{Op: query.Eq, Path: []string{"resourcePoolId"}, Values: []string{poolID}}},
 	})
+}
+
+// ListPools lists resource pools, each with its free capacity; minCapacity
+// (the "cpu:4,memory:8Gi" form, may be empty) keeps only pools whose free
+// capacity covers it, evaluated in the store with the filter.
+func (s *Service) ListPools(ctx context.Context, req collection.Request, minCapacity string) (collection.Page, error) {
+	opts := collection.Options{Decorate: s.decoratePools}
+	if minCapacity != "" {
+		need, err := placement.ParseResources(minCapacity)
+		if err != nil {
+			return collection.Page{}, ims.Errorf(ims.EINVALID, "minCapacity: %s", ims.ErrorMessage(err))
+		}
+		opts.Conds = []query.Cond{s.store.FreeCapacityAtLeast(need, time.Now())}
+	}
+	return collection.List(ctx, s.store, ResourcePoolSchema, req, opts)
+}
+
+// GetPool returns one resource pool with its free capacity.
+func (s *Service) GetPool(ctx context.Context, id string) (json.RawMessage, error) {
+	doc, err := s.store.Get(ctx, ResourcePoolSchema, id)
+	if err != nil {
+		return nil, err
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(doc, &obj); err != nil {
+		return nil, ims.Internal(fmt.Errorf("decode pool: %w", err), "reading failed")
+	}
+	if err := s.decoratePools(ctx, []map[string]any{obj}); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, ims.Internal(err, "reading failed")
+	}
+	return b, nil
+}
+
+// decoratePools completes extensions.capacity with what deployments hold
+// (reserved) and what is left (free); both change without the pool's
+// document changing, so they are computed on reading.
+func (s *Service) decoratePools(ctx context.Context, objs []map[string]any) error {
+	ids := make([]string, 0, len(objs))
+	for _, o := range objs {
+		if id, ok := o["resourcePoolId"].(string); ok {
+			ids = append(ids, id)
+		}
+	}
+	reserved, err := s.store.ReservedByPool(ctx, time.Now(), ids)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		ext, _ := o["extensions"].(map[string]any)
+		capacity, _ := ext["capacity"].(map[string]any)
+		if capacity == nil {
+			continue
+		}
+		id, _ := o["resourcePoolId"].(string)
+		alloc, req := PoolCapacity(capacity)
+		r := reserved[id]
+		capacity["reserved"] = CapacityMap(r)
+		capacity["free"] = CapacityMap(alloc.Sub(req).Sub(r))
+	}
+	return nil
+}
+
+// PoolCapacity reads the allocatable and requested figures of a pool's
+// extensions.capacity.
+func PoolCapacity(capacity map[string]any) (alloc, requested placement.Resources) {
+	read := func(v any) placement.Resources {
+		m, _ := v.(map[string]any)
+		num := func(k string) int64 {
+			switch n := m[k].(type) {
+			case float64:
+				return int64(n)
+			case int64:
+				return n
+			case int:
+				return int64(n)
+			case json.Number:
+				i, _ := n.Int64()
+				return i
+			}
+			return 0
+		}
+		return placement.Resources{CPUMillis: num("cpuMillicores"), MemoryBytes: num("memoryBytes"), Pods: num("pods")}
+	}
+	return read(capacity["allocatable"]), read(capacity["requested"])
+}
+
+// CapacityMap renders an amount as the API's Capacity object.
+func CapacityMap(r placement.Resources) map[string]any {
+	return map[string]any{"cpuMillicores": r.CPUMillis, "memoryBytes": r.MemoryBytes, "pods": r.Pods}
 }

@@ -28,24 +28,17 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	counts := map[string]float64{NotInstantiated: 0, Instantiated: 0, PhaseInstantiating: 0, PhaseScaling: 0, PhaseTerminating: 0, PhaseFailed: 0}
-	after := ""
-	for {
-		docs, last, more, err := c.store.List(ctx, InstanceSchema, query.Filter{}, collection.MaxLimit, after)
-		if err != nil {
-			return
+	err := collection.Each(ctx, c.store, InstanceSchema, query.Filter{}, func(d json.RawMessage) error {
+		var inst struct {
+			Phase string `json:"phase"`
 		}
-		for _, d := range docs {
-			var inst struct {
-				Phase string `json:"phase"`
-			}
-			if json.Unmarshal(d, &inst) == nil {
-				counts[inst.Phase]++
-			}
+		if json.Unmarshal(d, &inst) == nil {
+			counts[inst.Phase]++
 		}
-		if !more {
-			break
-		}
-		after = last
+		return nil
+	})
+	if err != nil {
+		return
 	}
 	for state, n := range counts {
 		ch <- prometheus.MustNewConstMetric(instancesDesc, prometheus.GaugeValue, n, state)

@@ -92,6 +92,10 @@ type InstantiatedInfo struct {
 	ReadyReplicas    int            `json:"readyReplicas"`
 	Resources        []ResourceRef  `json:"resources"`
 	AdditionalParams map[string]any `json:"additionalParams,omitempty"`
+	// TargetReplicas, when set, is the replica count of every workload.
+	TargetReplicas *int `json:"targetReplicas,omitempty"`
+	// ContainerResources, when set, replace the flavour's requests.
+	ContainerResources *Resources `json:"containerResources,omitempty"`
 }
 
 // Instance is a CNF instance.

@@ -34,6 +34,11 @@ type InstantiateInput struct {
 	ResourcePoolID      string
 	Namespace           string
 	AdditionalParams    map[string]any
+	// Replicas, when set, is the replica count of every workload of the
+	// package, instead of the flavour's and the scaling aspects'.
+	Replicas *int
+	// Resources, when set, replace the flavour's container requests.
+	Resources *Resources
 }
 
 var namespacePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
@@ -66,7 +71,7 @@ func (s *Service) Instantiate(ctx context.Context, id string, in InstantiateInpu
 	if err != nil {
 		return OpOcc{}, err
 	}
-	if dm.Extensions["providerType"] != "kubernetes" {
+	if dm.Extensions["provider"] != "kubernetes" {
 		return OpOcc{}, ims.Errorf(ims.EUNPROCESSABLE, "deploymentManagerId: %q is not a Kubernetes cluster", in.DeploymentManagerID)
 	}
 	poolName := ""
@@ -94,6 +99,15 @@ func (s *Service) Instantiate(ctx context.Context, id string, in InstantiateInpu
 	if len(in.AdditionalParams) > 0 {
 		params["additionalParams"] = in.AdditionalParams
 	}
+	if in.Replicas != nil {
+		if *in.Replicas < 0 {
+			return OpOcc{}, ims.Errorf(ims.EINVALID, "replicas: must not be negative")
+		}
+		params["replicas"] = *in.Replicas
+	}
+	if in.Resources != nil {
+		params["resources"] = in.Resources
+	}
 	return s.startOp(ctx, id, OpInstantiate, params, func(inst *Instance) error {
 		if inst.InstantiationState != NotInstantiated {
 			return ims.Errorf(ims.ECONFLICT, "CNF instance %q is %s already", id, inst.InstantiationState)
@@ -105,7 +119,8 @@ func (s *Service) Instantiate(ctx context.Context, id string, in InstantiateInpu
 		inst.FlavourID = in.FlavourID
 		inst.Phase = PhaseInstantiating
 		inst.InstantiatedCnfInfo = &InstantiatedInfo{FlavourID: in.FlavourID, DeploymentManagerID: in.DeploymentManagerID,
-			ResourcePoolID: in.ResourcePoolID, ResourcePoolName: poolName, Namespace: in.Namespace, ScaleStatus: levels, Resources: []ResourceRef{}, AdditionalParams: in.AdditionalParams}
+			ResourcePoolID: in.ResourcePoolID, ResourcePoolName: poolName, Namespace: in.Namespace, ScaleStatus: levels, Resources: []ResourceRef{}, AdditionalParams: in.AdditionalParams,
+			TargetReplicas: in.Replicas, ContainerResources: in.Resources}
 		return nil
 	})
 }
@@ -159,6 +174,25 @@ func (s *Service) Scale(ctx context.Context, id string, in ScaleInput) (OpOcc, e
 			return ims.Errorf(ims.EUNPROCESSABLE, "scaling %s from level %d by %d steps leaves [0, %d]", in.AspectID, cur, in.NumberOfSteps, aspect.MaxScaleLevel)
 		}
 		params["fromLevel"], params["toLevel"] = cur, next
+		inst.Phase = PhaseScaling
+		return nil
+	})
+}
+
+// ScaleTo starts setting the replica count of every workload of an
+// instantiated instance (a SCALE operation with targetReplicas).
+func (s *Service) ScaleTo(ctx context.Context, id string, replicas int) (OpOcc, error) {
+	if replicas < 0 {
+		return OpOcc{}, ims.Errorf(ims.EINVALID, "replicas: must not be negative")
+	}
+	params := map[string]any{"type": "SCALE_TO", "targetReplicas": replicas}
+	return s.startOp(ctx, id, OpScale, params, func(inst *Instance) error {
+		if inst.InstantiationState != Instantiated || inst.InstantiatedCnfInfo == nil {
+			return ims.Errorf(ims.ECONFLICT, "CNF instance %q is not instantiated", id)
+		}
+		if t := inst.InstantiatedCnfInfo.TargetReplicas; t != nil {
+			params["fromReplicas"] = *t
+		}
 		inst.Phase = PhaseScaling
 		return nil
 	})
@@ -471,12 +505,20 @@ func renderParams(inst Instance, pkg Package, levels map[string]int, poolLabel s
 		}
 		replicas[actual(a.Workload)] = base + levels[a.AspectID]*a.StepDelta
 	}
+	if info.TargetReplicas != nil {
+		for _, w := range pkg.Workloads {
+			replicas[actual(w.Name)] = *info.TargetReplicas
+		}
+	}
 	p := cnf.RenderParams{
 		InstanceID: inst.CnfInstanceID, ReleaseName: release, Namespace: info.Namespace,
 		Pool: poolLabel, Replicas: replicas, Values: info.AdditionalParams,
 	}
 	if fl != nil && fl.Resources != nil {
 		p.Resources = &cnf.Resources{CPU: fl.Resources.CPU, Memory: fl.Resources.Memory}
+	}
+	if r := info.ContainerResources; r != nil {
+		p.Resources = &cnf.Resources{CPU: r.CPU, Memory: r.Memory}
 	}
 	return p
 }
@@ -617,6 +659,9 @@ func (s *Service) doScale(ctx context.Context, op OpOcc) error {
 	if err != nil {
 		return err
 	}
+	if t, ok := op.OperationParams["targetReplicas"].(float64); ok {
+		return s.doScaleTo(ctx, op, inst, int(t))
+	}
 	aspect, _ := op.OperationParams["aspectId"].(string)
 	to, _ := op.OperationParams["toLevel"].(float64)
 	from, _ := op.OperationParams["fromLevel"].(float64)
@@ -640,6 +685,29 @@ func (s *Service) doScale(ctx context.Context, op OpOcc) error {
 				i.InstantiatedCnfInfo.ScaleStatus[k].ScaleLevel = int(to)
 			}
 		}
+		i.InstantiatedCnfInfo.Resources = refsOf(refs)
+		i.InstantiatedCnfInfo.Replicas, i.InstantiatedCnfInfo.ReadyReplicas = st.Replicas, st.ReadyReplicas
+	})
+}
+
+// doScaleTo re-renders the instance with a new replica count, putting the
+// previous one back when the workloads do not become ready.
+func (s *Service) doScaleTo(ctx context.Context, op OpOcc, inst Instance, target int) error {
+	prev := inst.InstantiatedCnfInfo.TargetReplicas
+	inst.InstantiatedCnfInfo.TargetReplicas = &target
+	refs, st, err := s.deploy(ctx, inst, levelsOf(inst))
+	if err != nil {
+		if ctx.Err() == nil {
+			inst.InstantiatedCnfInfo.TargetReplicas = prev
+			if _, _, rerr := s.deploy(ctx, inst, levelsOf(inst)); rerr != nil {
+				s.logger.Warn("scale rollback failed", "instance", inst.CnfInstanceID, "err", rerr)
+			}
+		}
+		return err
+	}
+	return s.finish(ctx, op, StateCompleted, nil, func(i *Instance) {
+		i.Phase = Instantiated
+		i.InstantiatedCnfInfo.TargetReplicas = &target
 		i.InstantiatedCnfInfo.Resources = refsOf(refs)
 		i.InstantiatedCnfInfo.Replicas, i.InstantiatedCnfInfo.ReadyReplicas = st.Replicas, st.ReadyReplicas
 	})

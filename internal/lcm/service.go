@@ -255,39 +255,77 @@ func (s *Service) DeletePackage(ctx context.Context, id string) error {
 
 // InstanceInput creates an instance.
 type InstanceInput struct {
+	// ID, when set (a UUID), names the instance; a caller that derives it
+	// from its own state can create the instance idempotently.
+	ID                     string
 	VnfInstanceName        string
 	VnfInstanceDescription string
-	VnfdID                 string
-	FlavourID              string
+	// The package: by the descriptor it implements, or by its id.
+	VnfdID    string
+	PackageID string
+	FlavourID string
+	// Owner names what created the instance (e.g. "deployment/<id>").
+	Owner string
 }
 
 // CreateInstance creates a NOT_INSTANTIATED instance of the package that
 // implements the descriptor.
 func (s *Service) CreateInstance(ctx context.Context, in InstanceInput) (Instance, error) {
-	if in.VnfdID == "" {
-		return Instance{}, ims.Errorf(ims.EINVALID, "vnfdId is required")
-	}
-	pkg, err := s.packageForVnfd(ctx, in.VnfdID)
+	pkg, err := s.ResolvePackage(ctx, in.VnfdID, in.PackageID)
 	if err != nil {
 		return Instance{}, err
 	}
 	if in.FlavourID != "" && flavour(pkg, in.FlavourID) == nil {
 		return Instance{}, ims.Errorf(ims.EUNPROCESSABLE, "flavourId: package %s has no flavour %q", pkg.PackageID, in.FlavourID)
 	}
+	id := in.ID
+	if id == "" {
+		id = uuid.NewString()
+	} else if _, err := uuid.Parse(id); err != nil {
+		return Instance{}, ims.Errorf(ims.EINVALID, "cnfInstanceId: not a UUID")
+	}
 	inst := Instance{
-		CnfInstanceID: uuid.NewString(), VnfInstanceName: in.VnfInstanceName, VnfInstanceDescription: in.VnfInstanceDescription,
-		VnfdID: in.VnfdID, PackageID: pkg.PackageID, FlavourID: in.FlavourID,
+		CnfInstanceID: id, VnfInstanceName: in.VnfInstanceName, VnfInstanceDescription: in.VnfInstanceDescription,
+		VnfdID: pkg.VnfdInfo.VnfdID, PackageID: pkg.PackageID, FlavourID: in.FlavourID,
 		InstantiationState: NotInstantiated, Phase: NotInstantiated, CreatedAt: s.timestamp(),
+	}
+	if in.Owner != "" {
+		inst.Extensions = map[string]any{"owner": in.Owner}
 	}
 	doc, err := encode(inst)
 	if err != nil {
 		return Instance{}, err
 	}
-	if err := s.store.Update(ctx, func(tx *sqlstore.ObjectTx) error { return tx.Put(ctx, InstanceSchema, inst.CnfInstanceID, doc) }); err != nil {
+	err = s.store.Update(ctx, func(tx *sqlstore.ObjectTx) error {
+		if _, err := tx.Get(ctx, InstanceSchema, id); err == nil {
+			return ims.Errorf(ims.ECONFLICT, "CNF instance %q exists already", id)
+		}
+		return tx.Put(ctx, InstanceSchema, id, doc)
+	})
+	if err != nil {
 		return Instance{}, err
 	}
 	s.wake()
 	return inst, nil
+}
+
+// ResolvePackage finds a package by its id or by the descriptor it
+// implements (exactly one package must); with both, they must agree.
+func (s *Service) ResolvePackage(ctx context.Context, vnfdID, packageID string) (Package, error) {
+	switch {
+	case packageID != "":
+		pkg, err := s.GetPackage(ctx, packageID)
+		if err != nil {
+			return Package{}, ims.Errorf(ims.EUNPROCESSABLE, "packageId: no CNF package %q", packageID)
+		}
+		if vnfdID != "" && vnfdID != pkg.VnfdInfo.VnfdID {
+			return Package{}, ims.Errorf(ims.EUNPROCESSABLE, "vnfdId: package %s implements %q, not %q", pkg.PackageID, pkg.VnfdInfo.VnfdID, vnfdID)
+		}
+		return pkg, nil
+	case vnfdID != "":
+		return s.packageForVnfd(ctx, vnfdID)
+	}
+	return Package{}, ims.Errorf(ims.EINVALID, "vnfdId is required")
 }
 
 func (s *Service) packageForVnfd(ctx context.Context, vnfdID string) (Package, error) {

@@ -1,51 +1,18 @@
 package lcm_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/nephoran/o2ims/internal/cnf/cnftest"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
 )
-
-func chart(t *testing.T) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	dir := "../cnf/testdata/helm/app"
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: "app/" + filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(b))}); err != nil {
-			return err
-		}
-		_, err = tw.Write(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw.Close()
-	gz.Close()
-	return buf.Bytes()
-}
 
 func one(n int) *int { return &n }
 
@@ -64,7 +31,7 @@ func TestPackageAndInstanceRules(t *testing.T) {
 		ctx := context.Background()
 		store := sqlstoretest.Open(t, b)
 		svc := lcm.NewService(store, nil, nil, lcm.Options{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-		content := chart(t)
+		content := cnftest.HelmChart(t)
 
 		bad := []struct {
 			name string

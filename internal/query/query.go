@@ -116,7 +116,15 @@ func quoteValue(v string) string {
 // resource matches only when every term holds.
 type Filter struct {
 	Terms []Term
+	// Conds are conditions the server adds (never parsed from client
+	// input), for criteria the filter language cannot express, such as
+	// free capacity computed from other tables. Match ignores them.
+	Conds []Cond
 }
+
+// Cond renders a trusted SQL boolean expression; client values must go
+// through b.Arg.
+type Cond func(b *Builder) string
 
 // String renders the filter in filter syntax.
 func (f Filter) String() string {

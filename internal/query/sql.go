@@ -60,7 +60,7 @@ func (b *Builder) Where(f Filter, s *Schema) (string, error) {
 	if err := f.Validate(s); err != nil {
 		return "", err
 	}
-	if len(f.Terms) == 0 {
+	if len(f.Terms) == 0 && len(f.Conds) == 0 {
 		if b.Dialect == Postgres {
 			return "TRUE", nil
 		}
@@ -74,14 +74,17 @@ func (b *Builder) Where(f Filter, s *Schema) (string, error) {
 			return "", ims.Errorf(ims.EINTERNAL, "query: schema %q has no DocColumn for attribute %q", s.Name, a.Name)
 		}
 	}
-	parts := make([]string, len(f.Terms))
-	for i, t := range f.Terms {
+	parts := make([]string, 0, len(f.Terms)+len(f.Conds))
+	for _, t := range f.Terms {
 		pos, neg := t.Op.negated()
 		p := "COALESCE(" + b.term(t, s.attr(t.Path[0]), pos, s.DocColumn) + ", FALSE)"
 		if neg {
 			p = "NOT " + p
 		}
-		parts[i] = p
+		parts = append(parts, p)
+	}
+	for _, c := range f.Conds {
+		parts = append(parts, "COALESCE(("+c(b)+"), FALSE)")
 	}
 	return strings.Join(parts, " AND "), nil
 }

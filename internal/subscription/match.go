@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/nephoran/o2ims/internal/alarms"
+	"github.com/nephoran/o2ims/internal/deployment"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
@@ -21,26 +22,36 @@ const (
 	attrEventType  = "notificationEventType"
 )
 
-// objectTypes maps inventory tables to O2ims object type names.
-var objectTypes = map[string]string{
-	inventory.ResourceTypeSchema.Name:      "ResourceType",
-	inventory.ResourcePoolSchema.Name:      "ResourcePool",
-	inventory.ResourceSchema.Name:          "Resource",
-	inventory.DeploymentManagerSchema.Name: "DeploymentManager",
-	lcm.PackageSchema.Name:                 "CnfPackage",
-	lcm.InstanceSchema.Name:                "CnfInstance",
-	lcm.OpSchema.Name:                      "LcmOpOcc",
+// inventoryObjects are the object types of the inventory stream, in the
+// order their names are listed to clients.
+var inventoryObjects = []struct {
+	schema *query.Schema
+	name   string
+}{
+	{inventory.ResourceTypeSchema, "ResourceType"},
+	{inventory.ResourcePoolSchema, "ResourcePool"},
+	{inventory.ResourceSchema, "Resource"},
+	{inventory.DeploymentManagerSchema, "DeploymentManager"},
+	{lcm.PackageSchema, "CnfPackage"},
+	{lcm.InstanceSchema, "CnfInstance"},
+	{lcm.OpSchema, "LcmOpOcc"},
+	{deployment.Schema, "Deployment"},
 }
 
-var schemasByTable = map[string]*query.Schema{
-	inventory.ResourceTypeSchema.Name:      inventory.ResourceTypeSchema,
-	inventory.ResourcePoolSchema.Name:      inventory.ResourcePoolSchema,
-	inventory.ResourceSchema.Name:          inventory.ResourceSchema,
-	inventory.DeploymentManagerSchema.Name: inventory.DeploymentManagerSchema,
-	alarms.RecordSchema.Name:               alarms.RecordSchema,
-	lcm.PackageSchema.Name:                 lcm.PackageSchema,
-	lcm.InstanceSchema.Name:                lcm.InstanceSchema,
-	lcm.OpSchema.Name:                      lcm.OpSchema,
+// objectTypes maps inventory tables to O2ims object type names.
+var objectTypes = map[string]string{}
+
+// objectTypeNames lists the names objectType filters accept.
+var objectTypeNames []string
+
+var schemasByTable = map[string]*query.Schema{alarms.RecordSchema.Name: alarms.RecordSchema}
+
+func init() {
+	for _, o := range inventoryObjects {
+		objectTypes[o.schema.Name] = o.name
+		objectTypeNames = append(objectTypeNames, o.name)
+		schemasByTable[o.schema.Name] = o.schema
+	}
 }
 
 var inventoryEventNames = map[string]int{"CREATE": 0, "MODIFY": 1, "DELETE": 2}
@@ -81,8 +92,10 @@ func (m *Matchers) Validate(stream string, f query.Filter) error {
 	c := split(f)
 	candidates := []*query.Schema{alarms.RecordSchema}
 	if stream == sqlstore.StreamInventory {
-		candidates = []*query.Schema{inventory.ResourceTypeSchema, inventory.ResourcePoolSchema, inventory.ResourceSchema, inventory.DeploymentManagerSchema,
-			lcm.PackageSchema, lcm.InstanceSchema, lcm.OpSchema}
+		candidates = candidates[:0]
+		for _, o := range inventoryObjects {
+			candidates = append(candidates, o.schema)
+		}
 	}
 	for _, t := range c.eventTerms {
 		switch t.Op {
@@ -95,8 +108,9 @@ func (m *Matchers) Validate(stream string, f query.Filter) error {
 				return ims.Errorf(ims.EINVALID, "filter: objectType applies to inventory subscriptions only, in %s", t)
 			}
 			for _, v := range t.Values {
-				if !slices.Contains([]string{"ResourceType", "ResourcePool", "Resource", "DeploymentManager", "CnfPackage", "CnfInstance", "LcmOpOcc"}, v) {
-					return ims.Errorf(ims.EINVALID, "filter: unknown objectType %q in %s (use ResourceType, ResourcePool, Resource, DeploymentManager, CnfPackage, CnfInstance or LcmOpOcc)", v, t)
+				if !slices.Contains(objectTypeNames, v) {
+					return ims.Errorf(ims.EINVALID, "filter: unknown objectType %q in %s (use %s or %s)", v, t,
+						strings.Join(objectTypeNames[:len(objectTypeNames)-1], ", "), objectTypeNames[len(objectTypeNames)-1])
 				}
 			}
 			if t.Op == query.Eq || t.Op == query.In {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/nephoran/o2ims/internal/deployment"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
@@ -103,6 +104,8 @@ func (n *Notifier) objectPath(ev sqlstore.Event) string {
 		return "/o2ims/v1/cnfInstances/" + ev.ObjectID
 	case lcm.OpSchema.Name:
 		return "/o2ims/v1/lcmOpOccs/" + ev.ObjectID
+	case deployment.Schema.Name:
+		return "/o2ims/v1/deployments/" + ev.ObjectID
 	}
 	return base + "/" + ev.ObjectType + "/" + ev.ObjectID
 }

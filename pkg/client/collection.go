@@ -35,6 +35,10 @@ type ListOptions struct {
 	// Marker is the NextMarker of a previous Page, to fetch the page after
 	// it; empty fetches the first page.
 	Marker string
+	// MinCapacity keeps only resource pools whose free capacity
+	// (allocatable − requested − reserved) covers it; only resource pool
+	// lists accept it.
+	MinCapacity ResourceList
 }
 
 // query returns o as URL query parameters.
@@ -63,6 +67,13 @@ func (o ListOptions) query() (url.Values, error) {
 	}
 	if o.Marker != "" {
 		q.Set("nextpage_opaque_marker", o.Marker)
+	}
+	if len(o.MinCapacity) > 0 {
+		v, err := o.MinCapacity.encode()
+		if err != nil {
+			return nil, fmt.Errorf("o2: ListOptions.MinCapacity: %w", err)
+		}
+		q.Set("minCapacity", v)
 	}
 	return q, nil
 }

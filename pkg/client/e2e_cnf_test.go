@@ -1,66 +1,20 @@
 package o2_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nephoran/o2ims/internal/cnf/cnftest"
 	"github.com/nephoran/o2ims/internal/testenv"
 	o2 "github.com/nephoran/o2ims/pkg/client"
 )
-
-// tarDir packs the files of dir as a gzipped tar under prefix/, as a
-// package author would ship a chart or a kpt package; rewrite, when not
-// nil, changes the content of files by their name relative to dir.
-func tarDir(t *testing.T, dir, prefix string, rewrite func(name string, b []byte) []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if rewrite != nil {
-			b = rewrite(filepath.ToSlash(rel), b)
-		}
-		hdr := &tar.Header{Name: prefix + "/" + filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		_, err = tw.Write(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // firstOf polls list until it returns an object, for inventory the IMS
 // discovers asynchronously, and fails the test after a minute.
@@ -212,7 +166,7 @@ func TestEndToEndCNFLifecycle(t *testing.T) {
 	}
 
 	// Upload the Helm chart.
-	chart := tarDir(t, filepath.Join("..", "..", "internal", "cnf", "testdata", "helm", "app"), "app", nil)
+	chart := cnftest.HelmChart(t)
 	pkg, err := c.CNFPackages().Upload(ctx, o2.PackageMetadata{
 		Name: "app", Version: "0.3.1",
 		VnfdInfo: o2.VnfdInfo{VnfdID: "vnfd-" + uniq, VnfProvider: "Nephoran", VnfProductName: "app"},
@@ -362,7 +316,7 @@ func TestEndToEndCNFLifecycle(t *testing.T) {
 	}
 
 	t.Run("kpt package", func(t *testing.T) {
-		content := tarDir(t, filepath.Join("..", "..", "internal", "cnf", "testdata", "kpt", "app"), "kapp", nil)
+		content := cnftest.TarDir(t, cnftest.Dir("kpt", "app"), "kapp", nil)
 		kpkg, err := c.CNFPackages().Upload(ctx, o2.PackageMetadata{
 			Name: "kapp", Version: "2.1.0", ContentType: o2.PackageKpt,
 			VnfdInfo: o2.VnfdInfo{VnfdID: "vnfd-k-" + uniq},
@@ -419,7 +373,7 @@ func TestEndToEndCNFLifecycle(t *testing.T) {
 	t.Run("a failed operation surfaces its problem", func(t *testing.T) {
 		// A container name the API server refuses: the operation fails,
 		// rolled back, with the server's message.
-		bad := tarDir(t, filepath.Join("..", "..", "internal", "cnf", "testdata", "kpt", "app"), "kapp", func(name string, b []byte) []byte {
+		bad := cnftest.TarDir(t, cnftest.Dir("kpt", "app"), "kapp", func(name string, b []byte) []byte {
 			if name == "deployment.yaml" {
 				return bytes.Replace(b, []byte("- name: app"), []byte("- name: Bad_Name"), 1)
 			}

@@ -49,6 +49,15 @@ func runMain(m *testing.M) int {
 // it is serving.
 func startServer(t *testing.T, extra ...string) string {
 	t.Helper()
+	addr, _ := startServerProc(t, extra...)
+	return addr
+}
+
+// startServerProc is startServer that also returns a function killing the
+// server (SIGKILL, as a crash would) and waiting for it to exit. A
+// "--data-dir" in extra replaces the fresh one.
+func startServerProc(t *testing.T, extra ...string) (string, func()) {
+	t.Helper()
 	args := append([]string{"serve", "--listen", "127.0.0.1:0",
 		"--data-dir", t.TempDir(), "--log-format", "json"}, extra...)
 	cmd := exec.Command(serverBinary, args...)
@@ -75,19 +84,20 @@ func startServer(t *testing.T, extra ...string) string {
 		_, _ = io.Copy(io.Discard, stderr)
 		_ = cmd.Wait()
 	}()
-	t.Cleanup(func() {
+	stop := func() {
 		_ = cmd.Process.Kill()
 		<-exited
-	})
+	}
+	t.Cleanup(stop)
 	select {
 	case a := <-addr:
-		return a
+		return a, stop
 	case <-exited:
 		t.Fatalf("o2ims exited before serving:\n%s", logs.String())
 	case <-time.After(30 * time.Second):
 		t.Fatalf("o2ims did not report serving within 30s")
 	}
-	return ""
+	return "", stop
 }
 
 func TestEndToEnd(t *testing.T) {

@@ -26,10 +26,11 @@ const maxBodyBytes = 64 << 20
 type call struct {
 	method      string
 	url         *url.URL
-	body        any    // marshalled to JSON when non-nil
-	raw         []byte // sent as it is, with contentType, when non-nil; body is then nil
-	contentType string // of body or raw; contentTypeJSON when empty
-	out         any    // the 2xx body is decoded into it when non-nil
+	body        any         // marshalled to JSON when non-nil
+	raw         []byte      // sent as it is, with contentType, when non-nil; body is then nil
+	contentType string      // of body or raw; contentTypeJSON when empty
+	out         any         // the 2xx body is decoded into it when non-nil
+	header      http.Header // extra request headers, such as If-Match
 }
 
 // response is what do returns from a 2xx answer.
@@ -116,6 +117,9 @@ func (c *Client) attempt(ctx context.Context, cl call, payload []byte) (int, tim
 	req.Header.Set("User-Agent", c.userAgent)
 	if payload != nil {
 		req.Header.Set("Content-Type", cl.contentType)
+	}
+	for k, v := range cl.header {
+		req.Header[k] = v
 	}
 	res, err := c.http.Do(req)
 	if err != nil {

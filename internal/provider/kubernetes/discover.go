@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"context"
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -98,6 +99,11 @@ type poolAcc struct {
 	allocCPU, reqCPU int64 // millicores
 	allocMem, reqMem int64 // bytes
 	allocPods        int64
+	reqPods          int64
+	healthyNodes     int
+	// labels are those every node of the pool carries with the same value.
+	labels       map[string]string
+	region, zone string
 }
 
 // ratio rounds to three decimals so that tiny changes do not turn into
@@ -132,6 +138,18 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 			acc = &poolAcc{name: name}
 			pools[name] = acc
 		}
+		if acc.nodes == 0 {
+			acc.labels = maps.Clone(n.Labels)
+		} else {
+			for k, v := range acc.labels {
+				if n.Labels[k] != v {
+					delete(acc.labels, k)
+				}
+			}
+		}
+		if ok, _ := nodeHealth(n); ok && !n.Spec.Unschedulable {
+			acc.healthyNodes++
+		}
 		acc.nodes++
 		acc.allocCPU += n.Status.Allocatable.Cpu().MilliValue()
 		acc.allocMem += n.Status.Allocatable.Memory().Value()
@@ -142,9 +160,13 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 		if !ok {
 			continue
 		}
+		if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+			continue
+		}
 		c, m := requests(pod)
 		pools[name].reqCPU += c
 		pools[name].reqMem += m
+		pools[name].reqPods++
 	}
 
 	var totalCPU, totalMem, totalPods int64
@@ -152,21 +174,42 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 		totalCPU += acc.allocCPU
 		totalMem += acc.allocMem
 		totalPods += acc.allocPods
+		shared := acc.labels
+		if shared == nil {
+			shared = map[string]string{}
+		}
+		for k := range shared {
+			if k == "kubernetes.io/hostname" || strings.HasPrefix(k, "kwok.x-k8s.io/") {
+				delete(shared, k)
+			}
+		}
+		ext := ims.Extensions{
+			"provider":            ProviderType,
+			"providerName":        p.opts.Name,
+			"deploymentManagerId": dmID,
+			"poolLabel":           acc.name,
+			"nodeCount":           acc.nodes,
+			"healthyNodeCount":    acc.healthyNodes,
+			"healthy":             acc.healthyNodes > 0,
+			"labels":              shared,
+			"utilization":         map[string]any{"cpu": ratio(acc.reqCPU, acc.allocCPU), "memory": ratio(acc.reqMem, acc.allocMem)},
+			"capacity": map[string]any{
+				"allocatable": map[string]any{"cpuMillicores": acc.allocCPU, "memoryBytes": acc.allocMem, "pods": acc.allocPods},
+				"requested":   map[string]any{"cpuMillicores": acc.reqCPU, "memoryBytes": acc.reqMem, "pods": acc.reqPods},
+			},
+		}
+		if v := shared[RegionLabel]; v != "" {
+			ext["region"] = v
+		}
+		if v := shared[ZoneLabel]; v != "" {
+			ext["zone"] = v
+		}
 		snap.ResourcePools = append(snap.ResourcePools, ims.ResourcePool{
 			ResourcePoolID:   p.id("pool/" + acc.name),
 			Name:             acc.name,
 			Description:      "Nodes of cluster " + p.opts.Name + " labelled " + PoolLabel + "=" + acc.name,
 			GlobalLocationID: acc.name,
-			Extensions: ims.Extensions{
-				"provider":            p.opts.Name,
-				"providerType":        "kubernetes",
-				"deploymentManagerId": dmID,
-				"poolLabel":           acc.name,
-				"nodeCount":           acc.nodes,
-				"utilization":         map[string]any{"cpu": ratio(acc.reqCPU, acc.allocCPU), "memory": ratio(acc.reqMem, acc.allocMem)},
-				"allocatable":         map[string]any{"cpuMillicores": acc.allocCPU, "memoryBytes": acc.allocMem},
-				"requested":           map[string]any{"cpuMillicores": acc.reqCPU, "memoryBytes": acc.reqMem},
-			},
+			Extensions:       ext,
 		})
 	}
 
@@ -198,7 +241,7 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 				Version:        n.Status.NodeInfo.KubeletVersion,
 				ResourceKind:   ims.ResourceKindLogical,
 				ResourceClass:  ims.ResourceClassCompute,
-				Extensions:     ims.Extensions{"provider": p.opts.Name, "architecture": arch, "operatingSystem": osName, "instanceType": instanceType},
+				Extensions:     ims.Extensions{"provider": ProviderType, "providerName": p.opts.Name, "architecture": arch, "operatingSystem": osName, "instanceType": instanceType},
 			}
 		}
 		healthy, reason := nodeHealth(n)
@@ -218,7 +261,8 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 			Tags:           []string{"kubernetes", "node"},
 			Groups:         []string{p.opts.Name},
 			Extensions: ims.Extensions{
-				"provider":       p.opts.Name,
+				"provider":       ProviderType,
+				"providerName":   p.opts.Name,
 				"nodeName":       n.Name,
 				"nodeUid":        string(n.UID),
 				"healthy":        healthy,
@@ -264,7 +308,7 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 			"pods":          totalPods,
 			"nodes":         len(nodes),
 		},
-		Extensions: ims.Extensions{"provider": p.opts.Name, "providerType": "kubernetes", "clusterId": p.clusterID},
+		Extensions: ims.Extensions{"provider": ProviderType, "providerName": p.opts.Name, "clusterId": p.clusterID},
 	}}
 
 	sort.Slice(snap.ResourcePools, func(i, j int) bool {

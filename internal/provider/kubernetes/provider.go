@@ -29,8 +29,19 @@ import (
 	"github.com/nephoran/o2ims/internal/ims"
 )
 
+// ProviderType is the kind of provider, in the extensions.provider of the
+// inventory objects it reports (extensions.providerName is its name).
+const ProviderType = "kubernetes"
+
 // PoolLabel assigns a node to a resource pool.
 const PoolLabel = "nephoran.io/resource-pool"
+
+// The well-known node labels that give a pool its region and zone when all
+// of its nodes share them.
+const (
+	RegionLabel = "topology.kubernetes.io/region"
+	ZoneLabel   = "topology.kubernetes.io/zone"
+)
 
 // Options configure one cluster.
 type Options struct {

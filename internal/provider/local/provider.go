@@ -21,9 +21,14 @@ import (
 	"github.com/nephoran/o2ims/internal/ims"
 )
 
+// ProviderType is the kind of provider, in the extensions.provider of the
+// inventory objects it reports (extensions.providerName is its name).
+const ProviderType = "local"
+
 // Options configures a Provider. The zero value describes the real machine.
 type Options struct {
-	// Name is the provider name reported in extensions; "local" if empty.
+	// Name is the provider name reported in extensions.providerName;
+	// "local" if empty.
 	Name string
 	// SiteName names the resource pool of the host's site; "<hostname>-site"
 	// if empty.
@@ -221,7 +226,7 @@ func (p *Provider) pool(h hostFacts, id string) ims.ResourcePool {
 		Description:      fmt.Sprintf("Site of host %s, discovered by the %s provider", h.hostname, p.opts.Name),
 		GlobalLocationID: p.opts.GlobalLocationID,
 		Location:         p.opts.Location,
-		Extensions:       ims.Extensions{"provider": p.opts.Name, "hostname": h.hostname},
+		Extensions:       ims.Extensions{"provider": ProviderType, "providerName": p.opts.Name, "hostname": h.hostname},
 	}
 }
 
@@ -241,7 +246,7 @@ func (p *Provider) deploymentManager(h hostFacts, ids idMinter, hostID string) i
 			"cpu":         h.cpu.threads(),
 			"memoryBytes": h.mem.total,
 		},
-		Extensions: ims.Extensions{"provider": p.opts.Name, "hostResourceId": hostID},
+		Extensions: ims.Extensions{"provider": ProviderType, "providerName": p.opts.Name, "hostResourceId": hostID},
 	}
 }
 
@@ -260,7 +265,8 @@ func (p *Provider) hostExtensions(h hostFacts, skippedNICs, skippedDisks int) im
 		}
 	}
 	ext := ims.Extensions{
-		"provider":                   p.opts.Name,
+		"provider":                   ProviderType,
+		"providerName":               p.opts.Name,
 		"hostname":                   h.hostname,
 		"os":                         h.os,
 		"architecture":               runtime.GOARCH,

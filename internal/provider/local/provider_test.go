@@ -213,7 +213,7 @@ func TestDiscoverFixture(t *testing.T) {
 		Description:      pool.Description,
 		GlobalLocationID: "geo:52.52,13.40",
 		Location:         "Rack 4, Berlin",
-		Extensions:       ims.Extensions{"provider": "local", "hostname": "edge-01"},
+		Extensions:       ims.Extensions{"provider": "local", "providerName": "local", "hostname": "edge-01"},
 	}
 	if !reflect.DeepEqual(pool, wantPool) {
 		t.Errorf("pool = %+v, want %+v", pool, wantPool)
@@ -225,6 +225,7 @@ func TestDiscoverFixture(t *testing.T) {
 	}
 	checkExt(t, host, ims.Extensions{
 		"provider":                   "local",
+		"providerName":               "local",
 		"hostname":                   "edge-01",
 		"os":                         "Fixture Linux 12 (test)",
 		"kernel":                     "6.1.0-18-amd64",
@@ -366,7 +367,7 @@ func TestDiscoverFixture(t *testing.T) {
 		SupportedLocations:  []string{"geo:52.52,13.40"},
 		Capabilities:        map[string]any{"runtime": "host", "os": "Fixture Linux 12 (test)", "architecture": runtime.GOARCH},
 		Capacity:            map[string]any{"cpu": 2, "memoryBytes": int64(16318412 * 1024)},
-		Extensions:          ims.Extensions{"provider": "local", "hostResourceId": hostID},
+		Extensions:          ims.Extensions{"provider": "local", "providerName": "local", "hostResourceId": hostID},
 	}
 	if !reflect.DeepEqual(dm, wantDM) {
 		t.Errorf("deployment manager = %+v, want %+v", dm, wantDM)

@@ -58,5 +58,8 @@ type Filter = string
 // Limit defines model for limit.
 type Limit = int
 
+// MinCapacity defines model for minCapacity.
+type MinCapacity = string
+
 // NextpageOpaqueMarker defines model for nextpageOpaqueMarker.
 type NextpageOpaqueMarker = string

@@ -455,6 +455,16 @@ type GetResourcePoolsParams struct {
 	// `Link` header of the previous response. Markers are keyset
 	// positions, so pages stay consistent while objects are added.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+
+	// MinCapacity Nephoran extension: keep only resource pools whose free capacity
+	// (allocatable minus requested by running pods minus held
+	// reservations) is at least this much, for example
+	// `cpu:4,memory:8Gi,pods:10`. Keys are `cpu`, `memory` and `pods`,
+	// values Kubernetes quantities (`500m`, `2`, `512Mi`, `8Gi`). It is
+	// evaluated in the database together with `filter`; pools whose
+	// capacity is unknown never match. Each pool's `extensions.capacity`
+	// shows `allocatable`, `requested`, `reserved` and `free`.
+	MinCapacity *externalRef0.MinCapacity `form:"minCapacity,omitempty" json:"minCapacity,omitempty"`
 }
 
 // GetResourcesParams defines parameters for GetResources.
@@ -1098,6 +1108,19 @@ func (siw *ServerInterfaceWrapper) GetResourcePools(w http.ResponseWriter, r *ht
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "minCapacity" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "minCapacity", r.URL.Query(), &params.MinCapacity, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "minCapacity"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "minCapacity", Err: err})
 		}
 		return
 	}

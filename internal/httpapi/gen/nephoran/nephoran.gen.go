@@ -77,6 +77,63 @@ func (e CnfPackageMetadataContentType) Valid() bool {
 	}
 }
 
+// Defines values for DeploymentConditionStatus.
+const (
+	False   DeploymentConditionStatus = "False"
+	True    DeploymentConditionStatus = "True"
+	Unknown DeploymentConditionStatus = "Unknown"
+)
+
+// Valid indicates whether the value is a known member of the DeploymentConditionStatus enum.
+func (e DeploymentConditionStatus) Valid() bool {
+	switch e {
+	case False:
+		return true
+	case True:
+		return true
+	case Unknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeploymentPhase.
+const (
+	DeploymentPhaseACTIVE    DeploymentPhase = "ACTIVE"
+	DeploymentPhaseDEGRADED  DeploymentPhase = "DEGRADED"
+	DeploymentPhaseDELETING  DeploymentPhase = "DELETING"
+	DeploymentPhaseDEPLOYING DeploymentPhase = "DEPLOYING"
+	DeploymentPhaseFAILED    DeploymentPhase = "FAILED"
+	DeploymentPhasePENDING   DeploymentPhase = "PENDING"
+	DeploymentPhaseSCALED    DeploymentPhase = "SCALED"
+	DeploymentPhaseSCALING   DeploymentPhase = "SCALING"
+)
+
+// Valid indicates whether the value is a known member of the DeploymentPhase enum.
+func (e DeploymentPhase) Valid() bool {
+	switch e {
+	case DeploymentPhaseACTIVE:
+		return true
+	case DeploymentPhaseDEGRADED:
+		return true
+	case DeploymentPhaseDELETING:
+		return true
+	case DeploymentPhaseDEPLOYING:
+		return true
+	case DeploymentPhaseFAILED:
+		return true
+	case DeploymentPhasePENDING:
+		return true
+	case DeploymentPhaseSCALED:
+		return true
+	case DeploymentPhaseSCALING:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LcmOpOccOperation.
 const (
 	INSTANTIATE LcmOpOccOperation = "INSTANTIATE"
@@ -100,25 +157,25 @@ func (e LcmOpOccOperation) Valid() bool {
 
 // Defines values for LcmOpOccOperationState.
 const (
-	COMPLETED  LcmOpOccOperationState = "COMPLETED"
-	FAILED     LcmOpOccOperationState = "FAILED"
-	PROCESSING LcmOpOccOperationState = "PROCESSING"
-	ROLLEDBACK LcmOpOccOperationState = "ROLLED_BACK"
-	STARTING   LcmOpOccOperationState = "STARTING"
+	LcmOpOccOperationStateCOMPLETED  LcmOpOccOperationState = "COMPLETED"
+	LcmOpOccOperationStateFAILED     LcmOpOccOperationState = "FAILED"
+	LcmOpOccOperationStatePROCESSING LcmOpOccOperationState = "PROCESSING"
+	LcmOpOccOperationStateROLLEDBACK LcmOpOccOperationState = "ROLLED_BACK"
+	LcmOpOccOperationStateSTARTING   LcmOpOccOperationState = "STARTING"
 )
 
 // Valid indicates whether the value is a known member of the LcmOpOccOperationState enum.
 func (e LcmOpOccOperationState) Valid() bool {
 	switch e {
-	case COMPLETED:
+	case LcmOpOccOperationStateCOMPLETED:
 		return true
-	case FAILED:
+	case LcmOpOccOperationStateFAILED:
 		return true
-	case PROCESSING:
+	case LcmOpOccOperationStatePROCESSING:
 		return true
-	case ROLLEDBACK:
+	case LcmOpOccOperationStateROLLEDBACK:
 		return true
-	case STARTING:
+	case LcmOpOccOperationStateSTARTING:
 		return true
 	default:
 		return false
@@ -155,6 +212,30 @@ const (
 func (e ProviderRequestType) Valid() bool {
 	switch e {
 	case Kubernetes:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReservationState.
+const (
+	EXPIRED  ReservationState = "EXPIRED"
+	HELD     ReservationState = "HELD"
+	PLANNED  ReservationState = "PLANNED"
+	RELEASED ReservationState = "RELEASED"
+)
+
+// Valid indicates whether the value is a known member of the ReservationState enum.
+func (e ReservationState) Valid() bool {
+	switch e {
+	case EXPIRED:
+		return true
+	case HELD:
+		return true
+	case PLANNED:
+		return true
+	case RELEASED:
 		return true
 	default:
 		return false
@@ -215,6 +296,13 @@ func (e CreateCnfPackageJSONBodyContentType) Valid() bool {
 	}
 }
 
+// Capacity An amount of compute.
+type Capacity struct {
+	CpuMillicores *int64 `json:"cpuMillicores,omitempty"`
+	MemoryBytes   *int64 `json:"memoryBytes,omitempty"`
+	Pods          *int64 `json:"pods,omitempty"`
+}
+
 // CnfInstance A CNF instance; `extensions` is excluded by default.
 type CnfInstance struct {
 	CnfInstanceId openapi_types.UUID `json:"cnfInstanceId"`
@@ -224,12 +312,14 @@ type CnfInstance struct {
 	Extensions          *externalRef0.Extensions `json:"extensions,omitempty"`
 	FlavourId           *string                  `json:"flavourId,omitempty"`
 	InstantiatedCnfInfo *struct {
-		DeploymentManagerId *string `json:"deploymentManagerId,omitempty"`
-		FlavourId           *string `json:"flavourId,omitempty"`
-		Namespace           *string `json:"namespace,omitempty"`
-		ReadyReplicas       *int    `json:"readyReplicas,omitempty"`
-		Replicas            *int    `json:"replicas,omitempty"`
-		ResourcePoolId      *string `json:"resourcePoolId,omitempty"`
+		// ContainerResources Requests of one replica, as Kubernetes quantities.
+		ContainerResources  *ComponentResources `json:"containerResources,omitempty"`
+		DeploymentManagerId *string             `json:"deploymentManagerId,omitempty"`
+		FlavourId           *string             `json:"flavourId,omitempty"`
+		Namespace           *string             `json:"namespace,omitempty"`
+		ReadyReplicas       *int                `json:"readyReplicas,omitempty"`
+		Replicas            *int                `json:"replicas,omitempty"`
+		ResourcePoolId      *string             `json:"resourcePoolId,omitempty"`
 
 		// ResourcePoolName The pool's node label value, fixed at instantiation.
 		ResourcePoolName *string `json:"resourcePoolName,omitempty"`
@@ -242,6 +332,9 @@ type CnfInstance struct {
 			AspectId   *string `json:"aspectId,omitempty"`
 			ScaleLevel *int    `json:"scaleLevel,omitempty"`
 		} `json:"scaleStatus,omitempty"`
+
+		// TargetReplicas When set, the replica count of every workload of the package (deployments set it).
+		TargetReplicas *int `json:"targetReplicas,omitempty"`
 	} `json:"instantiatedCnfInfo,omitempty"`
 	InstantiationState CnfInstanceInstantiationState `json:"instantiationState"`
 	PackageId          *string                       `json:"packageId,omitempty"`
@@ -342,12 +435,194 @@ type CnfPackageMetadata struct {
 // CnfPackageMetadataContentType How to read the content; detected when absent.
 type CnfPackageMetadataContentType string
 
+// ComponentResources Requests of one replica, as Kubernetes quantities.
+type ComponentResources struct {
+	// Cpu Example: 500m
+	Cpu *string `json:"cpu,omitempty"`
+
+	// Memory Example: 512Mi
+	Memory *string `json:"memory,omitempty"`
+}
+
+// ComponentStatus defines model for ComponentStatus.
+type ComponentStatus struct {
+	CnfInstanceId       *string `json:"cnfInstanceId,omitempty"`
+	DeploymentManagerId *string `json:"deploymentManagerId,omitempty"`
+
+	// LcmOpOccId The lifecycle operation in flight or last run on the instance.
+	LcmOpOccId *string `json:"lcmOpOccId,omitempty"`
+	Name       *string `json:"name,omitempty"`
+	Namespace  *string `json:"namespace,omitempty"`
+
+	// Phase The CNF instance's state or operation in flight (NOT_INSTANTIATED, INSTANTIATING, INSTANTIATED, SCALING, TERMINATING, FAILED; MISSING when the instance is gone).
+	Phase            *string `json:"phase,omitempty"`
+	ReadyReplicas    *int    `json:"readyReplicas,omitempty"`
+	Replicas         *int    `json:"replicas,omitempty"`
+	ResourcePoolId   *string `json:"resourcePoolId,omitempty"`
+	ResourcePoolName *string `json:"resourcePoolName,omitempty"`
+}
+
 // CreateCnfInstanceRequest defines model for CreateCnfInstanceRequest.
 type CreateCnfInstanceRequest struct {
 	FlavourId              *string `json:"flavourId,omitempty"`
 	VnfInstanceDescription *string `json:"vnfInstanceDescription,omitempty"`
 	VnfInstanceName        *string `json:"vnfInstanceName,omitempty"`
 	VnfdId                 string  `json:"vnfdId"`
+}
+
+// Deployment A deployment; `extensions` is excluded by default.
+type Deployment struct {
+	Components []DeploymentComponent `json:"components"`
+	CreatedAt  *time.Time            `json:"createdAt,omitempty"`
+
+	// DeploymentId Absent on a dry run.
+	DeploymentId *openapi_types.UUID `json:"deploymentId,omitempty"`
+	Description  *string             `json:"description,omitempty"`
+
+	// DryRun Only plan; nothing is created.
+	DryRun *bool `json:"dryRun,omitempty"`
+
+	// Extensions Implementation-specific attributes; every key may be filtered and selected.
+	Extensions *externalRef0.Extensions `json:"extensions,omitempty"`
+
+	// Failover Re-place a component's part when its pool becomes unhealthy or
+	// leaves the inventory (its nodes are gone): a new CNF instance on
+	// another eligible pool, away from the component's other parts;
+	// the deployment is DEGRADED with condition `FailingOver` True
+	// until it runs, then ACTIVE. Off by default.
+	Failover *bool `json:"failover,omitempty"`
+
+	// Name Unique; a DNS label of at most 40 characters.
+	Name string `json:"name"`
+
+	// NetworkRequirements Kept with the deployment and passed on to the network functions' integrations.
+	NetworkRequirements *NetworkRequirements `json:"networkRequirements,omitempty"`
+
+	// Placement Where a deployment may go when `resourcePools` is not given.
+	Placement *PlacementRules `json:"placement,omitempty"`
+
+	// ReserveCapacity Hold the components' requests on their pools until they run.
+	ReserveCapacity *bool `json:"reserveCapacity,omitempty"`
+
+	// ResourcePools Explicit pools; the components are placed on these only.
+	ResourcePools *[]openapi_types.UUID `json:"resourcePools,omitempty"`
+
+	// ResourceVersion Increases with every change; the ETag carries it.
+	ResourceVersion *int64           `json:"resourceVersion,omitempty"`
+	Status          DeploymentStatus `json:"status"`
+	UpdatedAt       *time.Time       `json:"updatedAt,omitempty"`
+}
+
+// DeploymentComponent One part of a deployment: a CNF package, named by `vnfdId` (with
+// `flavourId`) or by `packageId` (a Helm chart or a kpt package), with
+// a replica count that every workload of the package gets (spread over
+// pools when `placement.spread` asks for it). `resources` (the
+// requests of one replica) default to the flavour's; placement
+// reserves replicas × resources.
+type DeploymentComponent struct {
+	// AdditionalParams Values passed to the package (Helm values, kpt setters).
+	AdditionalParams *map[string]interface{} `json:"additionalParams,omitempty"`
+	FlavourId        *string                 `json:"flavourId,omitempty"`
+
+	// Name Unique in the deployment; a DNS label of at most 15 characters.
+	Name string `json:"name"`
+
+	// Namespace Namespace of its CNF instances; default `<deployment>-<component>`, with `-<n>` (n from 1) on each pool when the component is spread over several.
+	Namespace *string `json:"namespace,omitempty"`
+	PackageId *string `json:"packageId,omitempty"`
+	Replicas  *int    `json:"replicas,omitempty"`
+
+	// Resources Requests of one replica, as Kubernetes quantities.
+	Resources *ComponentResources `json:"resources,omitempty"`
+	VnfdId    *string             `json:"vnfdId,omitempty"`
+}
+
+// DeploymentCondition defines model for DeploymentCondition.
+type DeploymentCondition struct {
+	LastTransitionTime *time.Time                `json:"lastTransitionTime,omitempty"`
+	Message            *string                   `json:"message,omitempty"`
+	Reason             *string                   `json:"reason,omitempty"`
+	Status             DeploymentConditionStatus `json:"status"`
+	Type               string                    `json:"type"`
+}
+
+// DeploymentConditionStatus defines model for DeploymentCondition.Status.
+type DeploymentConditionStatus string
+
+// DeploymentPatch defines model for DeploymentPatch.
+type DeploymentPatch struct {
+	Components *[]struct {
+		Name     string `json:"name"`
+		Replicas int    `json:"replicas"`
+	} `json:"components,omitempty"`
+	Description *string `json:"description,omitempty"`
+}
+
+// DeploymentPhase defines model for DeploymentPhase.
+type DeploymentPhase string
+
+// DeploymentSpec defines model for DeploymentSpec.
+type DeploymentSpec struct {
+	Components  []DeploymentComponent `json:"components"`
+	Description *string               `json:"description,omitempty"`
+
+	// DryRun Only plan; nothing is created.
+	DryRun *bool `json:"dryRun,omitempty"`
+
+	// Extensions Implementation-specific attributes; every key may be filtered and selected.
+	Extensions *externalRef0.Extensions `json:"extensions,omitempty"`
+
+	// Failover Re-place a component's part when its pool becomes unhealthy or
+	// leaves the inventory (its nodes are gone): a new CNF instance on
+	// another eligible pool, away from the component's other parts;
+	// the deployment is DEGRADED with condition `FailingOver` True
+	// until it runs, then ACTIVE. Off by default.
+	Failover *bool `json:"failover,omitempty"`
+
+	// Name Unique; a DNS label of at most 40 characters.
+	Name string `json:"name"`
+
+	// NetworkRequirements Kept with the deployment and passed on to the network functions' integrations.
+	NetworkRequirements *NetworkRequirements `json:"networkRequirements,omitempty"`
+
+	// Placement Where a deployment may go when `resourcePools` is not given.
+	Placement *PlacementRules `json:"placement,omitempty"`
+
+	// ReserveCapacity Hold the components' requests on their pools until they run.
+	ReserveCapacity *bool `json:"reserveCapacity,omitempty"`
+
+	// ResourcePools Explicit pools; the components are placed on these only.
+	ResourcePools *[]openapi_types.UUID `json:"resourcePools,omitempty"`
+}
+
+// DeploymentStatus defines model for DeploymentStatus.
+type DeploymentStatus struct {
+	Components *[]ComponentStatus     `json:"components,omitempty"`
+	Conditions *[]DeploymentCondition `json:"conditions,omitempty"`
+
+	// Error RFC 7807 problem details, the body of every 4xx and 5xx response.
+	Error           *externalRef0.ProblemDetails `json:"error,omitempty"`
+	Message         *string                      `json:"message,omitempty"`
+	PackageRevision *string                      `json:"packageRevision,omitempty"`
+	Phase           DeploymentPhase              `json:"phase"`
+	PhaseChangedAt  *time.Time                   `json:"phaseChangedAt,omitempty"`
+	Placement       *struct {
+		Assignments *[]PlacementAssignment `json:"assignments,omitempty"`
+		Decisions   *[]PlacementDecision   `json:"decisions,omitempty"`
+	} `json:"placement,omitempty"`
+	Reservations *[]Reservation `json:"reservations,omitempty"`
+
+	// RetiredCnfInstances CNF instances a failover replaced, until they are terminated and deleted.
+	RetiredCnfInstances *[]string `json:"retiredCnfInstances,omitempty"`
+}
+
+// DeploymentStatusUpdate defines model for DeploymentStatusUpdate.
+type DeploymentStatusUpdate struct {
+	Conditions      *[]DeploymentCondition `json:"conditions,omitempty"`
+	Message         *string                `json:"message,omitempty"`
+	PackageRevision *string                `json:"packageRevision,omitempty"`
+	Phase           *DeploymentPhase       `json:"phase,omitempty"`
+	ResourceVersion *int64                 `json:"resourceVersion,omitempty"`
 }
 
 // InstantiateRequest defines model for InstantiateRequest.
@@ -378,6 +653,61 @@ type LcmOpOccOperation string
 
 // LcmOpOccOperationState defines model for LcmOpOcc.OperationState.
 type LcmOpOccOperationState string
+
+// NetworkRequirements Kept with the deployment and passed on to the network functions' integrations.
+type NetworkRequirements struct {
+	// Bandwidth Example: 10Gbps
+	Bandwidth *string `json:"bandwidth,omitempty"`
+
+	// Latency Example: 10ms
+	Latency              *string                `json:"latency,omitempty"`
+	SliceId              *string                `json:"sliceId,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// PlacementAssignment defines model for PlacementAssignment.
+type PlacementAssignment struct {
+	Component           *string `json:"component,omitempty"`
+	DeploymentManagerId *string `json:"deploymentManagerId,omitempty"`
+	Replicas            *int    `json:"replicas,omitempty"`
+
+	// Requests An amount of compute.
+	Requests         *Capacity `json:"requests,omitempty"`
+	ResourcePoolId   *string   `json:"resourcePoolId,omitempty"`
+	ResourcePoolName *string   `json:"resourcePoolName,omitempty"`
+
+	// Score 0–1: 0.6 × the share of the pool left free after the assignment, 0.3 × (1 − utilization), 0.1 when the provider is preferred.
+	Score *float32 `json:"score,omitempty"`
+}
+
+// PlacementDecision defines model for PlacementDecision.
+type PlacementDecision struct {
+	Chosen           *bool     `json:"chosen,omitempty"`
+	Eligible         *bool     `json:"eligible,omitempty"`
+	Reasons          *[]string `json:"reasons,omitempty"`
+	ResourcePoolId   *string   `json:"resourcePoolId,omitempty"`
+	ResourcePoolName *string   `json:"resourcePoolName,omitempty"`
+	Score            *float32  `json:"score,omitempty"`
+}
+
+// PlacementRules Where a deployment may go when `resourcePools` is not given.
+type PlacementRules struct {
+	// MinCapacity Free capacity a pool must have before placement, as the `minCapacity` query parameter.
+	MinCapacity *string `json:"minCapacity,omitempty"`
+
+	// PoolSelector Kubernetes label selector on the labels the pool's nodes share, e.g. `tier=edge,zone in (a,b)`.
+	PoolSelector *string `json:"poolSelector,omitempty"`
+
+	// PreferProviders Provider kinds in order of preference.
+	PreferProviders *[]string `json:"preferProviders,omitempty"`
+
+	// Providers Provider kinds allowed (kubernetes, aws, azure, edge).
+	Providers *[]string `json:"providers,omitempty"`
+	Regions   *[]string `json:"regions,omitempty"`
+
+	// Spread Distinct pools over which each component's replicas are spread (high availability).
+	Spread *int `json:"spread,omitempty"`
+}
 
 // Provider An infrastructure provider; credentials are never part of it.
 type Provider struct {
@@ -425,6 +755,19 @@ type ProviderStatus struct {
 	ProviderId  openapi_types.UUID `json:"providerId"`
 }
 
+// Reservation defines model for Reservation.
+type Reservation struct {
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+
+	// Requests An amount of compute.
+	Requests       *Capacity         `json:"requests,omitempty"`
+	ResourcePoolId *string           `json:"resourcePoolId,omitempty"`
+	State          *ReservationState `json:"state,omitempty"`
+}
+
+// ReservationState defines model for Reservation.State.
+type ReservationState string
+
 // ScaleRequest defines model for ScaleRequest.
 type ScaleRequest struct {
 	AspectId      string           `json:"aspectId"`
@@ -448,6 +791,12 @@ type TerminateRequestTerminationType string
 // CnfInstanceId defines model for cnfInstanceId.
 type CnfInstanceId = openapi_types.UUID
 
+// DeploymentId defines model for deploymentId.
+type DeploymentId = openapi_types.UUID
+
+// IfMatch defines model for ifMatch.
+type IfMatch = string
+
 // LcmOpOccId defines model for lcmOpOccId.
 type LcmOpOccId = openapi_types.UUID
 
@@ -468,6 +817,9 @@ type Conflict = externalRef0.ProblemDetails
 
 // NotFound RFC 7807 problem details, the body of every 4xx and 5xx response.
 type NotFound = externalRef0.ProblemDetails
+
+// PreconditionFailed RFC 7807 problem details, the body of every 4xx and 5xx response.
+type PreconditionFailed = externalRef0.ProblemDetails
 
 // Unprocessable RFC 7807 problem details, the body of every 4xx and 5xx response.
 type Unprocessable = externalRef0.ProblemDetails
@@ -732,6 +1084,71 @@ type ListDeploymentManagersParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// ListDeploymentsParams defines parameters for ListDeployments.
+type ListDeploymentsParams struct {
+	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
+	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
+	// object matches when every term holds.
+	//
+	// | operator | values | matches when |
+	// |---|---|---|
+	// | `eq`, `neq` | one | equal / not equal |
+	// | `gt`, `gte`, `lt`, `lte` | one | ordered comparison in the attribute's type |
+	// | `in`, `nin` | one or more | equal to one of / none of the values |
+	// | `cont`, `ncont` | one or more | the string contains one of / none of the values |
+	//
+	// Values compare in the attribute's type (number, boolean, string,
+	// timestamp). Values holding `,`, `/`, `;`, `(`, `)` or spaces are
+	// single-quoted; `''` inside quotes is one quote. A list-valued
+	// attribute matches when any element matches; `neq`, `nin` and `ncont`
+	// are the negation of their positive operator, so they also match an
+	// absent attribute. Any key below `extensions` may be addressed, for
+	// example `(eq,extensions/provider,local)`. Unknown attributes, wrong
+	// operators, a wrong number of values and bad quoting are rejected
+	// with 400.
+	Filter *externalRef0.Filter `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+
+	// Limit Page size: at most this many objects are returned (default 100,
+	// at most 1000). When more exist the response carries a
+	// `Link: <...>; rel="next"` header.
+	Limit *externalRef0.Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
+	// `Link` header of the previous response. Markers are keyset
+	// positions, so pages stay consistent while objects are added.
+	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
+
+// UpdateDeploymentParams defines parameters for UpdateDeployment.
+type UpdateDeploymentParams struct {
+	// IfMatch The ETag of the deployment as last read.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateDeploymentStatusParams defines parameters for UpdateDeploymentStatus.
+type UpdateDeploymentStatusParams struct {
+	// IfMatch The ETag of the deployment as last read.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListLcmOpOccsParams defines parameters for ListLcmOpOccs.
 type ListLcmOpOccsParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
@@ -889,6 +1306,16 @@ type ListResourcePoolsParams struct {
 	// `Link` header of the previous response. Markers are keyset
 	// positions, so pages stay consistent while objects are added.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+
+	// MinCapacity Nephoran extension: keep only resource pools whose free capacity
+	// (allocatable minus requested by running pods minus held
+	// reservations) is at least this much, for example
+	// `cpu:4,memory:8Gi,pods:10`. Keys are `cpu`, `memory` and `pods`,
+	// values Kubernetes quantities (`500m`, `2`, `512Mi`, `8Gi`). It is
+	// evaluated in the database together with `filter`; pools whose
+	// capacity is unknown never match. Each pool's `extensions.capacity`
+	// shows `allocatable`, `requested`, `reserved` and `free`.
+	MinCapacity *externalRef0.MinCapacity `form:"minCapacity,omitempty" json:"minCapacity,omitempty"`
 }
 
 // ListResourceTypesParams defines parameters for ListResourceTypes.
@@ -1015,8 +1442,118 @@ type CreateCnfPackageJSONRequestBody CreateCnfPackageJSONBody
 // CreateCnfPackageMultipartRequestBody defines body for CreateCnfPackage for multipart/form-data ContentType.
 type CreateCnfPackageMultipartRequestBody CreateCnfPackageMultipartBody
 
+// CreateDeploymentJSONRequestBody defines body for CreateDeployment for application/json ContentType.
+type CreateDeploymentJSONRequestBody = DeploymentSpec
+
+// UpdateDeploymentJSONRequestBody defines body for UpdateDeployment for application/json ContentType.
+type UpdateDeploymentJSONRequestBody = DeploymentPatch
+
+// UpdateDeploymentApplicationMergePatchPlusJSONRequestBody defines body for UpdateDeployment for application/merge-patch+json ContentType.
+type UpdateDeploymentApplicationMergePatchPlusJSONRequestBody = DeploymentPatch
+
+// UpdateDeploymentStatusJSONRequestBody defines body for UpdateDeploymentStatus for application/json ContentType.
+type UpdateDeploymentStatusJSONRequestBody = DeploymentStatusUpdate
+
 // CreateProviderJSONRequestBody defines body for CreateProvider for application/json ContentType.
 type CreateProviderJSONRequestBody = ProviderRequest
+
+// Getter for additional properties for NetworkRequirements. Returns the specified
+// element and whether it was found
+func (a NetworkRequirements) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for NetworkRequirements
+func (a *NetworkRequirements) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for NetworkRequirements to handle AdditionalProperties
+func (a *NetworkRequirements) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["bandwidth"]; found {
+		err = json.Unmarshal(raw, &a.Bandwidth)
+		if err != nil {
+			return fmt.Errorf("error reading 'bandwidth': %w", err)
+		}
+		delete(object, "bandwidth")
+	}
+
+	if raw, found := object["latency"]; found {
+		err = json.Unmarshal(raw, &a.Latency)
+		if err != nil {
+			return fmt.Errorf("error reading 'latency': %w", err)
+		}
+		delete(object, "latency")
+	}
+
+	if raw, found := object["sliceId"]; found {
+		err = json.Unmarshal(raw, &a.SliceId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sliceId': %w", err)
+		}
+		delete(object, "sliceId")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for NetworkRequirements to handle AdditionalProperties
+func (a NetworkRequirements) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Bandwidth != nil {
+		object["bandwidth"], err = json.Marshal(a.Bandwidth)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'bandwidth': %w", err)
+		}
+	}
+
+	if a.Latency != nil {
+		object["latency"], err = json.Marshal(a.Latency)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'latency': %w", err)
+		}
+	}
+
+	if a.SliceId != nil {
+		object["sliceId"], err = json.Marshal(a.SliceId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'sliceId': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1062,6 +1599,24 @@ type ServerInterface interface {
 	// GetDeploymentManagerByID Get one deployment manager
 	// (GET /o2ims/v1/deploymentManagers/{deploymentManagerId})
 	GetDeploymentManagerByID(w http.ResponseWriter, r *http.Request, deploymentManagerId externalRef1.DeploymentManagerId)
+	// ListDeployments List deployments
+	// (GET /o2ims/v1/deployments)
+	ListDeployments(w http.ResponseWriter, r *http.Request, params ListDeploymentsParams)
+	// CreateDeployment Create a deployment
+	// (POST /o2ims/v1/deployments)
+	CreateDeployment(w http.ResponseWriter, r *http.Request)
+	// DeleteDeployment Delete a deployment
+	// (DELETE /o2ims/v1/deployments/{deploymentId})
+	DeleteDeployment(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId)
+	// GetDeployment Get one deployment
+	// (GET /o2ims/v1/deployments/{deploymentId})
+	GetDeployment(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId)
+	// UpdateDeployment Change a deployment's description or component replicas
+	// (PATCH /o2ims/v1/deployments/{deploymentId})
+	UpdateDeployment(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId, params UpdateDeploymentParams)
+	// UpdateDeploymentStatus Report a deployment's status from an external controller
+	// (PUT /o2ims/v1/deployments/{deploymentId}/status)
+	UpdateDeploymentStatus(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId, params UpdateDeploymentStatusParams)
 	// ListLcmOpOccs List lifecycle operation occurrences
 	// (GET /o2ims/v1/lcmOpOccs)
 	ListLcmOpOccs(w http.ResponseWriter, r *http.Request, params ListLcmOpOccsParams)
@@ -1792,6 +2347,283 @@ func (siw *ServerInterfaceWrapper) GetDeploymentManagerByID(w http.ResponseWrite
 	handler.ServeHTTP(w, r)
 }
 
+// ListDeployments operation middleware
+func (siw *ServerInterfaceWrapper) ListDeployments(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDeploymentsParams
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", r.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "filter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "filter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "nextpage_opaque_marker" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nextpage_opaque_marker", r.URL.Query(), &params.NextpageOpaqueMarker, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListDeployments(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateDeployment operation middleware
+func (siw *ServerInterfaceWrapper) CreateDeployment(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateDeployment(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteDeployment operation middleware
+func (siw *ServerInterfaceWrapper) DeleteDeployment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId DeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", r.PathValue("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "deploymentId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteDeployment(w, r, deploymentId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetDeployment operation middleware
+func (siw *ServerInterfaceWrapper) GetDeployment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId DeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", r.PathValue("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "deploymentId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDeployment(w, r, deploymentId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateDeployment operation middleware
+func (siw *ServerInterfaceWrapper) UpdateDeployment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId DeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", r.PathValue("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "deploymentId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateDeploymentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateDeployment(w, r, deploymentId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateDeploymentStatus operation middleware
+func (siw *ServerInterfaceWrapper) UpdateDeploymentStatus(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId DeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", r.PathValue("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "deploymentId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateDeploymentStatusParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateDeploymentStatus(w, r, deploymentId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListLcmOpOccs operation middleware
 func (siw *ServerInterfaceWrapper) ListLcmOpOccs(w http.ResponseWriter, r *http.Request) {
 
@@ -2216,6 +3048,19 @@ func (siw *ServerInterfaceWrapper) ListResourcePools(w http.ResponseWriter, r *h
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "minCapacity" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "minCapacity", r.URL.Query(), &params.MinCapacity, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "minCapacity"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "minCapacity", Err: err})
 		}
 		return
 	}
@@ -2678,6 +3523,12 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/cnfInstances/{cnfInstanceId}/terminate", wrapper.TerminateCnfInstance)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/lcmOpOccs", wrapper.ListLcmOpOccs)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/lcmOpOccs/{lcmOpOccId}", wrapper.GetLcmOpOcc)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/deployments", wrapper.ListDeployments)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/deployments", wrapper.CreateDeployment)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims/v1/deployments/{deploymentId}", wrapper.DeleteDeployment)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/deployments/{deploymentId}", wrapper.GetDeployment)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/o2ims/v1/deployments/{deploymentId}", wrapper.UpdateDeployment)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/o2ims/v1/deployments/{deploymentId}/status", wrapper.UpdateDeploymentStatus)
 
 	return m
 }
@@ -2696,6 +3547,8 @@ type BadRequestApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
 type ConflictApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
 
 type NotFoundApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+type PreconditionFailedApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
 
 type UnprocessableApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
 
@@ -3598,6 +4451,493 @@ func (response GetDeploymentManagerByID500ApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type ListDeploymentsRequestObject struct {
+	Params ListDeploymentsParams
+}
+
+type ListDeploymentsResponseObject interface {
+	VisitListDeploymentsResponse(w http.ResponseWriter) error
+}
+
+type ListDeployments200ResponseHeaders struct {
+	Link *string
+}
+
+type ListDeployments200JSONResponse struct {
+	Body    []Deployment
+	Headers ListDeployments200ResponseHeaders
+}
+
+func (response ListDeployments200JSONResponse) VisitListDeploymentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeployments400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeployments400ApplicationProblemPlusJSONResponse) VisitListDeploymentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeploymentRequestObject struct {
+	Body *CreateDeploymentJSONRequestBody
+}
+
+type CreateDeploymentResponseObject interface {
+	VisitCreateDeploymentResponse(w http.ResponseWriter) error
+}
+
+type CreateDeployment200JSONResponse Deployment
+
+func (response CreateDeployment200JSONResponse) VisitCreateDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeployment201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateDeployment201JSONResponse struct {
+	Body    Deployment
+	Headers CreateDeployment201ResponseHeaders
+}
+
+func (response CreateDeployment201JSONResponse) VisitCreateDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeployment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeployment400ApplicationProblemPlusJSONResponse) VisitCreateDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeployment409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeployment409ApplicationProblemPlusJSONResponse) VisitCreateDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeployment422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeployment422ApplicationProblemPlusJSONResponse) VisitCreateDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDeploymentRequestObject struct {
+	DeploymentId DeploymentId `json:"deploymentId"`
+}
+
+type DeleteDeploymentResponseObject interface {
+	VisitDeleteDeploymentResponse(w http.ResponseWriter) error
+}
+
+type DeleteDeployment202ResponseHeaders struct {
+	Location *string
+}
+
+type DeleteDeployment202JSONResponse struct {
+	Body    Deployment
+	Headers DeleteDeployment202ResponseHeaders
+}
+
+func (response DeleteDeployment202JSONResponse) VisitDeleteDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDeployment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDeployment400ApplicationProblemPlusJSONResponse) VisitDeleteDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDeployment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDeployment404ApplicationProblemPlusJSONResponse) VisitDeleteDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeploymentRequestObject struct {
+	DeploymentId DeploymentId `json:"deploymentId"`
+}
+
+type GetDeploymentResponseObject interface {
+	VisitGetDeploymentResponse(w http.ResponseWriter) error
+}
+
+type GetDeployment200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetDeployment200JSONResponse struct {
+	Body    Deployment
+	Headers GetDeployment200ResponseHeaders
+}
+
+func (response GetDeployment200JSONResponse) VisitGetDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeployment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeployment400ApplicationProblemPlusJSONResponse) VisitGetDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeployment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeployment404ApplicationProblemPlusJSONResponse) VisitGetDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeploymentRequestObject struct {
+	DeploymentId                      DeploymentId `json:"deploymentId"`
+	Params                            UpdateDeploymentParams
+	JSONBody                          *UpdateDeploymentJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateDeploymentApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateDeploymentResponseObject interface {
+	VisitUpdateDeploymentResponse(w http.ResponseWriter) error
+}
+
+type UpdateDeployment200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateDeployment200JSONResponse struct {
+	Body    Deployment
+	Headers UpdateDeployment200ResponseHeaders
+}
+
+func (response UpdateDeployment200JSONResponse) VisitUpdateDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeployment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeployment400ApplicationProblemPlusJSONResponse) VisitUpdateDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeployment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeployment404ApplicationProblemPlusJSONResponse) VisitUpdateDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeployment409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeployment409ApplicationProblemPlusJSONResponse) VisitUpdateDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeployment412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeployment412ApplicationProblemPlusJSONResponse) VisitUpdateDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeployment422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeployment422ApplicationProblemPlusJSONResponse) VisitUpdateDeploymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeploymentStatusRequestObject struct {
+	DeploymentId DeploymentId `json:"deploymentId"`
+	Params       UpdateDeploymentStatusParams
+	Body         *UpdateDeploymentStatusJSONRequestBody
+}
+
+type UpdateDeploymentStatusResponseObject interface {
+	VisitUpdateDeploymentStatusResponse(w http.ResponseWriter) error
+}
+
+type UpdateDeploymentStatus200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateDeploymentStatus200JSONResponse struct {
+	Body    Deployment
+	Headers UpdateDeploymentStatus200ResponseHeaders
+}
+
+func (response UpdateDeploymentStatus200JSONResponse) VisitUpdateDeploymentStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeploymentStatus400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeploymentStatus400ApplicationProblemPlusJSONResponse) VisitUpdateDeploymentStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeploymentStatus404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeploymentStatus404ApplicationProblemPlusJSONResponse) VisitUpdateDeploymentStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeploymentStatus409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeploymentStatus409ApplicationProblemPlusJSONResponse) VisitUpdateDeploymentStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateDeploymentStatus412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateDeploymentStatus412ApplicationProblemPlusJSONResponse) VisitUpdateDeploymentStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListLcmOpOccsRequestObject struct {
 	Params ListLcmOpOccsParams
 }
@@ -4383,6 +5723,24 @@ type StrictServerInterface interface {
 	// GetDeploymentManagerByID Get one deployment manager
 	// (GET /o2ims/v1/deploymentManagers/{deploymentManagerId})
 	GetDeploymentManagerByID(ctx context.Context, request GetDeploymentManagerByIDRequestObject) (GetDeploymentManagerByIDResponseObject, error)
+	// ListDeployments List deployments
+	// (GET /o2ims/v1/deployments)
+	ListDeployments(ctx context.Context, request ListDeploymentsRequestObject) (ListDeploymentsResponseObject, error)
+	// CreateDeployment Create a deployment
+	// (POST /o2ims/v1/deployments)
+	CreateDeployment(ctx context.Context, request CreateDeploymentRequestObject) (CreateDeploymentResponseObject, error)
+	// DeleteDeployment Delete a deployment
+	// (DELETE /o2ims/v1/deployments/{deploymentId})
+	DeleteDeployment(ctx context.Context, request DeleteDeploymentRequestObject) (DeleteDeploymentResponseObject, error)
+	// GetDeployment Get one deployment
+	// (GET /o2ims/v1/deployments/{deploymentId})
+	GetDeployment(ctx context.Context, request GetDeploymentRequestObject) (GetDeploymentResponseObject, error)
+	// UpdateDeployment Change a deployment's description or component replicas
+	// (PATCH /o2ims/v1/deployments/{deploymentId})
+	UpdateDeployment(ctx context.Context, request UpdateDeploymentRequestObject) (UpdateDeploymentResponseObject, error)
+	// UpdateDeploymentStatus Report a deployment's status from an external controller
+	// (PUT /o2ims/v1/deployments/{deploymentId}/status)
+	UpdateDeploymentStatus(ctx context.Context, request UpdateDeploymentStatusRequestObject) (UpdateDeploymentStatusResponseObject, error)
 	// ListLcmOpOccs List lifecycle operation occurrences
 	// (GET /o2ims/v1/lcmOpOccs)
 	ListLcmOpOccs(ctx context.Context, request ListLcmOpOccsRequestObject) (ListLcmOpOccsResponseObject, error)
@@ -4863,6 +6221,196 @@ func (sh *strictHandler) GetDeploymentManagerByID(w http.ResponseWriter, r *http
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetDeploymentManagerByIDResponseObject); ok {
 		if err := validResponse.VisitGetDeploymentManagerByIDResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListDeployments operation middleware
+func (sh *strictHandler) ListDeployments(w http.ResponseWriter, r *http.Request, params ListDeploymentsParams) {
+	var request ListDeploymentsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDeployments(ctx, request.(ListDeploymentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDeployments")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListDeploymentsResponseObject); ok {
+		if err := validResponse.VisitListDeploymentsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateDeployment operation middleware
+func (sh *strictHandler) CreateDeployment(w http.ResponseWriter, r *http.Request) {
+	var request CreateDeploymentRequestObject
+
+	var body CreateDeploymentJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateDeployment(ctx, request.(CreateDeploymentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateDeployment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateDeploymentResponseObject); ok {
+		if err := validResponse.VisitCreateDeploymentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteDeployment operation middleware
+func (sh *strictHandler) DeleteDeployment(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId) {
+	var request DeleteDeploymentRequestObject
+
+	request.DeploymentId = deploymentId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteDeployment(ctx, request.(DeleteDeploymentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteDeployment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteDeploymentResponseObject); ok {
+		if err := validResponse.VisitDeleteDeploymentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDeployment operation middleware
+func (sh *strictHandler) GetDeployment(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId) {
+	var request GetDeploymentRequestObject
+
+	request.DeploymentId = deploymentId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDeployment(ctx, request.(GetDeploymentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDeployment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDeploymentResponseObject); ok {
+		if err := validResponse.VisitGetDeploymentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateDeployment operation middleware
+func (sh *strictHandler) UpdateDeployment(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId, params UpdateDeploymentParams) {
+	var request UpdateDeploymentRequestObject
+
+	request.DeploymentId = deploymentId
+	request.Params = params
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+
+		var body UpdateDeploymentJSONRequestBody
+		if err := runtime.BindJSONBody(r, &body); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/merge-patch+json") {
+
+		var body UpdateDeploymentApplicationMergePatchPlusJSONRequestBody
+		if err := runtime.BindJSONBody(r, &body); err != nil {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateDeployment(ctx, request.(UpdateDeploymentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateDeployment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateDeploymentResponseObject); ok {
+		if err := validResponse.VisitUpdateDeploymentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateDeploymentStatus operation middleware
+func (sh *strictHandler) UpdateDeploymentStatus(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId, params UpdateDeploymentStatusParams) {
+	var request UpdateDeploymentStatusRequestObject
+
+	request.DeploymentId = deploymentId
+	request.Params = params
+
+	var body UpdateDeploymentStatusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateDeploymentStatus(ctx, request.(UpdateDeploymentStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateDeploymentStatus")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateDeploymentStatusResponseObject); ok {
+		if err := validResponse.VisitUpdateDeploymentStatusResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
