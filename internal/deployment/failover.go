@@ -36,11 +36,8 @@ func (s *Service) failover(ctx context.Context, id string, failed []string) erro
 		if err != nil {
 			return err
 		}
-		if err := tx.LockPlacement(ctx); err != nil {
-			return err
-		}
 		now := s.now()
-		reserved, err := tx.ReservedByPool(ctx, now)
+		reserved, err := tx.LockPlacement(ctx, now)
 		if err != nil {
 			return err
 		}

@@ -556,11 +556,7 @@ func (s *Service) retire(ctx context.Context, d Deployment) error {
 func (s *Service) remove(ctx context.Context, id string) error {
 	removed := false
 	err := s.store.Update(ctx, func(tx *sqlstore.ObjectTx) error {
-		doc, err := tx.Get(ctx, Schema, id)
-		if err != nil {
-			return err
-		}
-		d, err := decode(doc)
+		d, err := load(ctx, tx, id)
 		if err != nil {
 			return err
 		}

@@ -396,7 +396,8 @@ func (s *Service) Create(ctx context.Context, spec Spec) (Deployment, error) {
 		d.ResourceVersion, d.CreatedAt, d.UpdatedAt = 1, ts, ts
 	}
 	err = s.store.Update(ctx, func(tx *sqlstore.ObjectTx) error {
-		if err := tx.LockPlacement(ctx); err != nil {
+		reserved, err := tx.LockPlacement(ctx, now)
+		if err != nil {
 			return err
 		}
 		if !spec.DryRun {
@@ -407,10 +408,6 @@ func (s *Service) Create(ctx context.Context, spec Spec) (Deployment, error) {
 			if n > 0 {
 				return ims.Errorf(ims.ECONFLICT, "a deployment named %q exists already", d.Name)
 			}
-		}
-		reserved, err := tx.ReservedByPool(ctx, now)
-		if err != nil {
-			return err
 		}
 		for i := range pools {
 			pools[i].Free = pools[i].Free.Sub(reserved[pools[i].ID])
@@ -525,6 +522,15 @@ func (s *Service) Get(ctx context.Context, id string) (Deployment, error) {
 	return decode(doc)
 }
 
+// load reads a deployment within a transaction.
+func load(ctx context.Context, tx *sqlstore.ObjectTx, id string) (Deployment, error) {
+	doc, err := tx.Get(ctx, Schema, id)
+	if err != nil {
+		return Deployment{}, err
+	}
+	return decode(doc)
+}
+
 func decode(doc json.RawMessage) (Deployment, error) {
 	var d Deployment
 	if err := json.Unmarshal(doc, &d); err != nil {
@@ -543,11 +549,7 @@ func (s *Service) mutate(ctx context.Context, id, ifMatch string, fn func(tx *sq
 	var out Deployment
 	changed := false
 	err := s.store.Update(ctx, func(tx *sqlstore.ObjectTx) error {
-		doc, err := tx.Get(ctx, Schema, id)
-		if err != nil {
-			return err
-		}
-		d, err := decode(doc)
+		d, err := load(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -639,11 +641,8 @@ func (s *Service) Update(ctx context.Context, id string, patch Patch, ifMatch st
 		default:
 			return ims.Errorf(ims.ECONFLICT, "deployment %q is %s; its replicas can change when it is ACTIVE, SCALED or DEGRADED", d.Name, d.Status.Phase)
 		}
-		if err := tx.LockPlacement(ctx); err != nil {
-			return err
-		}
 		now := s.now()
-		reserved, err := tx.ReservedByPool(ctx, now)
+		reserved, err := tx.LockPlacement(ctx, now)
 		if err != nil {
 			return err
 		}

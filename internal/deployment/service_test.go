@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -44,7 +45,7 @@ type poolDoc struct {
 	healthy              bool
 }
 
-func putPool(t *testing.T, st *sqlstore.Store, p poolDoc) {
+func putPool(t testing.TB, st *sqlstore.Store, p poolDoc) {
 	t.Helper()
 	labels := map[string]any{}
 	for k, v := range p.labels {
@@ -70,7 +71,7 @@ func putPool(t *testing.T, st *sqlstore.Store, p poolDoc) {
 	}
 }
 
-func putDM(t *testing.T, st *sqlstore.Store, id, providerType string) {
+func putDM(t testing.TB, st *sqlstore.Store, id, providerType string) {
 	t.Helper()
 	doc, _ := json.Marshal(map[string]any{"deploymentManagerId": id, "name": "dm-" + id[:8], "description": "", "oCloudId": uuid.NewString(), "serviceUri": "https://k8s.example",
 		"extensions": map[string]any{"provider": providerType}})
@@ -82,7 +83,7 @@ func putDM(t *testing.T, st *sqlstore.Store, id, providerType string) {
 	}
 }
 
-func newFixture(t *testing.T, b sqlstoretest.Backend, opts deployment.Options) fixture {
+func newFixture(t testing.TB, b sqlstoretest.Backend, opts deployment.Options) fixture {
 	t.Helper()
 	ctx := context.Background()
 	st := sqlstoretest.Open(t, b)
@@ -365,4 +366,32 @@ func TestUpdateStatusAndDelete(t *testing.T) {
 		_, err = f.svc.Get(ctx, uuid.NewString())
 		wantErr(t, err, ims.ENOTFOUND)
 	})
+}
+
+// BenchmarkCreate accepts deployments (validation, placement over the
+// pools, the placement lock and the stored document, with and without
+// reservations) on each backend.
+func BenchmarkCreate(b *testing.B) {
+	for _, backend := range sqlstoretest.Backends() {
+		for _, reserve := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/reserve=%v", backend.Name, reserve), func(b *testing.B) {
+				f := newFixture(b, backend, deployment.Options{ReserveByDefault: reserve})
+				ctx := context.Background()
+				i := 0
+				for b.Loop() {
+					i++
+					if i%20 == 0 { // give the held capacity back now and then
+						b.StopTimer()
+						if _, err := f.store.ExpireReservations(ctx, time.Now().Add(time.Hour)); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
+					}
+					if _, err := f.svc.Create(ctx, spec(fmt.Sprintf("bench-%d", i), comp("amf", 2, "1m"), comp("smf", 1, "1m"))); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }

@@ -35,10 +35,10 @@ func (h *nephoranHandlers) CreateCnfPackage(ctx context.Context, req nephapi.Cre
 	case req.JSONBody != nil:
 		b, err := json.Marshal(req.JSONBody)
 		if err != nil {
-			return nil, ims.Errorf(ims.EINVALID, "body: %v", err)
+			return nil, paramError(err)
 		}
 		if err := json.Unmarshal(b, &in); err != nil {
-			return nil, ims.Errorf(ims.EINVALID, "body: %v", err)
+			return nil, paramError(err)
 		}
 		content = req.JSONBody.Content
 	case req.MultipartBody != nil:
@@ -89,7 +89,11 @@ func readPackageParts(r *multipart.Reader) (lcm.PackageInput, []byte, error) {
 			dec := json.NewDecoder(bytesReader(data))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&in); err != nil {
-				return in, nil, ims.Errorf(ims.EINVALID, "metadata: %v", err)
+				msg, ok := jsonMessage(err)
+				if !ok {
+					msg = "not valid JSON"
+				}
+				return in, nil, ims.Errorf(ims.EINVALID, "metadata: %s", msg)
 			}
 			gotMetadata = true
 		case "content":
@@ -238,7 +242,8 @@ func (h *nephoranHandlers) GetLcmOpOcc(ctx context.Context, req nephapi.GetLcmOp
 // bodyError keeps a size-limit error (413) and makes anything else a 400.
 func bodyError(what string, err error) error {
 	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	var ie *ims.Error
+	if errors.As(err, &tooLarge) || errors.As(err, &ie) {
 		return err
 	}
 	return ims.Errorf(ims.EINVALID, "%s: %v", what, err)

@@ -19,9 +19,11 @@ import (
 
 	"github.com/nephoran/o2ims/api/openapi"
 	"github.com/nephoran/o2ims/internal/alarms"
+	"github.com/nephoran/o2ims/internal/deployment"
 	"github.com/nephoran/o2ims/internal/httpapi"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/notify"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
@@ -77,6 +79,7 @@ type env struct {
 	reg      *prometheus.Registry
 	store    *sqlstore.Store
 	alarms   *alarms.Service
+	lcm      *lcm.Service
 	oCloudID string
 }
 
@@ -98,7 +101,10 @@ func newEnv(t *testing.T, b sqlstoretest.Backend) *env {
 	}
 	alarmSvc := alarms.NewService(store, logger)
 	reg := prometheus.NewRegistry()
+	lcmSvc := lcm.NewService(store, nil, alarmSvc, lcm.Options{}, logger, nil)
 	h, err := httpapi.New(httpapi.Options{
+		LCM:           lcmSvc,
+		Deployments:   deployment.NewService(store, lcmSvc, alarmSvc, deployment.Options{ReserveByDefault: true}, logger, nil),
 		Inventory:     inventory.NewService(store, inventory.CloudConfig{GlobalCloudID: "gc-1", Name: "cloud"}, logger),
 		Subscriptions: subscription.NewService(store, notify.Policy{}, subscription.NewMatchers(), logger),
 		Alarms:        alarmSvc,
@@ -113,7 +119,7 @@ func newEnv(t *testing.T, b sqlstoretest.Backend) *env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, reg: reg, store: store, alarms: alarmSvc, oCloudID: oCloudID}
+	return &env{srv: srv, reg: reg, store: store, alarms: alarmSvc, lcm: lcmSvc, oCloudID: oCloudID}
 }
 
 type response struct {

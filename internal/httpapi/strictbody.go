@@ -25,9 +25,16 @@ func captureJSONBody(r *http.Request) (*http.Request, error) {
 	if r.Body == nil || (r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch) {
 		return r, nil
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || (mt != "application/json" && mt != "application/merge-patch+json") {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
 		return r, nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && mt == "multipart/form-data" {
+		return r, nil
+	}
+	if err != nil || (mt != "application/json" && mt != "application/merge-patch+json") {
+		return r, ims.Errorf(ims.EMEDIATYPE, "Content-Type %q is not accepted: send application/json (application/merge-patch+json for PATCH, multipart/form-data for package uploads)", truncateHeader(ct))
 	}
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -35,6 +42,13 @@ func captureJSONBody(r *http.Request) (*http.Request, error) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	return r.WithContext(context.WithValue(r.Context(), rawBodyKey{}, b)), nil
+}
+
+func truncateHeader(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }
 
 // strictBodies is the strict-handler middleware refusing unknown fields.
@@ -67,7 +81,7 @@ func checkBody(ctx context.Context, req any) error {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(target.Interface()); err != nil {
-			return ims.Errorf(ims.EINVALID, "body: %v", err)
+			return paramError(err)
 		}
 		if dec.More() {
 			return ims.Errorf(ims.EINVALID, "body: more than one JSON value")

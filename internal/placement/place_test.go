@@ -2,7 +2,11 @@ package placement
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -281,11 +285,67 @@ func TestScore(t *testing.T) {
 	}
 }
 
-func mustSelector(t *testing.T, s string) labels.Selector {
+func mustSelector(t testing.TB, s string) labels.Selector {
 	t.Helper()
 	sel, err := labels.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return sel
+}
+
+// BenchmarkPlace places 4 components of 3 replicas, spread over 2 pools,
+// among n pools with different free capacity.
+func BenchmarkPlace(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(strconv.Itoa(n)+"-pools", func(b *testing.B) {
+			pools := make([]Pool, n)
+			for i := range pools {
+				pools[i] = pool(fmt.Sprintf("%05d", i), int64(1000+i*37%8000), 16000, func(p *Pool) {
+					p.Labels = map[string]string{"tier": []string{"edge", "core"}[i%2]}
+					p.Utilization = float64(i%90) / 100
+				})
+			}
+			req := Request{UtilizationThreshold: 0.85, Rules: Rules{Spread: 2, Selector: mustSelector(b, "tier=edge"), PreferProviders: []string{"kubernetes"}}}
+			for _, name := range []string{"amf", "smf", "upf", "nrf"} {
+				req.Components = append(req.Components, Component{Name: name, Replicas: 3, PerReplica: Resources{CPUMillis: 250, MemoryBytes: gi / 4, Pods: 1}})
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Place(req, pools); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestPlaceIsDeterministic places the same request over the same pools
+// given in many orders: the plan is always the same.
+func TestPlaceIsDeterministic(t *testing.T) {
+	var pools []Pool
+	for i := range 12 {
+		// Pairs of identical pools force the tie-break.
+		pools = append(pools, pool(fmt.Sprintf("p%02d", i), int64(2000+(i/2)*500), 8000))
+	}
+	req := Request{Rules: Rules{Spread: 3}, Components: []Component{
+		{Name: "amf", Replicas: 5, PerReplica: Resources{CPUMillis: 300, Pods: 1}},
+		{Name: "smf", Replicas: 3, PerReplica: Resources{CPUMillis: 500, Pods: 1}},
+	}}
+	want, err := Place(req, pools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 50 {
+		shuffled := slices.Clone(pools)
+		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		got, err := Place(req, shuffled)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("plan differs for another pool order:\n got %+v\nwant %+v", got.Assignments, want.Assignments)
+		}
+	}
 }

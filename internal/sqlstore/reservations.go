@@ -35,22 +35,17 @@ type Reservation struct {
 // LockPlacement serialises capacity decisions: between it and the end of
 // the transaction no other transaction can place or reserve. SQLite
 // transactions begin IMMEDIATE and so hold the write lock already;
-// PostgreSQL takes a transaction-scoped advisory lock.
-func (t *ObjectTx) LockPlacement(ctx context.Context) error {
-	if t.s.dialect != query.Postgres {
-		return nil
+// PostgreSQL takes a transaction-scoped advisory lock. It returns the
+// HELD reservations unexpired at now, per pool: under the lock, exactly
+// what others hold.
+func (t *ObjectTx) LockPlacement(ctx context.Context, now time.Time) (map[string]placement.Resources, error) {
+	if t.s.dialect == query.Postgres {
+		h := fnv.New64a()
+		h.Write([]byte("o2ims/placement"))
+		if _, err := t.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(h.Sum64()>>1)); err != nil {
+			return nil, ims.Internal(fmt.Errorf("placement lock: %w", err), "storing failed")
+		}
 	}
-	h := fnv.New64a()
-	h.Write([]byte("o2ims/placement"))
-	if _, err := t.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(h.Sum64()>>1)); err != nil {
-		return ims.Internal(fmt.Errorf("placement lock: %w", err), "storing failed")
-	}
-	return nil
-}
-
-// ReservedByPool sums the HELD, unexpired reservations per pool, seen
-// within the transaction (after LockPlacement, exactly what others hold).
-func (t *ObjectTx) ReservedByPool(ctx context.Context, now time.Time) (map[string]placement.Resources, error) {
 	return reservedByPool(ctx, t.tx, t.s, now, nil)
 }
 
@@ -184,11 +179,17 @@ var capacityPaths = [3]struct{ alloc, req, col string }{
 // FreeCapacityAtLeast is a condition on resource pools: their free
 // capacity (allocatable − requested − HELD unexpired reservations) covers
 // need in every dimension need asks for. Pools without capacity figures
-// never match.
+// never match, not even a zero need.
 func (s *Store) FreeCapacityAtLeast(need placement.Resources, now time.Time) query.Cond {
 	amounts := [3]int64{need.CPUMillis, need.MemoryBytes, need.Pods}
 	return func(b *query.Builder) string {
-		var parts []string
+		// A pool without capacity figures is not known to have room.
+		parts := []string{}
+		if s.dialect == query.Postgres {
+			parts = append(parts, "doc #> '{extensions,capacity,allocatable}' IS NOT NULL")
+		} else {
+			parts = append(parts, "json_extract(doc, '$.extensions.capacity.allocatable') IS NOT NULL")
+		}
 		for i, p := range capacityPaths {
 			if amounts[i] <= 0 {
 				continue
@@ -204,12 +205,6 @@ func (s *Store) FreeCapacityAtLeast(need placement.Resources, now time.Time) que
 			reserved := "(SELECT COALESCE(SUM(r." + p.col + "), 0) FROM capacity_reservations r WHERE r.pool_id = resource_pools.id AND r.state = " +
 				b.Arg(ReservationHeld) + " AND r.expires_at > " + b.Arg(now.UnixMilli()) + ")"
 			parts = append(parts, alloc+" - "+req+" - "+reserved+" >= "+b.Arg(amounts[i]))
-		}
-		if len(parts) == 0 {
-			if s.dialect == query.Postgres {
-				return "TRUE"
-			}
-			return "1=1"
 		}
 		return strings.Join(parts, " AND ")
 	}

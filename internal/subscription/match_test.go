@@ -2,12 +2,14 @@ package subscription
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/nephoran/o2ims/internal/deployment"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/query"
@@ -30,6 +32,8 @@ func TestValidate(t *testing.T) {
 		{inv, "(in,objectType,Resource,DeploymentManager)", ""},
 		{inv, "(neq,objectType,Resource)", ""},
 		{inv, "(nin,objectType,Resource,ResourceType)", ""},
+		{inv, "(eq,objectType,Deployment)", ""},
+		{inv, "(eq,objectType,Deployment);(eq,status/phase,FAILED)", ""},
 		{inv, "(eq,objectType,Alarm)", `unknown objectType "Alarm"`},
 		{inv, "(eq,objectType,resourcePool)", `unknown objectType "resourcePool"`},
 		{inv, "(in,objectType,Resource,Pool)", `unknown objectType "Pool"`},
@@ -154,6 +158,10 @@ func TestMatch(t *testing.T) {
 	createType := invEvent(8, types, "rt1", sqlstore.OpCreate, nil, mustJSON(t, ims.ResourceType{ResourceTypeID: "rt1", Name: "east", ResourceClass: "STORAGE"}))
 	deleteDM := invEvent(9, dms, "dm1", sqlstore.OpDelete, mustJSON(t, ims.DeploymentManager{DeploymentManagerID: "dm1", Name: "east", ServiceURI: "http://dm"}), nil)
 	all := []sqlstore.Event{createEast, renameEastWest, renameWestNorth, deleteEast, createWest, createDisk, untagDisk, createType, deleteDM}
+	createDep := invEvent(10, deployment.Schema.Name, "d1", sqlstore.OpCreate, nil, []byte(`{"deploymentId":"d1","name":"core","status":{"phase":"PENDING"}}`))
+	failDep := invEvent(11, deployment.Schema.Name, "d1", sqlstore.OpModify, []byte(`{"deploymentId":"d1","name":"core","status":{"phase":"DEPLOYING"}}`),
+		[]byte(`{"deploymentId":"d1","name":"core","status":{"phase":"FAILED"}}`))
+	withDeployments := append(slices.Clone(all), createDep, failDep)
 
 	a1 := alarmRecord("a1", ims.SeverityMajor)
 	a1Changed := a1
@@ -202,6 +210,10 @@ func TestMatch(t *testing.T) {
 		{"event type neq", sqlstore.StreamInventory, "(neq,notificationEventType,MODIFY)", all, []int64{1, 4, 5, 6, 8, 9}},
 		{"type and event and object", sqlstore.StreamInventory, "(eq,objectType,ResourcePool);(eq,notificationEventType,MODIFY);(eq,name,west)", all, []int64{2, 3}},
 		{"no match", sqlstore.StreamInventory, "(eq,name,nowhere)", all, nil},
+		// Deployments are inventory objects too.
+		{"deployments", sqlstore.StreamInventory, "(eq,objectType,Deployment)", withDeployments, []int64{10, 11}},
+		{"deployment failed", sqlstore.StreamInventory, "(eq,objectType,Deployment);(eq,status/phase,FAILED)", withDeployments, []int64{11}},
+		{"not deployments", sqlstore.StreamInventory, "(neq,objectType,Deployment);(eq,notificationEventType,CREATE)", withDeployments, []int64{1, 5, 6, 8}},
 		// Alarms.
 		{"alarms unfiltered", sqlstore.StreamAlarm, "", allAlarms, []int64{1, 2, 3, 4, 5}},
 		{"alarm NEW", sqlstore.StreamAlarm, "(eq,notificationEventType,NEW)", allAlarms, []int64{1, 5}},

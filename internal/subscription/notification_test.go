@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/nephoran/o2ims/internal/deployment"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/notify"
@@ -61,6 +62,9 @@ func TestRenderInventory(t *testing.T) {
 		{"deployment manager", invEvent(17, inventory.DeploymentManagerSchema.Name, "dm1", sqlstore.OpModify,
 			mustJSON(t, ims.DeploymentManager{DeploymentManagerID: "dm1", Name: "a"}), mustJSON(t, ims.DeploymentManager{DeploymentManagerID: "dm1", Name: "b"})),
 			1, base + "/deploymentManagers/dm1", true, true},
+		{"deployment", invEvent(18, deployment.Schema.Name, "d1", sqlstore.OpModify,
+			[]byte(`{"deploymentId":"d1","name":"core","status":{"phase":"PENDING"}}`), []byte(`{"deploymentId":"d1","name":"core","status":{"phase":"ACTIVE"}}`)),
+			1, "https://ims.example/o2ims/v1/deployments/d1", true, true},
 	}
 	ids := map[string]bool{}
 	for _, tc := range tests {

@@ -191,6 +191,31 @@ type Capacity struct {
 	Pods          int64 `json:"pods"`
 }
 
+// PoolCapacity is a resource pool's capacity as its extensions.capacity
+// reports it: Free is Allocatable − Requested − Reserved (held by
+// deployments).
+type PoolCapacity struct {
+	Allocatable Capacity `json:"allocatable"`
+	Requested   Capacity `json:"requested"`
+	Reserved    Capacity `json:"reserved"`
+	Free        Capacity `json:"free"`
+}
+
+// Capacity returns the pool's capacity; ok is false when the pool does
+// not report one (extensions excluded from the list, or a provider
+// without capacity figures).
+func (p *ResourcePool) Capacity() (c PoolCapacity, ok bool) {
+	raw, found := p.Extensions["capacity"]
+	if !found {
+		return c, false
+	}
+	b, err := json.Marshal(raw)
+	if err != nil || json.Unmarshal(b, &c) != nil {
+		return PoolCapacity{}, false
+	}
+	return c, true
+}
+
 // ComponentStatus is one placed part of a component: its replicas on one
 // pool, run by one CNF instance.
 type ComponentStatus struct {

@@ -94,6 +94,19 @@ func waitCompleted(ctx context.Context, t *testing.T, c *o2.Client, op *o2.LcmOp
 	return done
 }
 
+// clusterTest gives the servers t starts a fresh secrets key (to store
+// kubeconfigs) and returns a name of t's own, prefix-<8 hex digits>: the
+// control plane is shared by the tests of this binary.
+func clusterTest(t *testing.T, prefix string) string {
+	t.Helper()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	t.Setenv("O2IMS_SECRETS_KEY", base64.StdEncoding.EncodeToString(key))
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	return prefix + "-" + hex.EncodeToString(suffix)
+}
+
 // TestEndToEndCNFLifecycle is the integration guide's CNF scenario through
 // the SDK, against the real server and a real Kubernetes control plane
 // with kwok nodes: register the cluster, upload a Helm chart, create an
@@ -104,14 +117,7 @@ func TestEndToEndCNFLifecycle(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	t.Setenv("O2IMS_SECRETS_KEY", base64.StdEncoding.EncodeToString(key))
-
-	// Names of our own: the plane is shared by the tests of this binary.
-	suffix := make([]byte, 4)
-	_, _ = rand.Read(suffix)
-	uniq := "sdk-" + hex.EncodeToString(suffix)
+	uniq := clusterTest(t, "sdk")
 	poolName := uniq + "-pool"
 	nodes := []string{uniq + "-node-1", uniq + "-node-2"}
 	for _, n := range nodes {

@@ -3,9 +3,8 @@ package o2_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -16,12 +15,16 @@ import (
 	o2 "github.com/nephoran/o2ims/pkg/client"
 )
 
-// poolFree reads extensions.capacity.<which>.cpuMillicores of a pool.
-func poolCPU(p o2.ResourcePool, which string) int64 {
-	c, _ := p.Extensions["capacity"].(map[string]any)
-	w, _ := c[which].(map[string]any)
-	v, _ := w["cpuMillicores"].(float64)
-	return int64(v)
+// poolCPU is the CPU a pool reports as which (allocatable, requested,
+// reserved, free), failing the test when it reports no capacity.
+func poolCPU(t *testing.T, p o2.ResourcePool, which string) int64 {
+	t.Helper()
+	c, ok := p.Capacity()
+	if !ok {
+		t.Fatalf("pool %s reports no capacity: %v", p.Name, p.Extensions)
+	}
+	return map[string]int64{"allocatable": c.Allocatable.CPUMillicores, "requested": c.Requested.CPUMillicores,
+		"reserved": c.Reserved.CPUMillicores, "free": c.Free.CPUMillicores}[which]
 }
 
 // TestEndToEndDeployments is the integration guide's intent flow through
@@ -36,12 +39,7 @@ func TestEndToEndDeployments(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	t.Setenv("O2IMS_SECRETS_KEY", base64.StdEncoding.EncodeToString(key))
-	suffix := make([]byte, 4)
-	_, _ = rand.Read(suffix)
-	uniq := "dep-" + hex.EncodeToString(suffix)
+	uniq := clusterTest(t, "dep")
 	run := "e2e.nephoran.io/run"
 	pools := map[string]struct {
 		nodes int
@@ -86,7 +84,7 @@ func TestEndToEndDeployments(t *testing.T) {
 		}
 	}
 	for _, p := range all {
-		if p.Extensions["region"] != "eu-west-1" || poolCPU(p, "allocatable") == 0 || poolCPU(p, "free") != poolCPU(p, "allocatable")-poolCPU(p, "requested") {
+		if p.Extensions["region"] != "eu-west-1" || poolCPU(t, p, "allocatable") == 0 || poolCPU(t, p, "free") != poolCPU(t, p, "allocatable")-poolCPU(t, p, "requested") {
 			t.Errorf("pool %s extensions %v", p.Name, p.Extensions)
 		}
 	}
@@ -192,6 +190,15 @@ func TestEndToEndDeployments(t *testing.T) {
 		if r.State != "RELEASED" {
 			t.Errorf("reservation after ACTIVE: %+v", r)
 		}
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `o2ims_deployments{phase="ACTIVE"} 1`) || !strings.Contains(string(metrics), `o2ims_deployments{phase="FAILED"} 0`) {
+		t.Errorf("metrics lack the deployment gauge")
 	}
 	found, err := c.Deployments().List(ctx, o2.ListOptions{Filter: o2.And(o2.Cont("name", uniq), o2.Eq("status/phase", "ACTIVE"))})
 	if err != nil || len(found.Items) != 1 || found.Items[0].DeploymentID != d.DeploymentID {
@@ -307,8 +314,8 @@ func TestEndToEndDeployments(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range page.Items {
-		if poolCPU(p, "reserved") != 0 {
-			t.Errorf("pool %s still holds %dm", p.Name, poolCPU(p, "reserved"))
+		if poolCPU(t, p, "reserved") != 0 {
+			t.Errorf("pool %s still holds %dm", p.Name, poolCPU(t, p, "reserved"))
 		}
 	}
 }
@@ -320,12 +327,7 @@ func TestEndToEndDeploymentFailover(t *testing.T) {
 	plane := testenv.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	t.Setenv("O2IMS_SECRETS_KEY", base64.StdEncoding.EncodeToString(key))
-	suffix := make([]byte, 4)
-	_, _ = rand.Read(suffix)
-	uniq := "fo-" + hex.EncodeToString(suffix)
+	uniq := clusterTest(t, "fo")
 	run := "e2e.nephoran.io/run"
 	big, small := uniq+"-big", uniq+"-small"
 	nodes := map[string][]string{big: {big + "-n1", big + "-n2"}, small: {small + "-n1"}}
