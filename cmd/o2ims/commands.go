@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/yaml"
 
+	"github.com/nephoran/o2ims/internal/a1"
 	"github.com/nephoran/o2ims/internal/app"
 	"github.com/nephoran/o2ims/internal/deployment"
 	"github.com/nephoran/o2ims/internal/inventory"
@@ -90,6 +92,9 @@ func newServeCommand() *cobra.Command {
 		cnfOpTimeout    time.Duration
 		reservationTTL  time.Duration
 		reserve         bool
+		a1Endpoint      string
+		a1Interval      time.Duration
+		a1Types         string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -122,6 +127,10 @@ func newServeCommand() *cobra.Command {
 			allow, err := notify.ParsePrefixes(allowCIDRs)
 			if err != nil {
 				return fmt.Errorf("--callback-allow-cidrs: %w", err)
+			}
+			a1PolicyTypes, err := parsePolicyTypes(a1Types)
+			if err != nil {
+				return fmt.Errorf("--a1-policy-types: %w", err)
 			}
 			if utilization <= 0 || utilization > 1 {
 				return fmt.Errorf("--utilization-threshold: must be in (0, 1], got %v", utilization)
@@ -179,6 +188,7 @@ func newServeCommand() *cobra.Command {
 				SecretsKey:                   secretsKey,
 				CNFOperationTimeout:          cnfOpTimeout,
 				Deployments:                  deployment.Options{ReservationTTL: reservationTTL, ReserveByDefault: reserve},
+				A1:                           app.A1Options{Endpoint: a1Endpoint, SyncInterval: a1Interval, PolicyTypes: a1PolicyTypes},
 			})
 			if err != nil {
 				return err
@@ -207,6 +217,9 @@ func newServeCommand() *cobra.Command {
 	fs.Float64Var(&utilization, "utilization-threshold", 0.9, "resource pool utilization above which an alarm is raised and placement refuses the pool")
 	fs.DurationVar(&reservationTTL, "reservation-ttl", 15*time.Minute, "how long capacity held for a deployment waits for its workloads to run")
 	fs.BoolVar(&reserve, "reserve-capacity", true, "hold capacity for deployments that do not say reserveCapacity")
+	fs.StringVar(&a1Endpoint, "a1-endpoint", "", "A1-P base URL of a Near-RT RIC whose policies follow the deployments (empty: no A1 sync)")
+	fs.DurationVar(&a1Interval, "a1-sync-interval", 30*time.Second, "period of the full A1 policy sync (deployment changes also trigger one)")
+	fs.StringVar(&a1Types, "a1-policy-types", "", "policy type ids of the templates, e.g. qos-optimization=20008,traffic-steering=20009,recovery=20010 (default: the template names)")
 	sec.register(fs)
 	fs.DurationVar(&cnfOpTimeout, "cnf-operation-timeout", 5*time.Minute, "how long a CNF operation waits for its workloads to become ready")
 	fs.StringVar(&secretsKeyFile, "secrets-key-file", "", "file holding the 32-byte key (base64 or hex) that encrypts provider credentials at rest (or O2IMS_SECRETS_KEY)")
@@ -397,4 +410,21 @@ func readSecretsKey(file, env string) ([]byte, error) {
 		return nil, fmt.Errorf("secrets key: %w", err)
 	}
 	return key, nil
+}
+
+// parsePolicyTypes reads "template=typeId,…"; empty is nil (the template
+// names are the type ids).
+func parsePolicyTypes(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, item := range strings.Split(s, ",") {
+		name, id, ok := strings.Cut(strings.TrimSpace(item), "=")
+		if !ok || id == "" || !slices.Contains(a1.Templates, name) {
+			return nil, fmt.Errorf("%q: want TEMPLATE=TYPEID with TEMPLATE one of %s", item, strings.Join(a1.Templates, ", "))
+		}
+		out[name] = id
+	}
+	return out, nil
 }

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/nephoran/o2ims/api/openapi"
+	"github.com/nephoran/o2ims/internal/a1"
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/auth"
 	"github.com/nephoran/o2ims/internal/deployment"
@@ -76,6 +77,9 @@ type Options struct {
 	// Deployments: reservation lifetime and default, reconcile period.
 	// Placement refuses pools at or above UtilizationThreshold.
 	Deployments deployment.Options
+	// A1, when its Endpoint is set, keeps a Near-RT RIC's A1 policies in
+	// step with the deployments.
+	A1 A1Options
 
 	// Providers from the configuration file.
 	Providers []ProviderConfig
@@ -86,6 +90,17 @@ type Options struct {
 	// Outgoing notifications: client TLS (certificate, roots) and OAuth2.
 	NotifyTLS    *tls.Config
 	NotifyOAuth2 *clientcredentials.Config
+}
+
+// A1Options configure the A1 policy sync with a Near-RT RIC.
+type A1Options struct {
+	// Endpoint is the RIC's A1-P base URL (without /A1-P/v2); empty
+	// disables the sync.
+	Endpoint     string
+	SyncInterval time.Duration
+	// PolicyTypes maps the templates (qos-optimization, traffic-steering,
+	// recovery) to the RIC's policy type ids; nil uses the template names.
+	PolicyTypes map[string]string
 }
 
 // ProviderConfig is a provider defined in the configuration file.
@@ -110,6 +125,7 @@ type App struct {
 	tls      *tlsconfig.Reloader
 	lcm      *lcm.Service
 	deploy   *deployment.Service
+	a1       *a1.Syncer // nil without an A1 endpoint
 }
 
 // New opens and migrates the store, builds every component and binds the
@@ -240,10 +256,24 @@ func New(ctx context.Context, opts Options) (*App, error) {
 
 	deployOpts := opts.Deployments
 	deployOpts.UtilizationThreshold = opts.UtilizationThreshold
-	deploySvc := deployment.NewService(store, lcmSvc, alarmSvc, deployOpts, logger.With("component", "deployments"), dispatcher.Wake)
+	var a1Sync *a1.Syncer // kicked on every deployment change when configured
+	deploySvc := deployment.NewService(store, lcmSvc, alarmSvc, deployOpts, logger.With("component", "deployments"), func() {
+		dispatcher.Wake()
+		if a1Sync != nil {
+			a1Sync.Kick()
+		}
+	})
 	reg.MustRegister(deployment.NewCollector(store))
+	if opts.A1.Endpoint != "" {
+		client, err := a1.NewClient(opts.A1.Endpoint, a1.Options{})
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("A1 endpoint: %w", err)
+		}
+		a1Sync = a1.NewSyncer(client, deploySvc, a1.SyncOptions{Interval: opts.A1.SyncInterval, PolicyTypes: opts.A1.PolicyTypes}, logger.With("component", "a1"))
+	}
 
-	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc}
+	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc, a1: a1Sync}
 	handler, err := httpapi.New(httpapi.Options{
 		Inventory:     svc,
 		Subscriptions: subs,
@@ -304,6 +334,9 @@ func (a *App) Run(ctx context.Context) error {
 	bg.Go(func() { a.alarms.RunRetention(bgCtx, time.Hour) })
 	bg.Go(func() { a.lcm.Run(bgCtx) })
 	bg.Go(func() { a.deploy.Run(bgCtx) })
+	if a.a1 != nil {
+		bg.Go(func() { a.a1.Run(bgCtx) })
+	}
 	if a.tls != nil {
 		bg.Go(func() { a.tls.Run(bgCtx) })
 	}

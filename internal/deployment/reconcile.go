@@ -54,15 +54,7 @@ func (s *Service) reconcileAll(ctx context.Context) {
 			s.logger.Warn("recording expired reservations failed", "deployment", id, "err", err)
 		}
 	}
-	var all []Deployment
-	err = each(ctx, s.store, Schema, func(doc json.RawMessage) error {
-		d, err := decode(doc)
-		if err != nil {
-			return err
-		}
-		all = append(all, d)
-		return nil
-	})
+	all, err := s.All(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.logger.Warn("reading deployments failed", "err", err)

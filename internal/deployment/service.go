@@ -513,6 +513,31 @@ func (s *Service) List(ctx context.Context, req collection.Request) (collection.
 	return collection.List(ctx, s.store, Schema, req, collection.Options{})
 }
 
+// All returns every deployment.
+func (s *Service) All(ctx context.Context) ([]Deployment, error) {
+	var out []Deployment
+	err := each(ctx, s.store, Schema, func(doc json.RawMessage) error {
+		d, err := decode(doc)
+		if err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// SetCondition records a condition of an integration (merged by type,
+// its transition time kept while its status stays); nothing changes when
+// it is already so.
+func (s *Service) SetCondition(ctx context.Context, id string, c Condition) error {
+	_, err := s.mutate(ctx, id, "", func(_ *sqlstore.ObjectTx, d *Deployment) error {
+		s.setCondition(d, c)
+		return nil
+	})
+	return err
+}
+
 // Get returns one deployment.
 func (s *Service) Get(ctx context.Context, id string) (Deployment, error) {
 	doc, err := s.store.Get(ctx, Schema, id)

@@ -3,6 +3,7 @@ package o2_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nephoran/o2ims/internal/a1/a1test"
 	"github.com/nephoran/o2ims/internal/cnf/cnftest"
 	"github.com/nephoran/o2ims/internal/testenv"
 	o2 "github.com/nephoran/o2ims/pkg/client"
@@ -25,6 +27,16 @@ func poolCPU(t *testing.T, p o2.ResourcePool, which string) int64 {
 	}
 	return map[string]int64{"allocatable": c.Allocatable.CPUMillicores, "requested": c.Requested.CPUMillicores,
 		"reserved": c.Reserved.CPUMillicores, "free": c.Free.CPUMillicores}[which]
+}
+
+// waitFor polls cond for up to a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after a minute", what)
+		}
+	}
 }
 
 // TestEndToEndDeployments is the integration guide's intent flow through
@@ -58,8 +70,14 @@ func TestEndToEndDeployments(t *testing.T) {
 		}
 	}
 
+	// A Near-RT RIC whose A1 policies follow the deployments.
+	ric := a1test.New(t, a1test.Standard)
+	for _, typ := range []string{"qos-optimization", "traffic-steering", "recovery"} {
+		ric.AddType(typ, json.RawMessage(`{"type":"object","required":["scope"]}`))
+	}
 	dataDir := t.TempDir()
-	serverArgs := []string{"--local-provider=false", "--cnf-operation-timeout", "90s", "--refresh-interval", "2s", "--data-dir", dataDir}
+	serverArgs := []string{"--local-provider=false", "--cnf-operation-timeout", "90s", "--refresh-interval", "2s", "--data-dir", dataDir,
+		"--a1-endpoint", ric.URL, "--a1-sync-interval", "1s"}
 	addr, stop := startServerProc(t, serverArgs...)
 	c, err := o2.NewClient(&o2.Config{Endpoint: "http://" + addr})
 	if err != nil {
@@ -71,10 +89,10 @@ func TestEndToEndDeployments(t *testing.T) {
 	}
 
 	// The guide's query: pools of the wanted providers with the capacity.
-	ours := o2.And(o2.In("extensions/provider", "kubernetes", "aws", "edge"), o2.Eq("extensions/providerName", provName))
+	ourPools := o2.And(o2.In("extensions/provider", "kubernetes", "aws", "edge"), o2.Eq("extensions/providerName", provName))
 	var all []o2.ResourcePool
 	for deadline := time.Now().Add(time.Minute); len(all) < 3; time.Sleep(200 * time.Millisecond) {
-		page, err := c.ResourcePools().List(ctx, o2.ListOptions{Filter: ours, AllFields: true})
+		page, err := c.ResourcePools().List(ctx, o2.ListOptions{Filter: ourPools, AllFields: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +106,7 @@ func TestEndToEndDeployments(t *testing.T) {
 			t.Errorf("pool %s extensions %v", p.Name, p.Extensions)
 		}
 	}
-	big, err := c.ResourcePools().List(ctx, o2.ListOptions{Filter: ours, AllFields: true, MinCapacity: o2.ResourceList{o2.ResourceCPU: "6", o2.ResourceMemory: "8Gi"}})
+	big, err := c.ResourcePools().List(ctx, o2.ListOptions{Filter: ourPools, AllFields: true, MinCapacity: o2.ResourceList{o2.ResourceCPU: "6", o2.ResourceMemory: "8Gi"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,6 +223,31 @@ func TestEndToEndDeployments(t *testing.T) {
 		t.Errorf("list by name and phase: %+v, %v", found, err)
 	}
 
+	// The RIC has a qos-optimization policy per pool and a
+	// traffic-steering policy, and the deployment says they are there.
+	ours := func(typ string) map[string]map[string]any {
+		out := map[string]map[string]any{}
+		for id, b := range ric.Policies(typ) {
+			if strings.Contains(id, d.DeploymentID) {
+				var m map[string]any
+				_ = json.Unmarshal(b, &m)
+				out[id] = m
+			}
+		}
+		return out
+	}
+	poolsUsed := map[string]bool{}
+	for _, cs := range d.Status.Components {
+		poolsUsed[cs.ResourcePoolID] = true
+	}
+	waitFor(t, "A1 policies of the deployment", func() bool {
+		return len(ours("qos-optimization")) == len(poolsUsed) && len(ours("traffic-steering")) == 1
+	})
+	waitFor(t, "the A1PolicySynced condition", func() bool {
+		cur, err := c.Deployments().Get(ctx, d.DeploymentID)
+		return err == nil && slices.ContainsFunc(cur.Status.Conditions, func(c o2.DeploymentCondition) bool { return c.Type == "A1PolicySynced" && c.Status == "True" })
+	})
+
 	// Scale smf to 2 through the lifecycle manager.
 	if _, err := c.Deployments().Update(ctx, d.DeploymentID, o2.DeploymentPatch{Components: []o2.ComponentReplicas{{Name: "smf", Replicas: 2}}, IfMatch: `"1"`}); err == nil {
 		t.Error("a stale If-Match was accepted")
@@ -226,7 +269,20 @@ func TestEndToEndDeployments(t *testing.T) {
 		}
 	}
 
-	// An external controller reports a package revision.
+	waitFor(t, "the qos policies to count 4 instances (amf 2, smf 2)", func() bool {
+		n := 0.0
+		for _, p := range ours("qos-optimization") {
+			v, _ := p["target_instances"].(float64)
+			n += v
+		}
+		return n == 4
+	})
+
+	// An external controller reports a package revision; read the
+	// deployment again first, the A1 condition may have changed it.
+	if d, err = c.Deployments().Get(ctx, d.DeploymentID); err != nil {
+		t.Fatal(err)
+	}
 	pr := "o2ims-" + uniq + "-v1"
 	upd, err := c.Deployments().UpdateStatus(ctx, d.DeploymentID, o2.DeploymentStatusUpdate{ResourceVersion: d.ResourceVersion, PackageRevision: &pr,
 		Conditions: []o2.DeploymentCondition{{Type: "Proposed", Status: "True"}}})
@@ -309,7 +365,10 @@ func TestEndToEndDeployments(t *testing.T) {
 			t.Errorf("instance %s after delete: %v", cs.CNFInstanceID, err)
 		}
 	}
-	page, err := c.ResourcePools().List(ctx, o2.ListOptions{Filter: ours, AllFields: true})
+	waitFor(t, "the deployment's A1 policies to go", func() bool {
+		return len(ours("qos-optimization"))+len(ours("traffic-steering"))+len(ours("recovery")) == 0
+	})
+	page, err := c.ResourcePools().List(ctx, o2.ListOptions{Filter: ourPools, AllFields: true})
 	if err != nil {
 		t.Fatal(err)
 	}
