@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/nephoran/o2ims/internal/a1"
+	"github.com/nephoran/o2ims/internal/advisor"
 	"github.com/nephoran/o2ims/internal/app"
 	"github.com/nephoran/o2ims/internal/deployment"
 	"github.com/nephoran/o2ims/internal/inventory"
@@ -95,6 +96,11 @@ func newServeCommand() *cobra.Command {
 		a1Endpoint      string
 		a1Interval      time.Duration
 		a1Types         string
+		catalogFile     string
+		pricesFile      string
+		modelEndpoint   string
+		modelName       string
+		promptFile      string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -127,6 +133,14 @@ func newServeCommand() *cobra.Command {
 			allow, err := notify.ParsePrefixes(allowCIDRs)
 			if err != nil {
 				return fmt.Errorf("--callback-allow-cidrs: %w", err)
+			}
+			modelOpts := advisor.ModelOptions{Endpoint: modelEndpoint, Model: modelName, APIKey: os.Getenv("O2IMS_ADVISOR_API_KEY")}
+			if promptFile != "" {
+				b, err := os.ReadFile(promptFile)
+				if err != nil {
+					return fmt.Errorf("--advisor-system-prompt-file: %w", err)
+				}
+				modelOpts.SystemPrompt = string(b)
 			}
 			a1PolicyTypes, err := parsePolicyTypes(a1Types)
 			if err != nil {
@@ -188,6 +202,9 @@ func newServeCommand() *cobra.Command {
 				SecretsKey:                   secretsKey,
 				CNFOperationTimeout:          cnfOpTimeout,
 				Deployments:                  deployment.Options{ReservationTTL: reservationTTL, ReserveByDefault: reserve},
+				AdvisorCatalog:               catalogFile,
+				AdvisorPrices:                pricesFile,
+				AdvisorModel:                 modelOpts,
 				A1:                           app.A1Options{Endpoint: a1Endpoint, SyncInterval: a1Interval, PolicyTypes: a1PolicyTypes},
 			})
 			if err != nil {
@@ -217,6 +234,11 @@ func newServeCommand() *cobra.Command {
 	fs.Float64Var(&utilization, "utilization-threshold", 0.9, "resource pool utilization above which an alarm is raised and placement refuses the pool")
 	fs.DurationVar(&reservationTTL, "reservation-ttl", 15*time.Minute, "how long capacity held for a deployment waits for its workloads to run")
 	fs.BoolVar(&reserve, "reserve-capacity", true, "hold capacity for deployments that do not say reserveCapacity")
+	fs.StringVar(&catalogFile, "catalog", "", "YAML file mapping network functions (amf, smf, …) to CNF packages for the advisor (default: the package whose vnfdId is the function's name)")
+	fs.StringVar(&pricesFile, "price-table", "", "YAML file of prices per provider kind (cpuCoreHour, memoryGiBHour, currency) for the advisor's cost estimates")
+	fs.StringVar(&modelEndpoint, "advisor-model-endpoint", "", "OpenAI-compatible API base (e.g. https://api.openai.com/v1) the advisor asks first; its key in O2IMS_ADVISOR_API_KEY (empty: rule-based plans only)")
+	fs.StringVar(&modelName, "advisor-model", "gpt-4o-mini", "model name for --advisor-model-endpoint")
+	fs.StringVar(&promptFile, "advisor-system-prompt-file", "", "file with the advisor model's system prompt (default: built in)")
 	fs.StringVar(&a1Endpoint, "a1-endpoint", "", "A1-P base URL of a Near-RT RIC whose policies follow the deployments (empty: no A1 sync)")
 	fs.DurationVar(&a1Interval, "a1-sync-interval", 30*time.Second, "period of the full A1 policy sync (deployment changes also trigger one)")
 	fs.StringVar(&a1Types, "a1-policy-types", "", "policy type ids of the templates, e.g. qos-optimization=20008,traffic-steering=20009,recovery=20010 (default: the template names)")

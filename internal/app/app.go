@@ -22,6 +22,7 @@ import (
 
 	"github.com/nephoran/o2ims/api/openapi"
 	"github.com/nephoran/o2ims/internal/a1"
+	"github.com/nephoran/o2ims/internal/advisor"
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/auth"
 	"github.com/nephoran/o2ims/internal/deployment"
@@ -77,6 +78,12 @@ type Options struct {
 	// Deployments: reservation lifetime and default, reconcile period.
 	// Placement refuses pools at or above UtilizationThreshold.
 	Deployments deployment.Options
+	// AdvisorCatalog and AdvisorPrices name YAML files of the advisor's
+	// network function catalog and price table (empty: the defaults).
+	AdvisorCatalog, AdvisorPrices string
+	// AdvisorModel, when its Endpoint is set, is an OpenAI-compatible
+	// model the advisor asks first (its plans are validated).
+	AdvisorModel advisor.ModelOptions
 	// A1, when its Endpoint is set, keeps a Near-RT RIC's A1 policies in
 	// step with the deployments.
 	A1 A1Options
@@ -273,6 +280,26 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a1Sync = a1.NewSyncer(client, deploySvc, a1.SyncOptions{Interval: opts.A1.SyncInterval, PolicyTypes: opts.A1.PolicyTypes}, logger.With("component", "a1"))
 	}
 
+	catalog, err := advisor.LoadCatalog(opts.AdvisorCatalog)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("advisor catalog: %w", err)
+	}
+	prices, err := advisor.LoadPrices(opts.AdvisorPrices)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("advisor price table: %w", err)
+	}
+	advisorSvc := advisor.NewService(store, deploySvc, catalog, prices, logger.With("component", "advisor"))
+	if opts.AdvisorModel.Endpoint != "" {
+		m, err := advisor.NewModel(opts.AdvisorModel)
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("advisor model: %w", err)
+		}
+		advisorSvc.UseModel(m)
+	}
+
 	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc, a1: a1Sync}
 	handler, err := httpapi.New(httpapi.Options{
 		Inventory:     svc,
@@ -282,6 +309,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Providers:     registry,
 		LCM:           lcmSvc,
 		Deployments:   deploySvc,
+		Advisor:       advisorSvc,
 		Specs:         openapi.Specs,
 		Registry:      reg,
 		Gatherer:      reg,

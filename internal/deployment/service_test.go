@@ -17,14 +17,13 @@ import (
 	"github.com/nephoran/o2ims/internal/cnf/cnftest"
 	"github.com/nephoran/o2ims/internal/collection"
 	"github.com/nephoran/o2ims/internal/deployment"
+	"github.com/nephoran/o2ims/internal/deployment/deploymenttest"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
 )
-
-const gi = int64(1) << 30
 
 // fixture is a store with two Kubernetes pools (a: 4 cpu allocatable, 1
 // requested; b: 8 cpu, 2 requested), a third pool no CNF can run on, the
@@ -38,51 +37,6 @@ type fixture struct {
 	poolC string
 }
 
-type poolDoc struct {
-	id, name, dm, region string
-	labels               map[string]string
-	allocCPU, reqCPU     int64
-	healthy              bool
-}
-
-func putPool(t testing.TB, st *sqlstore.Store, p poolDoc) {
-	t.Helper()
-	labels := map[string]any{}
-	for k, v := range p.labels {
-		labels[k] = v
-	}
-	doc, _ := json.Marshal(map[string]any{
-		"resourcePoolId": p.id, "name": p.name, "description": "", "oCloudId": uuid.NewString(), "globalLocationId": "", "location": "",
-		"extensions": map[string]any{
-			"provider": "kubernetes", "providerName": "k8s-" + p.name, "deploymentManagerId": p.dm, "region": p.region,
-			"healthy": p.healthy, "nodeCount": 2, "labels": labels,
-			"utilization": map[string]any{"cpu": float64(p.reqCPU) / float64(p.allocCPU), "memory": 0.1},
-			"capacity": map[string]any{
-				"allocatable": map[string]any{"cpuMillicores": p.allocCPU, "memoryBytes": 16 * gi, "pods": 110},
-				"requested":   map[string]any{"cpuMillicores": p.reqCPU, "memoryBytes": gi, "pods": 10},
-			},
-		},
-	})
-	err := st.Update(context.Background(), func(tx *sqlstore.ObjectTx) error {
-		return tx.Put(context.Background(), inventory.ResourcePoolSchema, p.id, doc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func putDM(t testing.TB, st *sqlstore.Store, id, providerType string) {
-	t.Helper()
-	doc, _ := json.Marshal(map[string]any{"deploymentManagerId": id, "name": "dm-" + id[:8], "description": "", "oCloudId": uuid.NewString(), "serviceUri": "https://k8s.example",
-		"extensions": map[string]any{"provider": providerType}})
-	err := st.Update(context.Background(), func(tx *sqlstore.ObjectTx) error {
-		return tx.Put(context.Background(), inventory.DeploymentManagerSchema, id, doc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func newFixture(t testing.TB, b sqlstoretest.Backend, opts deployment.Options) fixture {
 	t.Helper()
 	ctx := context.Background()
@@ -90,12 +44,12 @@ func newFixture(t testing.TB, b sqlstoretest.Backend, opts deployment.Options) f
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f := fixture{store: st, poolA: "00000000-0000-4000-8000-00000000000a", poolB: "00000000-0000-4000-8000-00000000000b", poolC: "00000000-0000-4000-8000-00000000000c"}
 	dmA, dmB, dmC := uuid.NewString(), uuid.NewString(), uuid.NewString()
-	putDM(t, st, dmA, "kubernetes")
-	putDM(t, st, dmB, "kubernetes")
-	putDM(t, st, dmC, "local")
-	putPool(t, st, poolDoc{id: f.poolA, name: "edge-a", dm: dmA, region: "eu-west", labels: map[string]string{"tier": "edge"}, allocCPU: 4000, reqCPU: 1000, healthy: true})
-	putPool(t, st, poolDoc{id: f.poolB, name: "core-b", dm: dmB, region: "eu-west", labels: map[string]string{"tier": "core"}, allocCPU: 8000, reqCPU: 2000, healthy: true})
-	putPool(t, st, poolDoc{id: f.poolC, name: "host-c", dm: dmC, region: "eu-west", allocCPU: 64000, reqCPU: 0, healthy: true})
+	deploymenttest.PutDM(t, st, dmA, "kubernetes")
+	deploymenttest.PutDM(t, st, dmB, "kubernetes")
+	deploymenttest.PutDM(t, st, dmC, "local")
+	deploymenttest.PutPool(t, st, deploymenttest.Pool{ID: f.poolA, Name: "edge-a", DM: dmA, Region: "eu-west", Labels: map[string]string{"tier": "edge"}, AllocCPU: 4000, ReqCPU: 1000, Healthy: true})
+	deploymenttest.PutPool(t, st, deploymenttest.Pool{ID: f.poolB, Name: "core-b", DM: dmB, Region: "eu-west", Labels: map[string]string{"tier": "core"}, AllocCPU: 8000, ReqCPU: 2000, Healthy: true})
+	deploymenttest.PutPool(t, st, deploymenttest.Pool{ID: f.poolC, Name: "host-c", DM: dmC, Region: "eu-west", AllocCPU: 64000, ReqCPU: 0, Healthy: true})
 	l := lcm.NewService(st, nil, nil, lcm.Options{}, logger, nil)
 	one := 1
 	_, err := l.CreatePackage(ctx, lcm.PackageInput{

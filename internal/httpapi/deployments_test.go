@@ -53,6 +53,11 @@ func TestDeploymentAPIProblems(t *testing.T) {
 			{"DELETE", deps + "/" + unknown, "", "", 404, "not found"},
 			{"GET", deps + "?filter=(eq,colour,red)", "", "", 400, "colour"},
 			{"GET", "/o2ims/v1/resourcePools?minCapacity=gpu:1", "", "", 400, "minCapacity"},
+			{"POST", "/o2ims/v1/advisor/recommendations", "application/json", `{}`, 400, "intent is required"},
+			{"POST", "/o2ims/v1/advisor/recommendations", "application/json", `{"intent":"AMF","replicas":"2"}`, 400, "replicas must be an integer"},
+			{"POST", "/o2ims/v1/advisor/recommendations", "application/json", `{"intent":"speed it all up"}`, 422, "names no network function"},
+			{"POST", "/o2ims/v1/advisor/recommendations", "application/json", `{"intent":"deploy the AMF"}`, 422, "amf"},
+			{"GET", "/o2ims/v1/advisor/recommendations/" + unknown, "", "", 404, "not found"},
 			{"GET", inv + "/resourcePools?minCapacity=cpu:lots", "", "", 400, `cpu "lots" is not a quantity`},
 		}
 		for _, c := range cases {

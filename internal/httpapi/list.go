@@ -83,3 +83,6 @@ func (r listResponse) VisitListCnfPackagesResponse(w http.ResponseWriter) error 
 func (r listResponse) VisitListCnfInstancesResponse(w http.ResponseWriter) error  { return r.write(w) }
 func (r listResponse) VisitListLcmOpOccsResponse(w http.ResponseWriter) error     { return r.write(w) }
 func (r listResponse) VisitListDeploymentsResponse(w http.ResponseWriter) error   { return r.write(w) }
+func (r listResponse) VisitListRecommendationsResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}

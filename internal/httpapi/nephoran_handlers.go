@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 
+	"github.com/nephoran/o2ims/internal/advisor"
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/deployment"
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
@@ -20,6 +21,7 @@ type nephoranHandlers struct {
 	providers   *providers.Registry
 	lcm         *lcm.Service
 	deployments *deployment.Service
+	advisor     *advisor.Service
 }
 
 var _ nephapi.StrictServerInterface = (*nephoranHandlers)(nil)

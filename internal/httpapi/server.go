@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"sigs.k8s.io/yaml"
 
+	"github.com/nephoran/o2ims/internal/advisor"
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/auth"
 	"github.com/nephoran/o2ims/internal/deployment"
@@ -46,6 +47,7 @@ type Options struct {
 	Providers     *providers.Registry
 	LCM           *lcm.Service
 	Deployments   *deployment.Service
+	Advisor       *advisor.Service
 	// Specs holds the OpenAPI documents served under /openapi/.
 	Specs fs.FS
 	// Registry receives the API metrics; Gatherer is served on /metrics.
@@ -112,7 +114,7 @@ func New(opts Options) (*Server, error) {
 		invapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
 	nephapi.HandlerWithOptions(
-		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM, deployments: opts.Deployments},
+		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM, deployments: opts.Deployments, advisor: opts.Advisor},
 			[]nephapi.StrictMiddlewareFunc{strictBodies[nephapi.StrictHandlerFunc]},
 			nephapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
 		nephapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},

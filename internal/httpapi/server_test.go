@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nephoran/o2ims/api/openapi"
+	"github.com/nephoran/o2ims/internal/advisor"
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/deployment"
 	"github.com/nephoran/o2ims/internal/httpapi"
@@ -102,9 +103,11 @@ func newEnv(t *testing.T, b sqlstoretest.Backend) *env {
 	alarmSvc := alarms.NewService(store, logger)
 	reg := prometheus.NewRegistry()
 	lcmSvc := lcm.NewService(store, nil, alarmSvc, lcm.Options{}, logger, nil)
+	deploySvc := deployment.NewService(store, lcmSvc, alarmSvc, deployment.Options{ReserveByDefault: true}, logger, nil)
 	h, err := httpapi.New(httpapi.Options{
 		LCM:           lcmSvc,
-		Deployments:   deployment.NewService(store, lcmSvc, alarmSvc, deployment.Options{ReserveByDefault: true}, logger, nil),
+		Deployments:   deploySvc,
+		Advisor:       advisor.NewService(store, deploySvc, nil, nil, logger),
 		Inventory:     inventory.NewService(store, inventory.CloudConfig{GlobalCloudID: "gc-1", Name: "cloud"}, logger),
 		Subscriptions: subscription.NewService(store, notify.Policy{}, subscription.NewMatchers(), logger),
 		Alarms:        alarmSvc,

@@ -40,7 +40,8 @@ type Rules struct {
 	// Exclude maps pools that may not be used to why (re-placing a
 	// component away from a failed pool and from its other parts).
 	Exclude map[string]string
-	// Providers and Regions, when set, keep pools of those.
+	// Providers and Regions, when set, keep pools of those; a region
+	// also takes its numbered parts ("us-west" takes "us-west-2").
 	Providers, Regions []string
 	// Selector, when set, must match the pool's labels.
 	Selector labels.Selector
@@ -253,7 +254,7 @@ func refusals(req Request, p Pool) []string {
 	if len(r.Providers) > 0 && !slices.Contains(r.Providers, p.Provider) && !slices.Contains(r.Providers, p.ProviderName) {
 		out = append(out, fmt.Sprintf("provider %s is not among %s", providerOf(p), strings.Join(r.Providers, ", ")))
 	}
-	if len(r.Regions) > 0 && !slices.Contains(r.Regions, p.Region) {
+	if len(r.Regions) > 0 && !slices.ContainsFunc(r.Regions, func(want string) bool { return inRegion(p.Region, want) }) {
 		region := p.Region
 		if region == "" {
 			region = "(none)"
@@ -278,6 +279,12 @@ func refusals(req Request, p Pool) []string {
 		out = append(out, fmt.Sprintf("utilization %.2f is at or above the threshold %.2f", p.Utilization, req.UtilizationThreshold))
 	}
 	return out
+}
+
+// inRegion reports whether a pool's region is want or a zone-numbered
+// part of it: "us-west-2" is in "us-west".
+func inRegion(region, want string) bool {
+	return region == want || (want != "" && strings.HasPrefix(region, want+"-"))
 }
 
 func providerOf(p Pool) string {

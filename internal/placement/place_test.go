@@ -155,6 +155,12 @@ func TestPlace(t *testing.T) {
 			want: []shard{{"amf", "c", 1}},
 		},
 		{
+			name:  "a region takes its numbered parts, not other regions",
+			req:   Request{Components: []Component{comp("amf", 1, 100)}, Rules: Rules{Regions: []string{"us-west"}}},
+			pools: []Pool{pool("a", 8000, 8000, func(p *Pool) { p.Region = "us-westish" }), pool("b", 1000, 8000, func(p *Pool) { p.Region = "us-west-2" })},
+			want:  []shard{{"amf", "b", 1}},
+		},
+		{
 			name:  "provider rule matches the registered provider's name too",
 			req:   Request{Components: []Component{comp("amf", 1, 100)}, Rules: Rules{Providers: []string{"k8s-b"}}},
 			pools: []Pool{pool("a", 8000, 8000), pool("b", 1000, 8000)},

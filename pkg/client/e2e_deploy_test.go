@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -76,8 +78,12 @@ func TestEndToEndDeployments(t *testing.T) {
 		ric.AddType(typ, json.RawMessage(`{"type":"object","required":["scope"]}`))
 	}
 	dataDir := t.TempDir()
+	catalog := filepath.Join(dataDir, "catalog.yaml")
+	if err := os.WriteFile(catalog, []byte("amf: {vnfdId: vnfd-"+uniq+", flavourId: small}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	serverArgs := []string{"--local-provider=false", "--cnf-operation-timeout", "90s", "--refresh-interval", "2s", "--data-dir", dataDir,
-		"--a1-endpoint", ric.URL, "--a1-sync-interval", "1s"}
+		"--a1-endpoint", ric.URL, "--a1-sync-interval", "1s", "--catalog", catalog}
 	addr, stop := startServerProc(t, serverArgs...)
 	c, err := o2.NewClient(&o2.Config{Endpoint: "http://" + addr})
 	if err != nil {
@@ -126,6 +132,24 @@ func TestEndToEndDeployments(t *testing.T) {
 	if err != nil {
 		t.Fatalf("upload: %v", err)
 	}
+	// The advisor turns the guide's intent into a plan on our pools.
+	rec, err := c.Advisor().Recommend(ctx, o2.RecommendationRequest{Intent: "Deploy 5G AMF with high availability in EU West region",
+		Constraints: &o2.RecommendationConstraints{PoolSelector: run + "=" + uniq}})
+	if err != nil {
+		t.Fatalf("recommend: %v", err)
+	}
+	recPools := map[string]bool{}
+	for _, a := range rec.Placement.Assignments {
+		recPools[a.ResourcePoolName] = true
+	}
+	if rec.Source != "rules" || len(rec.Plan.Components) != 1 || rec.Plan.Components[0].Replicas != 2 || len(recPools) != 2 ||
+		rec.EstimatedCost.Monthly <= 0 || rec.Requirements.Region != "eu-west" {
+		t.Fatalf("recommendation %+v on %v", rec, recPools)
+	}
+	if got, err := c.Advisor().Get(ctx, rec.RecommendationID); err != nil || got.Plan.Name != rec.Plan.Name {
+		t.Errorf("Get recommendation: %+v, %v", got, err)
+	}
+
 	spec := &o2.DeploymentSpec{
 		Name: uniq, Description: "core of " + uniq,
 		Components: []o2.DeploymentComponent{

@@ -218,6 +218,30 @@ func (e ProviderRequestType) Valid() bool {
 	}
 }
 
+// Defines values for RecommendationRequestIntentType.
+const (
+	RecommendationRequestIntentTypeDeployment   RecommendationRequestIntentType = "deployment"
+	RecommendationRequestIntentTypeMaintenance  RecommendationRequestIntentType = "maintenance"
+	RecommendationRequestIntentTypeOptimization RecommendationRequestIntentType = "optimization"
+	RecommendationRequestIntentTypeScaling      RecommendationRequestIntentType = "scaling"
+)
+
+// Valid indicates whether the value is a known member of the RecommendationRequestIntentType enum.
+func (e RecommendationRequestIntentType) Valid() bool {
+	switch e {
+	case RecommendationRequestIntentTypeDeployment:
+		return true
+	case RecommendationRequestIntentTypeMaintenance:
+		return true
+	case RecommendationRequestIntentTypeOptimization:
+		return true
+	case RecommendationRequestIntentTypeScaling:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReservationState.
 const (
 	EXPIRED  ReservationState = "EXPIRED"
@@ -462,6 +486,18 @@ type ComponentStatus struct {
 	ResourcePoolName *string `json:"resourcePoolName,omitempty"`
 }
 
+// CostEstimate defines model for CostEstimate.
+type CostEstimate struct {
+	Currency *string  `json:"currency,omitempty"`
+	Monthly  *float32 `json:"monthly,omitempty"`
+	PerPool  *[]struct {
+		Monthly          *float32 `json:"monthly,omitempty"`
+		Provider         *string  `json:"provider,omitempty"`
+		ResourcePoolId   *string  `json:"resourcePoolId,omitempty"`
+		ResourcePoolName *string  `json:"resourcePoolName,omitempty"`
+	} `json:"perPool,omitempty"`
+}
+
 // CreateCnfInstanceRequest defines model for CreateCnfInstanceRequest.
 type CreateCnfInstanceRequest struct {
 	FlavourId              *string `json:"flavourId,omitempty"`
@@ -634,6 +670,24 @@ type InstantiateRequest struct {
 	ResourcePoolId      *openapi_types.UUID     `json:"resourcePoolId,omitempty"`
 }
 
+// IntentRequirements defines model for IntentRequirements.
+type IntentRequirements struct {
+	Bandwidth *string `json:"bandwidth,omitempty"`
+	Cpu       *string `json:"cpu,omitempty"`
+	Functions *[]struct {
+		Name     *string `json:"name,omitempty"`
+		Replicas *int    `json:"replicas,omitempty"`
+	} `json:"functions,omitempty"`
+	HighAvailability *bool     `json:"highAvailability,omitempty"`
+	IntentType       *string   `json:"intentType,omitempty"`
+	Latency          *string   `json:"latency,omitempty"`
+	Memory           *string   `json:"memory,omitempty"`
+	NetworkSlice     *string   `json:"networkSlice,omitempty"`
+	Reasons          *[]string `json:"reasons,omitempty"`
+	Region           *string   `json:"region,omitempty"`
+	Spread           *int      `json:"spread,omitempty"`
+}
+
 // LcmOpOcc defines model for LcmOpOcc.
 type LcmOpOcc struct {
 	CnfInstanceId openapi_types.UUID `json:"cnfInstanceId"`
@@ -755,6 +809,59 @@ type ProviderStatus struct {
 	ProviderId  openapi_types.UUID `json:"providerId"`
 }
 
+// Recommendation A recommended deployment; `placement` and `extensions` are excluded from lists by default.
+type Recommendation struct {
+	Confidence    *float32      `json:"confidence,omitempty"`
+	CreatedAt     *time.Time    `json:"createdAt,omitempty"`
+	EstimatedCost *CostEstimate `json:"estimatedCost,omitempty"`
+
+	// Extensions Implementation-specific attributes; every key may be filtered and selected.
+	Extensions *externalRef0.Extensions `json:"extensions,omitempty"`
+	Intent     string                   `json:"intent"`
+
+	// ModelAnswer The raw answer of the model, kept for audit.
+	ModelAnswer *string `json:"modelAnswer,omitempty"`
+	Placement   *struct {
+		Assignments *[]PlacementAssignment `json:"assignments,omitempty"`
+		Decisions   *[]PlacementDecision   `json:"decisions,omitempty"`
+	} `json:"placement,omitempty"`
+	Plan             DeploymentSpec      `json:"plan"`
+	Reasons          *[]string           `json:"reasons,omitempty"`
+	RecommendationId openapi_types.UUID  `json:"recommendationId"`
+	Requirements     *IntentRequirements `json:"requirements,omitempty"`
+
+	// Source `rules` (the deterministic planner) or `model` (an LLM answer the placement engine validated).
+	Source   *string `json:"source,omitempty"`
+	Timeline *struct {
+		EstimatedMinutes *int      `json:"estimatedMinutes,omitempty"`
+		Steps            *[]string `json:"steps,omitempty"`
+	} `json:"timeline,omitempty"`
+}
+
+// RecommendationRequest defines model for RecommendationRequest.
+type RecommendationRequest struct {
+	Constraints *struct {
+		// MaxMonthlyCost Refuse plans estimated above this (in the price table's currency).
+		MaxMonthlyCost *float32  `json:"maxMonthlyCost,omitempty"`
+		MinCapacity    *string   `json:"minCapacity,omitempty"`
+		PoolSelector   *string   `json:"poolSelector,omitempty"`
+		Providers      *[]string `json:"providers,omitempty"`
+	} `json:"constraints,omitempty"`
+
+	// Intent The intent in words, e.g. "Deploy 5G AMF with high availability in US West region".
+	Intent       string                           `json:"intent"`
+	IntentType   *RecommendationRequestIntentType `json:"intentType,omitempty"`
+	NetworkSlice *string                          `json:"networkSlice,omitempty"`
+	Region       *string                          `json:"region,omitempty"`
+	Replicas     *int                             `json:"replicas,omitempty"`
+
+	// TargetComponents Network functions (amf, smf, upf, nrf, udm, udr, pcf, ausf, nssf, near-rt-ric, xapp); when given, they replace those the text names.
+	TargetComponents *[]string `json:"targetComponents,omitempty"`
+}
+
+// RecommendationRequestIntentType defines model for RecommendationRequest.IntentType.
+type RecommendationRequestIntentType string
+
 // Reservation defines model for Reservation.
 type Reservation struct {
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
@@ -823,6 +930,59 @@ type PreconditionFailed = externalRef0.ProblemDetails
 
 // Unprocessable RFC 7807 problem details, the body of every 4xx and 5xx response.
 type Unprocessable = externalRef0.ProblemDetails
+
+// ListRecommendationsParams defines parameters for ListRecommendations.
+type ListRecommendationsParams struct {
+	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
+	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
+	// object matches when every term holds.
+	//
+	// | operator | values | matches when |
+	// |---|---|---|
+	// | `eq`, `neq` | one | equal / not equal |
+	// | `gt`, `gte`, `lt`, `lte` | one | ordered comparison in the attribute's type |
+	// | `in`, `nin` | one or more | equal to one of / none of the values |
+	// | `cont`, `ncont` | one or more | the string contains one of / none of the values |
+	//
+	// Values compare in the attribute's type (number, boolean, string,
+	// timestamp). Values holding `,`, `/`, `;`, `(`, `)` or spaces are
+	// single-quoted; `''` inside quotes is one quote. A list-valued
+	// attribute matches when any element matches; `neq`, `nin` and `ncont`
+	// are the negation of their positive operator, so they also match an
+	// absent attribute. Any key below `extensions` may be addressed, for
+	// example `(eq,extensions/provider,local)`. Unknown attributes, wrong
+	// operators, a wrong number of values and bad quoting are rejected
+	// with 400.
+	Filter *externalRef0.Filter `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+
+	// Limit Page size: at most this many objects are returned (default 100,
+	// at most 1000). When more exist the response carries a
+	// `Link: <...>; rel="next"` header.
+	Limit *externalRef0.Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
+	// `Link` header of the previous response. Markers are keyset
+	// positions, so pages stay consistent while objects are added.
+	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
 
 // ListAlarmsParams defines parameters for ListAlarms.
 type ListAlarmsParams struct {
@@ -1424,6 +1584,9 @@ type ListResourcesParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// CreateRecommendationJSONRequestBody defines body for CreateRecommendation for application/json ContentType.
+type CreateRecommendationJSONRequestBody = RecommendationRequest
+
 // CreateCnfInstanceJSONRequestBody defines body for CreateCnfInstance for application/json ContentType.
 type CreateCnfInstanceJSONRequestBody = CreateCnfInstanceRequest
 
@@ -1557,6 +1720,15 @@ func (a NetworkRequirements) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListRecommendations List stored placement recommendations
+	// (GET /o2ims/v1/advisor/recommendations)
+	ListRecommendations(w http.ResponseWriter, r *http.Request, params ListRecommendationsParams)
+	// CreateRecommendation Recommend a deployment for an intent
+	// (POST /o2ims/v1/advisor/recommendations)
+	CreateRecommendation(w http.ResponseWriter, r *http.Request)
+	// GetRecommendation Get one recommendation
+	// (GET /o2ims/v1/advisor/recommendations/{recommendationId})
+	GetRecommendation(w http.ResponseWriter, r *http.Request, recommendationId openapi_types.UUID)
 	// ListAlarms List alarm event records
 	// (GET /o2ims/v1/alarms)
 	ListAlarms(w http.ResponseWriter, r *http.Request, params ListAlarmsParams)
@@ -1666,6 +1838,157 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// ListRecommendations operation middleware
+func (siw *ServerInterfaceWrapper) ListRecommendations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRecommendationsParams
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", r.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "filter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "filter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "nextpage_opaque_marker" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nextpage_opaque_marker", r.URL.Query(), &params.NextpageOpaqueMarker, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListRecommendations(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateRecommendation operation middleware
+func (siw *ServerInterfaceWrapper) CreateRecommendation(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateRecommendation(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetRecommendation operation middleware
+func (siw *ServerInterfaceWrapper) GetRecommendation(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "recommendationId" -------------
+	var recommendationId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "recommendationId", r.PathValue("recommendationId"), &recommendationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "recommendationId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetRecommendation(w, r, recommendationId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // ListAlarms operation middleware
 func (siw *ServerInterfaceWrapper) ListAlarms(w http.ResponseWriter, r *http.Request) {
@@ -3529,6 +3852,9 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/deployments/{deploymentId}", wrapper.GetDeployment)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/o2ims/v1/deployments/{deploymentId}", wrapper.UpdateDeployment)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/o2ims/v1/deployments/{deploymentId}/status", wrapper.UpdateDeploymentStatus)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/advisor/recommendations", wrapper.ListRecommendations)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/advisor/recommendations", wrapper.CreateRecommendation)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/advisor/recommendations/{recommendationId}", wrapper.GetRecommendation)
 
 	return m
 }
@@ -3551,6 +3877,172 @@ type NotFoundApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
 type PreconditionFailedApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
 
 type UnprocessableApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+type ListRecommendationsRequestObject struct {
+	Params ListRecommendationsParams
+}
+
+type ListRecommendationsResponseObject interface {
+	VisitListRecommendationsResponse(w http.ResponseWriter) error
+}
+
+type ListRecommendations200ResponseHeaders struct {
+	Link *string
+}
+
+type ListRecommendations200JSONResponse struct {
+	Body    []Recommendation
+	Headers ListRecommendations200ResponseHeaders
+}
+
+func (response ListRecommendations200JSONResponse) VisitListRecommendationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecommendations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListRecommendations400ApplicationProblemPlusJSONResponse) VisitListRecommendationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecommendationRequestObject struct {
+	Body *CreateRecommendationJSONRequestBody
+}
+
+type CreateRecommendationResponseObject interface {
+	VisitCreateRecommendationResponse(w http.ResponseWriter) error
+}
+
+type CreateRecommendation201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateRecommendation201JSONResponse struct {
+	Body    Recommendation
+	Headers CreateRecommendation201ResponseHeaders
+}
+
+func (response CreateRecommendation201JSONResponse) VisitCreateRecommendationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecommendation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRecommendation400ApplicationProblemPlusJSONResponse) VisitCreateRecommendationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecommendation422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateRecommendation422ApplicationProblemPlusJSONResponse) VisitCreateRecommendationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecommendationRequestObject struct {
+	RecommendationId openapi_types.UUID `json:"recommendationId"`
+}
+
+type GetRecommendationResponseObject interface {
+	VisitGetRecommendationResponse(w http.ResponseWriter) error
+}
+
+type GetRecommendation200JSONResponse Recommendation
+
+func (response GetRecommendation200JSONResponse) VisitGetRecommendationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecommendation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecommendation400ApplicationProblemPlusJSONResponse) VisitGetRecommendationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecommendation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecommendation404ApplicationProblemPlusJSONResponse) VisitGetRecommendationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListAlarmsRequestObject struct {
 	Params ListAlarmsParams
@@ -5681,6 +6173,15 @@ func (response GetResourceByID500ApplicationProblemPlusJSONResponse) VisitGetRes
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListRecommendations List stored placement recommendations
+	// (GET /o2ims/v1/advisor/recommendations)
+	ListRecommendations(ctx context.Context, request ListRecommendationsRequestObject) (ListRecommendationsResponseObject, error)
+	// CreateRecommendation Recommend a deployment for an intent
+	// (POST /o2ims/v1/advisor/recommendations)
+	CreateRecommendation(ctx context.Context, request CreateRecommendationRequestObject) (CreateRecommendationResponseObject, error)
+	// GetRecommendation Get one recommendation
+	// (GET /o2ims/v1/advisor/recommendations/{recommendationId})
+	GetRecommendation(ctx context.Context, request GetRecommendationRequestObject) (GetRecommendationResponseObject, error)
 	// ListAlarms List alarm event records
 	// (GET /o2ims/v1/alarms)
 	ListAlarms(ctx context.Context, request ListAlarmsRequestObject) (ListAlarmsResponseObject, error)
@@ -5819,6 +6320,89 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// ListRecommendations operation middleware
+func (sh *strictHandler) ListRecommendations(w http.ResponseWriter, r *http.Request, params ListRecommendationsParams) {
+	var request ListRecommendationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRecommendations(ctx, request.(ListRecommendationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRecommendations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListRecommendationsResponseObject); ok {
+		if err := validResponse.VisitListRecommendationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateRecommendation operation middleware
+func (sh *strictHandler) CreateRecommendation(w http.ResponseWriter, r *http.Request) {
+	var request CreateRecommendationRequestObject
+
+	var body CreateRecommendationJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateRecommendation(ctx, request.(CreateRecommendationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateRecommendation")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateRecommendationResponseObject); ok {
+		if err := validResponse.VisitCreateRecommendationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetRecommendation operation middleware
+func (sh *strictHandler) GetRecommendation(w http.ResponseWriter, r *http.Request, recommendationId openapi_types.UUID) {
+	var request GetRecommendationRequestObject
+
+	request.RecommendationId = recommendationId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRecommendation(ctx, request.(GetRecommendationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRecommendation")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetRecommendationResponseObject); ok {
+		if err := validResponse.VisitGetRecommendationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // ListAlarms operation middleware
