@@ -36,6 +36,7 @@ import (
 	"github.com/nephoran/o2ims/internal/provider/local"
 	"github.com/nephoran/o2ims/internal/providers"
 	"github.com/nephoran/o2ims/internal/ratelimit"
+	"github.com/nephoran/o2ims/internal/report"
 	"github.com/nephoran/o2ims/internal/secrets"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/subscription"
@@ -310,6 +311,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		LCM:           lcmSvc,
 		Deployments:   deploySvc,
 		Advisor:       advisorSvc,
+		Report:        report.NewBuilder(svc, store, deploySvc, reg),
 		Specs:         openapi.Specs,
 		Registry:      reg,
 		Gatherer:      reg,

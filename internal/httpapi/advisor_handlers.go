@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 
 	"github.com/nephoran/o2ims/internal/advisor"
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
@@ -44,4 +47,26 @@ func (h *nephoranHandlers) GetRecommendation(ctx context.Context, req nephapi.Ge
 	}
 	v, err := fromValue[nephapi.Recommendation](rec)
 	return nephapi.GetRecommendation200JSONResponse(v), err
+}
+
+func (h *nephoranHandlers) GetPerformanceReport(ctx context.Context, _ nephapi.GetPerformanceReportRequestObject) (nephapi.GetPerformanceReportResponseObject, error) {
+	if h.report == nil {
+		return nil, ims.Errorf(ims.EUNAVAILABLE, "the performance report is not configured")
+	}
+	r, err := h.report.Build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The ETag covers what feeds index, not the counters.
+	stable, err := json.Marshal(struct {
+		P any `json:"p"`
+		D any `json:"d"`
+	}{r.ResourcePools, r.Deployments})
+	if err != nil {
+		return nil, ims.Internal(err, "reading failed")
+	}
+	sum := sha256.Sum256(stable)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	v, err := fromValue[nephapi.PerformanceReport](r)
+	return nephapi.GetPerformanceReport200JSONResponse{Body: v, Headers: nephapi.GetPerformanceReport200ResponseHeaders{ETag: &etag}}, err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/providers"
+	"github.com/nephoran/o2ims/internal/report"
 )
 
 // nephoranHandlers implements the Nephoran extensions under /o2ims/v1. The
@@ -22,6 +23,7 @@ type nephoranHandlers struct {
 	lcm         *lcm.Service
 	deployments *deployment.Service
 	advisor     *advisor.Service
+	report      *report.Builder
 }
 
 var _ nephapi.StrictServerInterface = (*nephoranHandlers)(nil)

@@ -35,6 +35,7 @@ import (
 	"github.com/nephoran/o2ims/internal/logging"
 	"github.com/nephoran/o2ims/internal/providers"
 	"github.com/nephoran/o2ims/internal/ratelimit"
+	"github.com/nephoran/o2ims/internal/report"
 	"github.com/nephoran/o2ims/internal/subscription"
 )
 
@@ -48,6 +49,7 @@ type Options struct {
 	LCM           *lcm.Service
 	Deployments   *deployment.Service
 	Advisor       *advisor.Service
+	Report        *report.Builder
 	// Specs holds the OpenAPI documents served under /openapi/.
 	Specs fs.FS
 	// Registry receives the API metrics; Gatherer is served on /metrics.
@@ -114,7 +116,7 @@ func New(opts Options) (*Server, error) {
 		invapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
 	nephapi.HandlerWithOptions(
-		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM, deployments: opts.Deployments, advisor: opts.Advisor},
+		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM, deployments: opts.Deployments, advisor: opts.Advisor, report: opts.Report},
 			[]nephapi.StrictMiddlewareFunc{strictBodies[nephapi.StrictHandlerFunc]},
 			nephapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
 		nephapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
@@ -276,6 +278,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r, err := captureJSONBody(r)
 	if err != nil {
 		writeError(rw, r, s.logger, bodyError("body", err))
+		return
+	}
+	if r.Method == http.MethodGet {
+		serveConditional(rw, r, s.mux)
 		return
 	}
 	s.mux.ServeHTTP(rw, r)

@@ -26,6 +26,7 @@ import (
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/notify"
+	"github.com/nephoran/o2ims/internal/report"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
 	"github.com/nephoran/o2ims/internal/subscription"
@@ -104,11 +105,13 @@ func newEnv(t *testing.T, b sqlstoretest.Backend) *env {
 	reg := prometheus.NewRegistry()
 	lcmSvc := lcm.NewService(store, nil, alarmSvc, lcm.Options{}, logger, nil)
 	deploySvc := deployment.NewService(store, lcmSvc, alarmSvc, deployment.Options{ReserveByDefault: true}, logger, nil)
+	invSvc := inventory.NewService(store, inventory.CloudConfig{GlobalCloudID: "gc-1", Name: "cloud"}, logger)
 	h, err := httpapi.New(httpapi.Options{
+		Report:        report.NewBuilder(invSvc, store, deploySvc, reg),
 		LCM:           lcmSvc,
 		Deployments:   deploySvc,
 		Advisor:       advisor.NewService(store, deploySvc, nil, nil, logger),
-		Inventory:     inventory.NewService(store, inventory.CloudConfig{GlobalCloudID: "gc-1", Name: "cloud"}, logger),
+		Inventory:     invSvc,
 		Subscriptions: subscription.NewService(store, notify.Policy{}, subscription.NewMatchers(), logger),
 		Alarms:        alarmSvc,
 		Receiver:      alarms.NewReceiver(alarmSvc, store),

@@ -328,3 +328,28 @@ func (s *Store) rebind(q string) string {
 	}
 	return b.String()
 }
+
+// ResourceTypesByPool counts the resources of each pool by resource type.
+func (s *Store) ResourceTypesByPool(ctx context.Context) (map[string]map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT pool_id, type_id, COUNT(*) FROM resources GROUP BY pool_id, type_id")
+	if err != nil {
+		return nil, ims.Internal(fmt.Errorf("count resources by pool and type: %w", err), "reading failed")
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var pool, typ string
+		var n int
+		if err := rows.Scan(&pool, &typ, &n); err != nil {
+			return nil, ims.Internal(fmt.Errorf("scan resource counts: %w", err), "reading failed")
+		}
+		if out[pool] == nil {
+			out[pool] = map[string]int{}
+		}
+		out[pool][typ] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, ims.Internal(fmt.Errorf("count resources by pool and type: %w", err), "reading failed")
+	}
+	return out, nil
+}

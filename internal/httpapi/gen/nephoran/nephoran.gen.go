@@ -719,6 +719,48 @@ type NetworkRequirements struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// PerformanceReport defines model for PerformanceReport.
+type PerformanceReport struct {
+	Api *struct {
+		MeanLatencySeconds *float32 `json:"meanLatencySeconds,omitempty"`
+		Requests           *float32 `json:"requests,omitempty"`
+		ServerErrors       *float32 `json:"serverErrors,omitempty"`
+	} `json:"api,omitempty"`
+	Deployments *[]struct {
+		DeploymentId  *string   `json:"deploymentId,omitempty"`
+		Name          *string   `json:"name,omitempty"`
+		Phase         *string   `json:"phase,omitempty"`
+		Providers     *[]string `json:"providers,omitempty"`
+		ReadyReplicas *int      `json:"readyReplicas,omitempty"`
+		Regions       *[]string `json:"regions,omitempty"`
+		Replicas      *int      `json:"replicas,omitempty"`
+		ResourcePools *[]string `json:"resourcePools,omitempty"`
+	} `json:"deployments,omitempty"`
+	GeneratedAt   *time.Time `json:"generatedAt,omitempty"`
+	Notifications *struct {
+		Delivered          *float32 `json:"delivered,omitempty"`
+		Expired            *float32 `json:"expired,omitempty"`
+		FailedAttempts     *float32 `json:"failedAttempts,omitempty"`
+		MeanLatencySeconds *float32 `json:"meanLatencySeconds,omitempty"`
+	} `json:"notifications,omitempty"`
+	ResourcePools *[]struct {
+		Capacity           *map[string]interface{} `json:"capacity,omitempty"`
+		Deployments        *int                    `json:"deployments,omitempty"`
+		Healthy            *bool                   `json:"healthy,omitempty"`
+		Name               *string                 `json:"name,omitempty"`
+		NodeCount          *int                    `json:"nodeCount,omitempty"`
+		PerformanceProfile *string                 `json:"performanceProfile,omitempty"`
+		Provider           *string                 `json:"provider,omitempty"`
+		ProviderName       *string                 `json:"providerName,omitempty"`
+		Region             *string                 `json:"region,omitempty"`
+		ResourcePoolId     *string                 `json:"resourcePoolId,omitempty"`
+		ResourceType       *string                 `json:"resourceType,omitempty"`
+		Resources          *int                    `json:"resources,omitempty"`
+		Utilization        *map[string]float32     `json:"utilization,omitempty"`
+		Zone               *string                 `json:"zone,omitempty"`
+	} `json:"resourcePools,omitempty"`
+}
+
 // PlacementAssignment defines model for PlacementAssignment.
 type PlacementAssignment struct {
 	Component           *string `json:"component,omitempty"`
@@ -1795,6 +1837,9 @@ type ServerInterface interface {
 	// GetLcmOpOcc Get one lifecycle operation occurrence
 	// (GET /o2ims/v1/lcmOpOccs/{lcmOpOccId})
 	GetLcmOpOcc(w http.ResponseWriter, r *http.Request, lcmOpOccId LcmOpOccId)
+	// GetPerformanceReport Performance data per resource pool and deployment
+	// (GET /o2ims/v1/metrics)
+	GetPerformanceReport(w http.ResponseWriter, r *http.Request)
 	// ListProviders List infrastructure providers
 	// (GET /o2ims/v1/providers)
 	ListProviders(w http.ResponseWriter, r *http.Request, params ListProvidersParams)
@@ -3084,6 +3129,20 @@ func (siw *ServerInterfaceWrapper) GetLcmOpOcc(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// GetPerformanceReport operation middleware
+func (siw *ServerInterfaceWrapper) GetPerformanceReport(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetPerformanceReport(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListProviders operation middleware
 func (siw *ServerInterfaceWrapper) ListProviders(w http.ResponseWriter, r *http.Request) {
 
@@ -3855,6 +3914,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/advisor/recommendations", wrapper.ListRecommendations)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/advisor/recommendations", wrapper.CreateRecommendation)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/advisor/recommendations/{recommendationId}", wrapper.GetRecommendation)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/metrics", wrapper.GetPerformanceReport)
 
 	return m
 }
@@ -5532,6 +5592,37 @@ func (response GetLcmOpOcc404ApplicationProblemPlusJSONResponse) VisitGetLcmOpOc
 	return err
 }
 
+type GetPerformanceReportRequestObject struct {
+}
+
+type GetPerformanceReportResponseObject interface {
+	VisitGetPerformanceReportResponse(w http.ResponseWriter) error
+}
+
+type GetPerformanceReport200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetPerformanceReport200JSONResponse struct {
+	Body    PerformanceReport
+	Headers GetPerformanceReport200ResponseHeaders
+}
+
+func (response GetPerformanceReport200JSONResponse) VisitGetPerformanceReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProvidersRequestObject struct {
 	Params ListProvidersParams
 }
@@ -6248,6 +6339,9 @@ type StrictServerInterface interface {
 	// GetLcmOpOcc Get one lifecycle operation occurrence
 	// (GET /o2ims/v1/lcmOpOccs/{lcmOpOccId})
 	GetLcmOpOcc(ctx context.Context, request GetLcmOpOccRequestObject) (GetLcmOpOccResponseObject, error)
+	// GetPerformanceReport Performance data per resource pool and deployment
+	// (GET /o2ims/v1/metrics)
+	GetPerformanceReport(ctx context.Context, request GetPerformanceReportRequestObject) (GetPerformanceReportResponseObject, error)
 	// ListProviders List infrastructure providers
 	// (GET /o2ims/v1/providers)
 	ListProviders(ctx context.Context, request ListProvidersRequestObject) (ListProvidersResponseObject, error)
@@ -7047,6 +7141,30 @@ func (sh *strictHandler) GetLcmOpOcc(w http.ResponseWriter, r *http.Request, lcm
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetLcmOpOccResponseObject); ok {
 		if err := validResponse.VisitGetLcmOpOccResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetPerformanceReport operation middleware
+func (sh *strictHandler) GetPerformanceReport(w http.ResponseWriter, r *http.Request) {
+	var request GetPerformanceReportRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPerformanceReport(ctx, request.(GetPerformanceReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPerformanceReport")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetPerformanceReportResponseObject); ok {
+		if err := validResponse.VisitGetPerformanceReportResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -1,0 +1,103 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
+)
+
+// getIf makes a GET with If-None-Match.
+func (e *env) getIf(t *testing.T, target, etag string) response {
+	t.Helper()
+	req, err := http.NewRequest("GET", e.srv.URL+target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("If-None-Match", etag)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, b}
+}
+
+// TestConditionalGet polls collections and objects the way the RAG
+// feeds do: an unchanged answer is 304 without a body, a changed one 200
+// with a new ETag.
+func TestConditionalGet(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T, b sqlstoretest.Backend) {
+		e := newEnv(t, b)
+		for _, target := range []string{"/o2ims/v1/resourcePools", inv + "/resourcePools/" + poolA, "/o2ims/v1/deployments", inv + "/subscriptions"} {
+			first := e.do(t, "GET", target)
+			etag := first.header.Get("ETag")
+			if first.status != 200 || len(etag) < 10 || first.header.Get("Cache-Control") != "private, no-cache" {
+				t.Fatalf("GET %s: %d, ETag %q, Cache-Control %q", target, first.status, etag, first.header.Get("Cache-Control"))
+			}
+			if r := e.getIf(t, target, etag); r.status != 304 || len(r.body) != 0 || r.header.Get("ETag") != etag {
+				t.Errorf("GET %s If-None-Match its ETag: %d %q", target, r.status, r.body)
+			}
+			if r := e.getIf(t, target, `"other", W/`+etag); r.status != 304 {
+				t.Errorf("GET %s with the ETag in a list, weakly: %d", target, r.status)
+			}
+			if r := e.getIf(t, target, `"stale"`); r.status != 200 || string(r.body) != string(first.body) {
+				t.Errorf("GET %s with a stale ETag: %d", target, r.status)
+			}
+		}
+		// A change gives another ETag.
+		before := e.do(t, "GET", inv+"/subscriptions").header.Get("ETag")
+		if r := e.send(t, "POST", inv+"/subscriptions", "application/json", strings.NewReader(`{"callback":"http://127.0.0.1:9/cb"}`)); r.status != 201 {
+			t.Fatalf("create subscription: %d %s", r.status, r.body)
+		}
+		if r := e.getIf(t, inv+"/subscriptions", before); r.status != 200 || r.header.Get("ETag") == before {
+			t.Errorf("after a change: %d, ETag %q (was %q)", r.status, r.header.Get("ETag"), before)
+		}
+		// Problems are never 304.
+		if r := e.getIf(t, inv+"/resourcePools/00000000-0000-4000-8000-000000000000", "*"); r.status != 404 {
+			t.Errorf("unknown pool with If-None-Match *: %d", r.status)
+		}
+	})
+}
+
+// TestPerformanceReport reads /o2ims/v1/metrics: pools with the metadata
+// feeds key on, and an ETag that ignores the request counters.
+func TestPerformanceReport(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T, b sqlstoretest.Backend) {
+		e := newEnv(t, b)
+		r := e.do(t, "GET", "/o2ims/v1/metrics")
+		if r.status != 200 {
+			t.Fatalf("GET metrics: %d %s", r.status, r.body)
+		}
+		var doc struct {
+			ResourcePools []struct {
+				ResourcePoolID, Name, ResourceType, PerformanceProfile string
+				Resources                                              int
+			} `json:"resourcePools"`
+			Deployments []any `json:"deployments"`
+			API         struct {
+				Requests float64 `json:"requests"`
+			} `json:"api"`
+		}
+		if err := json.Unmarshal(r.body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, p := range doc.ResourcePools {
+			got[p.Name] = fmt.Sprintf("%s/%d/%s", p.ResourceType, p.Resources, p.PerformanceProfile)
+		}
+		if got["my pool"] != "server/5/standard" || got["other"] != "disk/2/standard" || doc.Deployments == nil {
+			t.Fatalf("pools %v, deployments %v", got, doc.Deployments)
+		}
+		// More requests, same pools: still 304.
+		e.do(t, "GET", inv+"/resourceTypes")
+		if again := e.getIf(t, "/o2ims/v1/metrics", r.header.Get("ETag")); again.status != 304 {
+			t.Fatalf("unchanged report: %d", again.status)
+		}
+	})
+}
