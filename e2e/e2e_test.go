@@ -354,16 +354,16 @@ func TestMigrateCommand(t *testing.T) {
 		}
 		return string(out)
 	}
-	if out := run(); !strings.Contains(out, "schema version 6 (latest 6)") {
+	if out := run(); !strings.Contains(out, "schema version 7 (latest 7)") {
 		t.Fatalf("migrate up: %s", out)
 	}
-	if out := run("--to-version", "1"); !strings.Contains(out, "schema version 1 (latest 6)") {
+	if out := run("--to-version", "1"); !strings.Contains(out, "schema version 1 (latest 7)") {
 		t.Fatalf("migrate down one: %s", out)
 	}
 	if out := run("--to-version", "0"); !strings.Contains(out, "schema version 0") {
 		t.Fatalf("migrate down: %s", out)
 	}
-	if out := run("--to-version", "6"); !strings.Contains(out, "schema version 6") {
+	if out := run("--to-version", "7"); !strings.Contains(out, "schema version 7") {
 		t.Fatalf("migrate up again: %s", out)
 	}
 	out, err := exec.Command(binary, "migrate", "--data-dir", dir, "--to-version", "99").CombinedOutput()

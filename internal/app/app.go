@@ -312,6 +312,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Deployments:   deploySvc,
 		Advisor:       advisorSvc,
 		Report:        report.NewBuilder(svc, store, deploySvc, reg),
+		Changes:       store,
 		Specs:         openapi.Specs,
 		Registry:      reg,
 		Gatherer:      reg,

@@ -508,9 +508,9 @@ func syncReservations(ctx context.Context, tx *sqlstore.ObjectTx, d *Deployment)
 	return nil
 }
 
-// List lists deployments.
-func (s *Service) List(ctx context.Context, req collection.Request) (collection.Page, error) {
-	return collection.List(ctx, s.store, Schema, req, collection.Options{})
+// List lists deployments; conds narrow the list further.
+func (s *Service) List(ctx context.Context, req collection.Request, conds ...query.Cond) (collection.Page, error) {
+	return collection.List(ctx, s.store, Schema, req, collection.Options{Conds: conds})
 }
 
 // All returns every deployment.

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
 )
 
@@ -98,6 +101,61 @@ func TestPerformanceReport(t *testing.T) {
 		e.do(t, "GET", inv+"/resourceTypes")
 		if again := e.getIf(t, "/o2ims/v1/metrics", r.header.Get("ETag")); again.status != 304 {
 			t.Fatalf("unchanged report: %d", again.status)
+		}
+	})
+}
+
+// TestChangedSince follows the resource pools the way the RAG feed does:
+// a full list gives a stamp; asked with it, the list holds only what
+// changed, and tombstones for what was deleted.
+func TestChangedSince(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T, b sqlstoretest.Backend) {
+		e := newEnv(t, b)
+		const pools = "/o2ims/v1/resourcePools"
+		full := e.do(t, "GET", pools)
+		s0 := full.header.Get("X-Change-Stamp")
+		if full.status != 200 || s0 == "" || len(full.list(t)) != 2 {
+			t.Fatalf("full list: %d, stamp %q, %s", full.status, s0, full.body)
+		}
+		if r := e.do(t, "GET", pools+"?changedSince="+s0); r.status != 200 || len(r.list(t)) != 0 || r.header.Get("X-Change-Stamp") != s0 {
+			t.Fatalf("nothing changed: %d %s, stamp %q", r.status, r.body, r.header.Get("X-Change-Stamp"))
+		}
+
+		// Pool A changes, pool B goes.
+		ctx := context.Background()
+		err := e.store.Update(ctx, func(tx *sqlstore.ObjectTx) error {
+			doc, _ := json.Marshal(map[string]any{"resourcePoolId": poolA, "name": "my pool, renamed", "description": "", "oCloudId": e.oCloudID, "globalLocationId": "", "location": "east"})
+			if err := tx.Put(ctx, inventory.ResourcePoolSchema, poolA, doc); err != nil {
+				return err
+			}
+			return tx.Delete(ctx, inventory.ResourcePoolSchema, poolB)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := e.do(t, "GET", pools+"?changedSince="+s0)
+		items := r.list(t)
+		if r.status != 200 || len(items) != 2 || items[0]["name"] != "my pool, renamed" || items[1]["resourcePoolId"] != poolB || items[1]["deleted"] != true {
+			t.Fatalf("changes since s0: %d %s", r.status, r.body)
+		}
+		s1 := r.header.Get("X-Change-Stamp")
+		if s1 == s0 {
+			t.Fatal("the stamp did not move")
+		}
+		if r := e.do(t, "GET", pools+"?changedSince="+s1); len(r.list(t)) != 0 {
+			t.Fatalf("changes since s1: %s", r.body)
+		}
+		// Filters apply to the changes too.
+		if r := e.do(t, "GET", pools+"?changedSince="+s0+"&filter=(eq,location,west)"); len(r.list(t)) != 1 {
+			t.Fatalf("filtered changes: %s (want only the tombstone)", r.body)
+		}
+		for _, bad := range []string{"garbage", "Yzk6MTI"} {
+			if r := e.do(t, "GET", pools+"?changedSince="+bad); r.status != 400 || !strings.Contains(string(r.body), "not a change stamp") {
+				t.Errorf("changedSince=%s: %d %s", bad, r.status, r.body)
+			}
+		}
+		if r := e.do(t, "GET", "/o2ims/v1/deployments?changedSince="+s1); r.status != 200 || r.header.Get("X-Change-Stamp") == "" {
+			t.Errorf("deployments feed: %d %s", r.status, r.body)
 		}
 	})
 }

@@ -12,11 +12,15 @@ const deploymentsPath = "/o2ims/v1/deployments/"
 
 func (h *nephoranHandlers) ListDeployments(ctx context.Context, req nephapi.ListDeploymentsRequestObject) (nephapi.ListDeploymentsResponseObject, error) {
 	p := req.Params
-	page, err := h.deployments.List(ctx, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
+	f, err := readFeed(ctx, h.changes, deployment.Schema, deref(p.ChangedSince), deref(p.NextpageOpaqueMarker))
 	if err != nil {
 		return nil, err
 	}
-	return newListResponse(ctx, page), nil
+	page, err := h.deployments.List(ctx, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker), f.conds...)
+	if err != nil {
+		return nil, err
+	}
+	return feedResponse(ctx, page, f), nil
 }
 
 func (h *nephoranHandlers) CreateDeployment(ctx context.Context, req nephapi.CreateDeploymentRequestObject) (nephapi.CreateDeploymentResponseObject, error) {

@@ -24,6 +24,7 @@ var statusOf = map[string]int{
 	ims.EUNPROCESSABLE:   http.StatusUnprocessableEntity,
 	ims.EPRECONDITION:    http.StatusPreconditionFailed,
 	ims.EMEDIATYPE:       http.StatusUnsupportedMediaType,
+	ims.EGONE:            http.StatusGone,
 	ims.ETOOMANY:         http.StatusTooManyRequests,
 	ims.EUNAVAILABLE:     http.StatusServiceUnavailable,
 	ims.EINTERNAL:        http.StatusInternalServerError,

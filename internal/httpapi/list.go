@@ -19,6 +19,7 @@ import (
 type listResponse struct {
 	items []map[string]any
 	next  string // the Link header value, if a next page exists
+	stamp string // X-Change-Stamp, for collections with changedSince
 }
 
 func list(ctx context.Context, inv *inventory.Service, sc *query.Schema, req collection.Request) (listResponse, error) {
@@ -50,6 +51,9 @@ func (r listResponse) write(w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json")
 	if r.next != "" {
 		w.Header().Set("Link", r.next)
+	}
+	if r.stamp != "" {
+		w.Header().Set("X-Change-Stamp", r.stamp)
 	}
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(buf.Bytes())

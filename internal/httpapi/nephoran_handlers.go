@@ -24,6 +24,7 @@ type nephoranHandlers struct {
 	deployments *deployment.Service
 	advisor     *advisor.Service
 	report      *report.Builder
+	changes     ChangeFeed
 }
 
 var _ nephapi.StrictServerInterface = (*nephoranHandlers)(nil)
@@ -44,11 +45,15 @@ func (h *nephoranHandlers) GetResourceTypeByID(ctx context.Context, req nephapi.
 
 func (h *nephoranHandlers) ListResourcePools(ctx context.Context, req nephapi.ListResourcePoolsRequestObject) (nephapi.ListResourcePoolsResponseObject, error) {
 	p := req.Params
-	page, err := h.inv.ListPools(ctx, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker), deref(p.MinCapacity))
+	f, err := readFeed(ctx, h.changes, inventory.ResourcePoolSchema, deref(p.ChangedSince), deref(p.NextpageOpaqueMarker))
 	if err != nil {
 		return nil, err
 	}
-	return newListResponse(ctx, page), nil
+	page, err := h.inv.ListPools(ctx, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker), deref(p.MinCapacity), f.conds...)
+	if err != nil {
+		return nil, err
+	}
+	return feedResponse(ctx, page, f), nil
 }
 
 func (h *nephoranHandlers) GetResourcePoolByID(ctx context.Context, req nephapi.GetResourcePoolByIDRequestObject) (nephapi.GetResourcePoolByIDResponseObject, error) {

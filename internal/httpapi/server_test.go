@@ -108,6 +108,7 @@ func newEnv(t *testing.T, b sqlstoretest.Backend) *env {
 	invSvc := inventory.NewService(store, inventory.CloudConfig{GlobalCloudID: "gc-1", Name: "cloud"}, logger)
 	h, err := httpapi.New(httpapi.Options{
 		Report:        report.NewBuilder(invSvc, store, deploySvc, reg),
+		Changes:       store,
 		LCM:           lcmSvc,
 		Deployments:   deploySvc,
 		Advisor:       advisor.NewService(store, deploySvc, nil, nil, logger),

@@ -17,6 +17,7 @@ const (
 	EUNPROCESSABLE   = "unprocessable"   // well-formed but semantically impossible (422)
 	EPRECONDITION    = "precondition"    // a conditional request's precondition does not hold (412)
 	EMEDIATYPE       = "media_type"      // the body's Content-Type is not one the API reads (415)
+	EGONE            = "gone"            // what the request refers to is no longer kept (410)
 	ETOOMANY         = "too_many"        // the client exceeded its request rate (429)
 	EUNAVAILABLE     = "unavailable"     // a dependency is temporarily unavailable (503)
 	EINTERNAL        = "internal"        // anything else; never shown to clients in detail (500)

@@ -105,14 +105,14 @@ func (s *Service) ListResourcesInPool(ctx context.Context, poolID string, req co
 // ListPools lists resource pools, each with its free capacity; minCapacity
 // (the "cpu:4,memory:8Gi" form, may be empty) keeps only pools whose free
 // capacity covers it, evaluated in the store with the filter.
-func (s *Service) ListPools(ctx context.Context, req collection.Request, minCapacity string) (collection.Page, error) {
-	opts := collection.Options{Decorate: s.decoratePools}
+func (s *Service) ListPools(ctx context.Context, req collection.Request, minCapacity string, conds ...query.Cond) (collection.Page, error) {
+	opts := collection.Options{Decorate: s.decoratePools, Conds: conds}
 	if minCapacity != "" {
 		need, err := placement.ParseResources(minCapacity)
 		if err != nil {
 			return collection.Page{}, ims.Errorf(ims.EINVALID, "minCapacity: %s", ims.ErrorMessage(err))
 		}
-		opts.Conds = []query.Cond{s.store.FreeCapacityAtLeast(need, time.Now())}
+		opts.Conds = append(opts.Conds, s.store.FreeCapacityAtLeast(need, time.Now()))
 	}
 	return collection.List(ctx, s.store, ResourcePoolSchema, req, opts)
 }

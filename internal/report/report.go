@@ -84,7 +84,7 @@ type Report struct {
 
 // Inventory reads the pools with their free capacity.
 type Inventory interface {
-	ListPools(ctx context.Context, req collection.Request, minCapacity string) (collection.Page, error)
+	ListPools(ctx context.Context, req collection.Request, minCapacity string, conds ...query.Cond) (collection.Page, error)
 }
 
 // Store reads resource and type counts.

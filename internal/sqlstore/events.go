@@ -46,22 +46,71 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []Event) er
 			return ims.Internal(fmt.Errorf("lock outbox: %w", err), "recording the change failed")
 		}
 	}
-	q := "INSERT INTO events (stream, object_type, object_id, event_type, prior, post, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	q := "INSERT INTO events (stream, object_type, object_id, event_type, prior, post, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq"
 	if s.dialect == query.Postgres {
-		q = "INSERT INTO events (stream, object_type, object_id, event_type, prior, post, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7)"
+		q = "INSERT INTO events (stream, object_type, object_id, event_type, prior, post, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7) RETURNING seq"
 	}
 	stmt, err := tx.PrepareContext(ctx, q)
 	if err != nil {
 		return ims.Internal(fmt.Errorf("prepare event insert: %w", err), "recording the change failed")
 	}
 	defer stmt.Close()
+	change, err := tx.PrepareContext(ctx, s.rebind(`INSERT INTO changes (object_type, object_id, seq, deleted) VALUES (?, ?, ?, ?)
+		ON CONFLICT (object_type, object_id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted`))
+	if err != nil {
+		return ims.Internal(fmt.Errorf("prepare change upsert: %w", err), "recording the change failed")
+	}
+	defer change.Close()
 	now := time.Now().UnixMilli()
 	for _, e := range events {
-		if _, err := stmt.ExecContext(ctx, e.Stream, e.ObjectType, e.ObjectID, e.EventType, nullJSON(e.Prior), nullJSON(e.Post), now); err != nil {
+		var seq int64
+		if err := stmt.QueryRowContext(ctx, e.Stream, e.ObjectType, e.ObjectID, e.EventType, nullJSON(e.Prior), nullJSON(e.Post), now).Scan(&seq); err != nil {
 			return ims.Internal(fmt.Errorf("insert event: %w", err), "recording the change failed")
+		}
+		if e.Stream != StreamInventory {
+			continue
+		}
+		if _, err := change.ExecContext(ctx, e.ObjectType, e.ObjectID, seq, e.EventType == int(OpDelete)); err != nil {
+			return ims.Internal(fmt.Errorf("record change: %w", err), "recording the change failed")
 		}
 	}
 	return nil
+}
+
+// ChangeStamp is the newest change seq of the inventory (0 when nothing
+// changed yet): a list read after it holds every change up to it.
+func (s *Store) ChangeStamp(ctx context.Context) (int64, error) {
+	var seq sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, "SELECT MAX(seq) FROM changes").Scan(&seq); err != nil {
+		return 0, ims.Internal(fmt.Errorf("read change stamp: %w", err), "reading failed")
+	}
+	return seq.Int64, nil
+}
+
+// ChangedSince is a condition on the objects of sc: changed after seq.
+func (s *Store) ChangedSince(sc *query.Schema, seq int64) query.Cond {
+	return func(b *query.Builder) string {
+		return sc.Name + ".id IN (SELECT c.object_id FROM changes c WHERE c.object_type = " + b.Arg(sc.Name) + " AND c.seq > " + b.Arg(seq) + ")"
+	}
+}
+
+// DeletedSince lists the ids of the objects of sc deleted after seq (at
+// most limit).
+func (s *Store) DeletedSince(ctx context.Context, sc *query.Schema, seq int64, limit int) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.rebind("SELECT object_id FROM changes WHERE object_type = ? AND seq > ? AND deleted = ? ORDER BY object_id LIMIT ?"), sc.Name, seq, true, limit)
+	if err != nil {
+		return nil, ims.Internal(fmt.Errorf("read deletions: %w", err), "reading failed")
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, ims.Internal(fmt.Errorf("scan deletions: %w", err), "reading failed")
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 func nullJSON(b json.RawMessage) any {

@@ -43,6 +43,9 @@ type ProblemDetails struct {
 // AllFields defines model for allFields.
 type AllFields = string
 
+// ChangedSince defines model for changedSince.
+type ChangedSince = string
+
 // ExcludeDefault defines model for excludeDefault.
 type ExcludeDefault = string
 

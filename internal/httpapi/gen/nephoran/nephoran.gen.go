@@ -1337,6 +1337,15 @@ type ListDeploymentsParams struct {
 	// `Link` header of the previous response. Markers are keyset
 	// positions, so pages stay consistent while objects are added.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+
+	// ChangedSince Nephoran extension for feeds: the `X-Change-Stamp` of an earlier
+	// answer. Only objects created or changed since are listed, and the
+	// first page also lists the objects deleted since as tombstones
+	// `{"<id attribute>": "…", "deleted": true}`. Every answer of a
+	// collection that takes this parameter carries `X-Change-Stamp`, to
+	// pass next time. A stamp from which more than 1000 objects were
+	// deleted is 410: list again without it.
+	ChangedSince *externalRef0.ChangedSince `form:"changedSince,omitempty" json:"changedSince,omitempty"`
 }
 
 // UpdateDeploymentParams defines parameters for UpdateDeployment.
@@ -1508,6 +1517,15 @@ type ListResourcePoolsParams struct {
 	// `Link` header of the previous response. Markers are keyset
 	// positions, so pages stay consistent while objects are added.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+
+	// ChangedSince Nephoran extension for feeds: the `X-Change-Stamp` of an earlier
+	// answer. Only objects created or changed since are listed, and the
+	// first page also lists the objects deleted since as tombstones
+	// `{"<id attribute>": "…", "deleted": true}`. Every answer of a
+	// collection that takes this parameter carries `X-Change-Stamp`, to
+	// pass next time. A stamp from which more than 1000 objects were
+	// deleted is 410: list again without it.
+	ChangedSince *externalRef0.ChangedSince `form:"changedSince,omitempty" json:"changedSince,omitempty"`
 
 	// MinCapacity Nephoran extension: keep only resource pools whose free capacity
 	// (allocatable minus requested by running pods minus held
@@ -2815,6 +2833,19 @@ func (siw *ServerInterfaceWrapper) ListDeployments(w http.ResponseWriter, r *htt
 		return
 	}
 
+	// ------------- Optional query parameter "changedSince" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "changedSince", r.URL.Query(), &params.ChangedSince, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "changedSince"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "changedSince", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListDeployments(w, r, params)
 	}))
@@ -3430,6 +3461,19 @@ func (siw *ServerInterfaceWrapper) ListResourcePools(w http.ResponseWriter, r *h
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "changedSince" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "changedSince", r.URL.Query(), &params.ChangedSince, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "changedSince"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "changedSince", Err: err})
 		}
 		return
 	}
@@ -5012,7 +5056,8 @@ type ListDeploymentsResponseObject interface {
 }
 
 type ListDeployments200ResponseHeaders struct {
-	Link *string
+	Link         *string
+	XChangeStamp *string
 }
 
 type ListDeployments200JSONResponse struct {
@@ -5029,6 +5074,9 @@ func (response ListDeployments200JSONResponse) VisitListDeploymentsResponse(w ht
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XChangeStamp != nil {
+		w.Header().Set("X-Change-Stamp", fmt.Sprint(*response.Headers.XChangeStamp))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -5047,6 +5095,20 @@ func (response ListDeployments400ApplicationProblemPlusJSONResponse) VisitListDe
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeployments410ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response ListDeployments410ApplicationProblemPlusJSONResponse) VisitListDeploymentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(410)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5671,6 +5733,20 @@ func (response ListProviders400ApplicationProblemPlusJSONResponse) VisitListProv
 	return err
 }
 
+type ListProviders410ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response ListProviders410ApplicationProblemPlusJSONResponse) VisitListProvidersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateProviderRequestObject struct {
 	Body *CreateProviderJSONRequestBody
 }
@@ -5899,7 +5975,8 @@ type ListResourcePoolsResponseObject interface {
 }
 
 type ListResourcePools200ResponseHeaders struct {
-	Link *string
+	Link         *string
+	XChangeStamp *string
 }
 
 type ListResourcePools200JSONResponse struct {
@@ -5916,6 +5993,9 @@ func (response ListResourcePools200JSONResponse) VisitListResourcePoolsResponse(
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.Link != nil {
 		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XChangeStamp != nil {
+		w.Header().Set("X-Change-Stamp", fmt.Sprint(*response.Headers.XChangeStamp))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
