@@ -117,11 +117,11 @@ func NewBuilder(inv Inventory, store Store, deps Deployments, gatherer prometheu
 // same document but for generatedAt and the counters.
 func (b *Builder) Build(ctx context.Context) (Report, error) {
 	r := Report{GeneratedAt: b.now().UTC().Format(query.TimeLayout), ResourcePools: []Pool{}, Deployments: []Deployment{}}
-	typeNames := map[string]string{}
+	types := map[string]ims.ResourceType{}
 	err := collection.Each(ctx, b.store, inventory.ResourceTypeSchema, query.Filter{}, func(doc json.RawMessage) error {
 		var rt ims.ResourceType
 		if json.Unmarshal(doc, &rt) == nil {
-			typeNames[rt.ResourceTypeID] = rt.Name
+			types[rt.ResourceTypeID] = rt
 		}
 		return nil
 	})
@@ -145,7 +145,7 @@ func (b *Builder) Build(ctx context.Context) (Report, error) {
 			return r, err
 		}
 		for _, obj := range page.Items {
-			p := poolOf(obj, counts, typeNames)
+			p := poolOf(obj, counts, types)
 			poolInfo[p.ResourcePoolID] = p
 			r.ResourcePools = append(r.ResourcePools, p)
 		}
@@ -188,7 +188,7 @@ func (b *Builder) Build(ctx context.Context) (Report, error) {
 func ptr[T any](v T) *T { return &v }
 
 // poolOf reads a pool object (as the API renders it, capacity decorated).
-func poolOf(obj map[string]any, counts map[string]map[string]int, typeNames map[string]string) Pool {
+func poolOf(obj map[string]any, counts map[string]map[string]int, types map[string]ims.ResourceType) Pool {
 	str := func(m map[string]any, k string) string { v, _ := m[k].(string); return v }
 	ext, _ := obj["extensions"].(map[string]any)
 	p := Pool{ResourcePoolID: str(obj, "resourcePoolId"), Name: str(obj, "name"), Provider: str(ext, "provider"), ProviderName: str(ext, "providerName"),
@@ -214,16 +214,20 @@ func poolOf(obj map[string]any, counts map[string]map[string]int, typeNames map[
 			p.PerformanceProfile = prof
 		}
 	}
-	// The pool's resource type is the one most of its resources have.
-	best, bestN := "", 0
+	// The pool's resource type: the compute type most of its resources
+	// have (a host, a node), else the most common type.
+	best, bestN, bestCompute := "", 0, false
 	for typ, n := range counts[p.ResourcePoolID] {
 		p.Resources += n
-		name := typeNames[typ]
+		rt := types[typ]
+		name := rt.Name
 		if name == "" {
 			name = typ
 		}
-		if n > bestN || (n == bestN && strings.Compare(name, best) < 0) {
-			best, bestN = name, n
+		compute := rt.ResourceClass == ims.ResourceClassCompute
+		better := compute && !bestCompute || compute == bestCompute && (n > bestN || n == bestN && strings.Compare(name, best) < 0)
+		if best == "" || better {
+			best, bestN, bestCompute = name, n, compute
 		}
 	}
 	p.ResourceType = best
