@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,18 +16,7 @@ import (
 // getIf makes a GET with If-None-Match.
 func (e *env) getIf(t *testing.T, target, etag string) response {
 	t.Helper()
-	req, err := http.NewRequest("GET", e.srv.URL+target, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("If-None-Match", etag)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, resp.Header, b}
+	return e.request(t, "GET", target, http.Header{"If-None-Match": {etag}}, nil)
 }
 
 // TestConditionalGet polls collections and objects the way the RAG

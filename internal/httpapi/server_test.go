@@ -143,12 +143,22 @@ func (e *env) do(t *testing.T, method, target string) response {
 // send makes a request with a body of contentType (none when body is nil).
 func (e *env) send(t *testing.T, method, target, contentType string, body io.Reader) response {
 	t.Helper()
+	h := http.Header{}
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	return e.request(t, method, target, h, body)
+}
+
+// request makes a request with the given headers.
+func (e *env) request(t *testing.T, method, target string, header http.Header, body io.Reader) response {
+	t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+target, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
