@@ -100,3 +100,34 @@ placement:
 		}
 	}
 }
+
+const recommendationJSON = `{"recommendationId":"r1","intent":"Deploy AMF with high availability","source":"rules","confidence":0.8,
+"requirements":{"intentType":"deployment","functions":[{"name":"amf","replicas":2}],"highAvailability":true,"reasons":[]},
+"plan":{"name":"amf-1a2b3c","components":[{"name":"amf","vnfdId":"amf","replicas":2}]},
+"placement":{"assignments":[{"component":"amf","resourcePoolId":"p1","resourcePoolName":"edge-a","deploymentManagerId":"dm1","replicas":1,"requests":{"cpuMillicores":500,"memoryBytes":268435456,"pods":1},"score":0.7}],"decisions":[]},
+"estimatedCost":{"currency":"USD","monthly":24.16,"perPool":[]},"timeline":{"estimatedMinutes":4,"steps":[]},"reasons":["rules"]}`
+
+func TestAdviseCommand(t *testing.T) {
+	ims := newFakeIMS(t, func(r *http.Request) (int, string) {
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == neph+"/advisor/recommendations":
+			return 201, recommendationJSON
+		case r.Method == http.MethodGet && r.URL.Path == neph+"/advisor/recommendations":
+			return 200, "[" + recommendationJSON + "]"
+		}
+		return 404, `{"status":404,"detail":"no"}`
+	})
+	out, errOut, code := runAgainst(t, ims.URL, "advise", "Deploy AMF with high availability", "--region", "us-west", "--providers", "kubernetes")
+	if code != 0 || errOut != "" || !strings.Contains(out, "Recommendation r1 (rules, confidence 0.80): deployment amf-1a2b3c of amf×2, about 24.16 USD a month, 4 minutes.") ||
+		!strings.Contains(out, "amf        edge-a  1         500m  256Mi   0.700") {
+		t.Fatalf("advise: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	reqs := ims.requests()
+	if want := `POST ` + neph + `/advisor/recommendations application/json {"intent":"Deploy AMF with high availability","region":"us-west","constraints":{"providers":["kubernetes"]}}`; len(reqs) != 1 || reqs[0] != want {
+		t.Errorf("request %v\nwant %s", reqs, want)
+	}
+	out, _, code = runAgainst(t, ims.URL, "get", "recommendations")
+	if code != 0 || !strings.Contains(out, "r1   rules    0.80         24.16 USD   amf-1a2b3c   Deploy AMF with high availability") {
+		t.Errorf("get recommendations: exit %d\n%s", code, out)
+	}
+}

@@ -94,9 +94,9 @@ func col[T any](header string, f func(T) string) column {
 
 // kinds returns every kind o2ctl knows: the inventory, then the
 // monitoring kinds and subscriptions, then the CNF lifecycle kinds and
-// the providers, then the deployments.
+// the providers, then the deployments and recommendations.
 func kinds() []*kind {
-	return append(append(append(inventoryKinds(), monitoringKinds()...), cnfKinds()...), deploymentKind())
+	return append(append(append(inventoryKinds(), monitoringKinds()...), cnfKinds()...), deploymentKind(), recommendationKind())
 }
 
 // inventoryKinds returns the kinds of the inventory.

@@ -54,6 +54,45 @@ func deploymentKind() *kind {
 	})
 }
 
+// recommendationKind is the kind of the advisor's recommendations.
+func recommendationKind() *kind {
+	return erase(&kind{
+		name: "recommendations", singular: "recommendation", aliases: []string{"rec", "recs", "advice"},
+		title: "recommendation",
+		describeOrder: []string{"recommendationId", "intent", "createdAt", "source", "confidence", "requirements", "plan", "estimatedCost",
+			"timeline", "reasons", "placement", "modelAnswer"},
+		columns: []column{
+			col("ID", func(r o2.Recommendation) string { return r.RecommendationID }),
+			col("SOURCE", func(r o2.Recommendation) string { return r.Source }),
+			col("CONFIDENCE", func(r o2.Recommendation) string { return strconv.FormatFloat(r.Confidence, 'f', 2, 64) }),
+			col("MONTHLY", func(r o2.Recommendation) string {
+				return strconv.FormatFloat(r.EstimatedCost.Monthly, 'f', 2, 64) + " " + r.EstimatedCost.Currency
+			}),
+			col("PLAN", func(r o2.Recommendation) string { return r.Plan.Name }),
+			col("INTENT", func(r o2.Recommendation) string { return r.Intent }),
+		},
+		wide: []column{
+			col("CREATED", func(r o2.Recommendation) string { return timeCell(r.CreatedAt) }),
+			col("MINUTES", func(r o2.Recommendation) string { return strconv.Itoa(r.Timeline.EstimatedMinutes) }),
+		},
+		explain: func(v any) string {
+			r := v.(o2.Recommendation)
+			return placementExplanation(o2.Deployment{DeploymentSpec: r.Plan, Status: o2.DeploymentStatus{Placement: r.Placement}})
+		},
+	}, ops[o2.Recommendation]{
+		list: func(ctx context.Context, c *o2.Client, _ string, o o2.ListOptions) (*o2.Page[o2.Recommendation], error) {
+			return c.Advisor().List(ctx, o)
+		},
+		all: func(ctx context.Context, c *o2.Client, _ string, o o2.ListOptions) iter.Seq2[o2.Recommendation, error] {
+			return c.Advisor().All(ctx, o)
+		},
+		get: func(ctx context.Context, c *o2.Client, _, id string) (*o2.Recommendation, error) {
+			return c.Advisor().Get(ctx, id)
+		},
+		id: func(r o2.Recommendation) string { return r.RecommendationID },
+	})
+}
+
 // readyCell sums the ready and wanted replicas of every component.
 func readyCell(d o2.Deployment) string {
 	ready, want := 0, 0

@@ -125,6 +125,7 @@ Examples:
 		a.alarmConfigCommand(),
 		a.cnfCommand(),
 		a.deployCommand(),
+		a.adviseCommand(),
 		a.providerCommand(),
 		a.cloudInfoCommand(),
 		a.versionCommand(),
