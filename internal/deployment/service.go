@@ -781,6 +781,9 @@ func (s *Service) PutStatus(ctx context.Context, id string, upd StatusUpdate, if
 	if upd.Phase != "" && !contains(Phases, upd.Phase) {
 		return Deployment{}, invalid("phase: must be one of %s", strings.Join(Phases, ", "))
 	}
+	if upd.Phase == PhaseDeleting {
+		return Deployment{}, ims.Errorf(ims.EUNPROCESSABLE, "phase: a deployment is deleted with DELETE, not by reporting DELETING")
+	}
 	if upd.Message != nil && len(*upd.Message) > 2048 {
 		return Deployment{}, invalid("message: at most 2048 characters")
 	}

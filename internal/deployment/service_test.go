@@ -300,6 +300,8 @@ func TestUpdateStatusAndDelete(t *testing.T) {
 		wantErr(t, err, ims.ECONFLICT, "resourceVersion 1 is not the current version 2")
 		_, err = f.svc.PutStatus(ctx, d.DeploymentID, deployment.StatusUpdate{Phase: "RUNNING"}, "")
 		wantErr(t, err, ims.EINVALID, "phase: must be one of PENDING")
+		_, err = f.svc.PutStatus(ctx, d.DeploymentID, deployment.StatusUpdate{Phase: deployment.PhaseDeleting}, "")
+		wantErr(t, err, ims.EUNPROCESSABLE, "is deleted with DELETE")
 		rev, pr := int64(2), "o2ims-core-v1"
 		d3, err := f.svc.PutStatus(ctx, d.DeploymentID, deployment.StatusUpdate{ResourceVersion: &rev, PackageRevision: &pr,
 			Conditions: []deployment.Condition{{Type: "Proposed", Status: "True"}}}, "")
