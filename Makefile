@@ -19,11 +19,12 @@ build:
 
 generate:
 	$(GO) generate ./api/...
+	$(GO) run ./clients/python/tools/genmodels
 
 # Fails when the committed generated code differs from what the specs produce.
 check-generate: generate
-	@git diff --exit-code -- internal/httpapi/gen || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- internal/httpapi/gen)" || { echo "untracked generated files: run 'make generate' and commit"; exit 1; }
+	@git diff --exit-code -- internal/httpapi/gen clients/python/nephoran_o2ims/models.py || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- internal/httpapi/gen clients/python/nephoran_o2ims/models.py)" || { echo "untracked generated files: run 'make generate' and commit"; exit 1; }
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '/gen/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
