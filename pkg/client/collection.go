@@ -2,6 +2,7 @@ package o2
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"iter"
 	"net/http"
@@ -35,6 +36,10 @@ type ListOptions struct {
 	// Marker is the NextMarker of a previous Page, to fetch the page after
 	// it; empty fetches the first page.
 	Marker string
+	// ChangedSince, the ChangeStamp of an earlier page, lists only the
+	// objects created or changed since, with Page.Deleted; only the
+	// Nephoran resource pool and deployment lists accept it.
+	ChangedSince string
 	// MinCapacity keeps only resource pools whose free capacity
 	// (allocatable − requested − reserved) covers it; only resource pool
 	// lists accept it.
@@ -68,6 +73,9 @@ func (o ListOptions) query() (url.Values, error) {
 	if o.Marker != "" {
 		q.Set("nextpage_opaque_marker", o.Marker)
 	}
+	if o.ChangedSince != "" {
+		q.Set("changedSince", o.ChangedSince)
+	}
 	if len(o.MinCapacity) > 0 {
 		v, err := o.MinCapacity.encode()
 		if err != nil {
@@ -85,6 +93,13 @@ type Page[T any] struct {
 	// NextMarker is the opaque marker of the next page, to be passed as
 	// ListOptions.Marker; it is empty on the last page.
 	NextMarker string
+	// ChangeStamp, from collections that follow changes (resource pools
+	// and deployments of the Nephoran API), is the ListOptions.ChangedSince
+	// of the next poll.
+	ChangeStamp string
+	// Deleted are the ids of the objects deleted since
+	// ListOptions.ChangedSince (on the first page).
+	Deleted []string
 }
 
 // HasNext reports whether a further page exists.
@@ -113,11 +128,11 @@ func (col collection[T]) list(ctx context.Context, opts ListOptions) (*Page[T], 
 	if err != nil {
 		return nil, err
 	}
-	items, next, err := col.fetch(ctx, u)
+	items, next, extra, err := col.fetch(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	p := &Page[T]{Items: items}
+	p := &Page[T]{Items: items, ChangeStamp: extra.stamp, Deleted: extra.deleted}
 	if next != nil {
 		p.NextMarker = next.Query().Get("nextpage_opaque_marker")
 		if p.NextMarker == "" {
@@ -141,7 +156,7 @@ func (col collection[T]) all(ctx context.Context, opts ListOptions) iter.Seq2[T,
 		visited := map[string]bool{}
 		for u != nil {
 			visited[u.String()] = true
-			items, next, err := col.fetch(ctx, u)
+			items, next, _, err := col.fetch(ctx, u)
 			if err != nil {
 				yield(zero, err)
 				return
@@ -289,17 +304,50 @@ func (col collection[T]) listURL(opts ListOptions) (*url.URL, error) {
 
 // fetch GETs one page at u and returns its items and the URL of the next
 // page, or nil on the last page.
-func (col collection[T]) fetch(ctx context.Context, u *url.URL) ([]T, *url.URL, error) {
-	var items []T
-	resp, err := col.c.do(ctx, call{method: http.MethodGet, url: u, out: &items})
+func (col collection[T]) fetch(ctx context.Context, u *url.URL) ([]T, *url.URL, pageExtra, error) {
+	var raw []json.RawMessage
+	resp, err := col.c.do(ctx, call{method: http.MethodGet, url: u, out: &raw})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, pageExtra{}, err
+	}
+	extra := pageExtra{stamp: resp.header.Get("X-Change-Stamp")}
+	items := make([]T, 0, len(raw))
+	for _, r := range raw {
+		if id, ok := tombstone(r); ok {
+			extra.deleted = append(extra.deleted, id)
+			continue
+		}
+		var it T
+		if err := json.Unmarshal(r, &it); err != nil {
+			return nil, nil, pageExtra{}, fmt.Errorf("o2: decoding a %s of %s: %w", col.what, u.Path, err)
+		}
+		items = append(items, it)
 	}
 	next, err := col.c.nextLink(resp)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, pageExtra{}, err
 	}
-	return items, next, nil
+	return items, next, extra, nil
+}
+
+// pageExtra is what a page carries besides its objects.
+type pageExtra struct {
+	stamp   string
+	deleted []string
+}
+
+// tombstone reads {"<id attribute>": id, "deleted": true}.
+func tombstone(r json.RawMessage) (string, bool) {
+	var m map[string]any
+	if json.Unmarshal(r, &m) != nil || len(m) != 2 || m["deleted"] != true {
+		return "", false
+	}
+	for k, v := range m {
+		if id, ok := v.(string); ok && k != "deleted" {
+			return id, true
+		}
+	}
+	return "", false
 }
 
 // nextLink returns the target of the Link rel="next" header of resp, or nil

@@ -365,3 +365,23 @@ func TestDecodeErrorIsReported(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestChangedSinceGivesStampAndTombstones(t *testing.T) {
+	var query string
+	srv := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query = r.URL.RawQuery
+		w.Header().Set("X-Change-Stamp", "YzE6NDI")
+		writeJSON(w, `[{"resourcePoolId":"p1","name":"renamed"},{"resourcePoolId":"p2","deleted":true}]`)
+	}))
+	c := newTestClient(t, Config{Endpoint: srv.URL})
+	page, err := c.ResourcePools().List(context.Background(), ListOptions{ChangedSince: "YzE6MTI", MinCapacity: ResourceList{ResourceCPU: "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if query != "changedSince=YzE6MTI&minCapacity=cpu%3A2" {
+		t.Errorf("query %q", query)
+	}
+	if len(page.Items) != 1 || page.Items[0].Name != "renamed" || len(page.Deleted) != 1 || page.Deleted[0] != "p2" || page.ChangeStamp != "YzE6NDI" {
+		t.Fatalf("page %+v", page)
+	}
+}

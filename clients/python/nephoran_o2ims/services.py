@@ -67,9 +67,20 @@ class Page(list, Generic[T]):
     order, and ``next_marker``, the opaque marker of the next page (None on
     the last), to pass as ``marker=``."""
 
-    def __init__(self, items: Iterable[T] = (), next_marker: str | None = None) -> None:
+    def __init__(
+        self,
+        items: Iterable[T] = (),
+        next_marker: str | None = None,
+        change_stamp: str | None = None,
+        deleted: Iterable[str] = (),
+    ) -> None:
         super().__init__(items)
         self.next_marker = next_marker
+        #: From collections that follow changes (resource pools and
+        #: deployments): the ``changed_since`` of the next poll.
+        self.change_stamp = change_stamp
+        #: The ids of the objects deleted since ``changed_since``.
+        self.deleted = list(deleted)
 
     @property
     def has_next(self) -> bool:
@@ -94,6 +105,7 @@ def list_params(
     limit: int | None = None,
     marker: str | None = None,
     min_capacity: Any = None,
+    changed_since: str | None = None,
 ) -> dict[str, str]:
     """The SOL013 query parameters of a collection request."""
     q: dict[str, str] = {}
@@ -116,6 +128,8 @@ def list_params(
         q["nextpage_opaque_marker"] = marker
     if min_capacity:
         q["minCapacity"] = encode_resource_list(min_capacity)
+    if changed_since:
+        q["changedSince"] = changed_since
     return q
 
 
@@ -162,14 +176,14 @@ class _Collection(Generic[T]):
         return self.url + "/" + "/".join(urllib.parse.quote(s, safe="") for s in (id, *more))
 
     async def list(self, q: Mapping[str, str], url: str | None = None) -> Page[T]:
-        items, nxt = await self._fetch(self._with_query(url or self.url, q))
+        items, nxt, stamp, deleted = await self._fetch_page(self._with_query(url or self.url, q))
         marker = None
         if nxt is not None:
             values = urllib.parse.parse_qs(urllib.parse.urlsplit(nxt).query, keep_blank_values=True)
             marker = (values.get("nextpage_opaque_marker") or [""])[0]
             if not marker:
                 raise O2IMSError(f"next-page link {nxt!r} carries no nextpage_opaque_marker")
-        return Page(items, marker)
+        return Page(items, marker, stamp, deleted)
 
     async def iter(self, q: Mapping[str, str], url: str | None = None) -> AsyncIterator[T]:
         nxt: str | None = self._with_query(url or self.url, q)
@@ -209,14 +223,26 @@ class _Collection(Generic[T]):
         return model.from_dict(data)
 
     async def _fetch(self, url: str) -> tuple[list[T], str | None]:
+        items, nxt, _, _ = await self._fetch_page(url)
+        return items, nxt
+
+    async def _fetch_page(self, url: str) -> tuple[list[T], str | None, str | None, list[str]]:
+        """A page's objects, next link, change stamp and tombstones
+        (``{"<id>": …, "deleted": true}`` entries of a changedSince list)."""
         resp = await self._http.request("GET", url)
         data = resp.json()
         if data is None:
             data = []
         if not isinstance(data, list):
             raise O2IMSError(f"{_path(resp.url)}: expected a list of {self.what}, got {type(data).__name__}")
-        items = [self.model.from_dict(o) if isinstance(o, dict) else o for o in data]
-        return items, self._http.next_link(resp)
+        items: list[T] = []
+        deleted: list[str] = []
+        for o in data:
+            if isinstance(o, dict) and o.get("deleted") is True and len(o) == 2:
+                deleted.extend(v for k, v in o.items() if k != "deleted" and isinstance(v, str))
+                continue
+            items.append(self.model.from_dict(o) if isinstance(o, dict) else o)
+        return items, self._http.next_link(resp), resp.headers.get("X-Change-Stamp"), deleted
 
     @staticmethod
     def _with_query(url: str, q: Mapping[str, str]) -> str:
@@ -319,24 +345,30 @@ class ResourcePools(_ReadService[ResourcePool]):
         limit: int | None = None,
         marker: str | None = None,
         min_capacity: str | Mapping[str, Any] | None = None,
+        changed_since: str | None = None,
     ) -> Page[ResourcePool]:
         """One page of the resource pools the parameters select.
         ``min_capacity`` keeps the pools with at least that much free
         capacity: a mapping such as ``{"cpu": "4", "memory": "8Gi",
         "pods": 10}`` (sent as ``cpu:4,memory:8Gi,pods:10``) or that text.
-        Pools whose capacity is unknown never match."""
-        return await self._col.list(
-            list_params(
-                filter=filter,
-                fields=fields,
-                exclude_fields=exclude_fields,
-                all_fields=all_fields,
-                exclude_default=exclude_default,
-                limit=limit,
-                marker=marker,
-                min_capacity=min_capacity,
-            )
+        Pools whose capacity is unknown never match. ``changed_since``, the
+        ``change_stamp`` of an earlier page, lists only the pools changed
+        since, with the deleted ones in ``page.deleted`` (through the
+        Nephoran ``/o2ims/v1/resourcePools``, which follows changes)."""
+        q = list_params(
+            filter=filter,
+            fields=fields,
+            exclude_fields=exclude_fields,
+            all_fields=all_fields,
+            exclude_default=exclude_default,
+            limit=limit,
+            marker=marker,
+            min_capacity=min_capacity,
+            changed_since=changed_since,
         )
+        if changed_since:
+            return await self._col.list(q, url=self._col._http.url(NEPHORAN, "resourcePools"))
+        return await self._col.list(q)
 
     async def iter(  # type: ignore[override]
         self,
@@ -821,6 +853,34 @@ class Deployments(_ReadService[Deployment]):
     def __init__(self, client: O2IMSClient) -> None:
         self._client = client
         self._col = _Collection(client, Deployment, "deployment", NEPHORAN, "deployments")
+
+    async def list(  # type: ignore[override]
+        self,
+        *,
+        filter: Filter | str | None = None,  # noqa: A002
+        fields: str | Iterable[str] | None = None,
+        exclude_fields: str | Iterable[str] | None = None,
+        all_fields: bool = False,
+        exclude_default: bool = False,
+        limit: int | None = None,
+        marker: str | None = None,
+        changed_since: str | None = None,
+    ) -> Page[Deployment]:
+        """One page of the deployments the parameters select;
+        ``changed_since`` (an earlier page's ``change_stamp``) lists only
+        those changed since, with the deleted ones in ``page.deleted``."""
+        return await self._col.list(
+            list_params(
+                filter=filter,
+                fields=fields,
+                exclude_fields=exclude_fields,
+                all_fields=all_fields,
+                exclude_default=exclude_default,
+                limit=limit,
+                marker=marker,
+                changed_since=changed_since,
+            )
+        )
 
     def _with_etag(self, resp: Response) -> Deployment:
         d = self._col._decode_one(resp)

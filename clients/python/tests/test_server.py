@@ -191,6 +191,23 @@ class ServerTest(unittest.IsolatedAsyncioTestCase):
         self.assertTrue(cm.exception.is_bad_request())
         self.assertIn("minCapacity", cm.exception.detail)
 
+    async def test_changed_since(self):
+        # A first poll gives the stamp; nothing changed since, so the next
+        # poll lists nothing, and deployments follow changes the same way.
+        first = await self.c.resource_pools.list(changed_since=None)
+        self.assertEqual(len(first), 1)
+        pools = await self.c.resource_pools.list(changed_since="YzE6MA")  # every change since the start
+        self.assertTrue(pools.change_stamp)
+        self.assertEqual([p.name for p in pools], [self.pool.name])
+        again = await self.c.resource_pools.list(changed_since=pools.change_stamp)
+        self.assertEqual((list(again), again.deleted), ([], []))
+        deps = await self.c.deployments.list(changed_since=pools.change_stamp)
+        self.assertTrue(deps.change_stamp)
+        self.assertEqual(list(deps), [])
+        with self.assertRaises(ProblemError) as cm:
+            await self.c.resource_pools.list(changed_since="not-a-stamp")
+        self.assertIn("not a change stamp", cm.exception.detail)
+
     # Problems
 
     async def test_not_found(self):

@@ -283,6 +283,19 @@ class PagingTest(unittest.IsolatedAsyncioTestCase):
                 seen.append(t.id)
         self.assertEqual(seen, ["t0"])
 
+    async def test_changed_since_gives_stamp_and_tombstones(self):
+        seen = []
+
+        def handler(req):
+            seen.append(req.path)
+            return Answer(200, [{"resourcePoolId": "p1", "name": "renamed"}, {"resourcePoolId": "p2", "deleted": True}],
+                          {"X-Change-Stamp": "YzE6NDI"})
+
+        srv = fake(self, handler)
+        page = await O2IMSClient(srv.url).resource_pools.list(changed_since="YzE6MTI")
+        self.assertEqual(seen, ["/o2ims/v1/resourcePools?changedSince=YzE6MTI"])
+        self.assertEqual(([p.name for p in page], page.deleted, page.change_stamp), (["renamed"], ["p2"], "YzE6NDI"))
+
     async def test_link_outside_the_endpoint_is_refused(self):
         srv = fake(self, self.pages(lambda n: '<http://evil.example/steal?nextpage_opaque_marker=1>; rel="next"'))
         with self.assertRaisesRegex(O2IMSError, "outside the endpoint"):
