@@ -10,10 +10,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -22,19 +20,18 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/nephoran/o2ims/api/openapi"
+	"github.com/nephoran/o2ims/internal/oidctest"
 )
 
 var (
@@ -700,122 +697,27 @@ type secureServer struct {
 	env map[string]string
 }
 
-const (
-	idpClientID = "smo"
-	idpSecret   = "s3cret"
-	idpAudience = "o2ims"
-)
-
 func newSecureServer(t *testing.T) *secureServer {
 	t.Helper()
 	dir := t.TempDir()
-	idp := newIdentityProvider(t)
+	idp := oidctest.New(t)
 	pki := newPKI(t, dir)
 	addr := startServer(t,
 		"--tls-cert-file", pki.serverCert, "--tls-key-file", pki.serverKey, "--tls-client-ca-file", pki.caFile,
-		"--oidc-jwks-url", idp.srv.URL+"/jwks", "--oidc-issuer", idp.srv.URL, "--oidc-audience", idpAudience)
+		"--oidc-jwks-url", idp.JWKSURL(), "--oidc-issuer", idp.URL, "--oidc-audience", oidctest.Audience)
 	return &secureServer{env: map[string]string{
 		"O2IMS_TEST_SECURE_ENDPOINT": "https://" + addr,
 		"O2IMS_TEST_CA_FILE":         pki.caFile,
 		"O2IMS_TEST_CLIENT_CERT":     pki.clientCert,
 		"O2IMS_TEST_CLIENT_KEY":      pki.clientKey,
-		"O2IMS_TEST_TOKEN_URL":       idp.srv.URL + "/token",
-		"O2IMS_TEST_CLIENT_ID":       idpClientID,
-		"O2IMS_TEST_CLIENT_SECRET":   idpSecret,
-		"O2IMS_TEST_ISSUED_URL":      idp.srv.URL + "/issued",
-		"O2IMS_TEST_READ_TOKEN":      idp.sign("o2ims:read", time.Hour),
-		"O2IMS_TEST_NOSCOPE_TOKEN":   idp.sign("openid", time.Hour),
-		"O2IMS_TEST_EXPIRED_TOKEN":   idp.sign("o2ims:read", -time.Hour),
+		"O2IMS_TEST_TOKEN_URL":       idp.TokenURL(),
+		"O2IMS_TEST_CLIENT_ID":       oidctest.ClientID,
+		"O2IMS_TEST_CLIENT_SECRET":   oidctest.Secret,
+		"O2IMS_TEST_ISSUED_URL":      idp.URL + "/issued",
+		"O2IMS_TEST_READ_TOKEN":      idp.Sign("o2ims:read", time.Hour),
+		"O2IMS_TEST_NOSCOPE_TOKEN":   idp.Sign("openid", time.Hour),
+		"O2IMS_TEST_EXPIRED_TOKEN":   idp.Sign("o2ims:read", -time.Hour),
 	}}
-}
-
-// identityProvider is a minimal OAuth 2.0 authorization server: a client
-// credentials token endpoint issuing ES256 JWT access tokens, the JWKS
-// the IMS verifies them with, and /issued, the counts of tokens issued
-// and token requests received.
-type identityProvider struct {
-	srv      *httptest.Server
-	key      *ecdsa.PrivateKey
-	issued   atomic.Int32
-	requests atomic.Int32
-}
-
-func newIdentityProvider(t *testing.T) *identityProvider {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp := &identityProvider{key: key}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /token", idp.token)
-	mux.HandleFunc("GET /jwks", idp.jwks)
-	mux.HandleFunc("GET /issued", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]int32{"issued": idp.issued.Load(), "requests": idp.requests.Load()})
-	})
-	idp.srv = httptest.NewServer(mux)
-	t.Cleanup(idp.srv.Close)
-	return idp
-}
-
-func (idp *identityProvider) token(w http.ResponseWriter, r *http.Request) {
-	idp.requests.Add(1)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	id, secret, ok := r.BasicAuth()
-	if !ok {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if id != idpClientID || secret != idpSecret || r.PostForm.Get("grant_type") != "client_credentials" {
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"error":"invalid_client","error_description":"unknown client or wrong secret"}`)
-		return
-	}
-	idp.issued.Add(1)
-	tok := idp.sign(r.PostForm.Get("scope"), time.Hour)
-	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600})
-}
-
-func (idp *identityProvider) jwks(w http.ResponseWriter, _ *http.Request) {
-	b64 := base64.RawURLEncoding.EncodeToString
-	x, y := make([]byte, 32), make([]byte, 32)
-	idp.key.PublicKey.X.FillBytes(x)
-	idp.key.PublicKey.Y.FillBytes(y)
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
-		"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y), "kid": "k1", "alg": "ES256", "use": "sig",
-	}}})
-}
-
-// sign returns a compact ES256 JWT granting scope, expiring after ttl
-// (before now when ttl is negative).
-func (idp *identityProvider) sign(scope string, ttl time.Duration) string {
-	b64 := base64.RawURLEncoding.EncodeToString
-	header, _ := json.Marshal(map[string]string{"alg": "ES256", "typ": "at+jwt", "kid": "k1"})
-	now := time.Now()
-	issuedAt := now
-	if ttl < 0 {
-		issuedAt = now.Add(2 * ttl)
-	}
-	claims, _ := json.Marshal(map[string]any{
-		"iss": idp.srv.URL, "sub": idpClientID, "aud": idpAudience, "client_id": idpClientID,
-		"iat": issuedAt.Unix(), "nbf": issuedAt.Unix(), "exp": now.Add(ttl).Unix(), "scope": scope,
-		"jti": fmt.Sprint(now.UnixNano()),
-	})
-	input := b64(header) + "." + b64(claims)
-	digest := sha256.Sum256([]byte(input))
-	r, s, err := ecdsa.Sign(rand.Reader, idp.key, digest[:])
-	if err != nil {
-		panic(err)
-	}
-	sig := make([]byte, 64)
-	r.FillBytes(sig[:32])
-	s.FillBytes(sig[32:])
-	return input + "." + b64(sig)
 }
 
 // pki is a CA and the server and client certificates it signed, as PEM

@@ -361,6 +361,8 @@ func (s *Service) Recommend(ctx context.Context, req Request) (Recommendation, e
 	}
 	var modelReasons []string
 	modelConf := 0.0
+	var placed deployment.Deployment
+	placedByModel := false
 	if s.model != nil {
 		// The model's plan, when it passes the placement engine, wins;
 		// on any failure the rule-based plan stands, and the reasons say
@@ -371,16 +373,16 @@ func (s *Service) Recommend(ctx context.Context, req Request) (Recommendation, e
 			modelReasons = append(modelReasons, "the model's plan was not used ("+err.Error()+"); this is the rule-based plan")
 			s.logger.WarnContext(ctx, "model plan rejected", "err", err)
 		} else {
-			spec, modelConf, modelReasons = mspec, conf, why
+			spec, placed, modelConf, modelReasons, placedByModel = mspec, mplaced, conf, why, true
 			rec.Source = "model"
-			rec.Plan, rec.Placement = mspec, mplaced.Status.Placement
 		}
 	}
-	dry := spec
-	dry.DryRun = true
-	placed, err := s.planner.Create(ctx, dry)
-	if err != nil {
-		return Recommendation{}, err
+	if !placedByModel {
+		dry := spec
+		dry.DryRun = true
+		if placed, err = s.planner.Create(ctx, dry); err != nil {
+			return Recommendation{}, err
+		}
 	}
 	rec.Plan = spec
 	rec.Placement = placed.Status.Placement

@@ -3,6 +3,7 @@ package deployment
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -49,7 +50,7 @@ func (s *Service) failover(ctx context.Context, id string, failed []string) erro
 		moved = moved[:0]
 		for i := range d.Status.Components {
 			cs := &d.Status.Components[i]
-			if !contains(failed, cs.CnfInstanceID) {
+			if !slices.Contains(failed, cs.CnfInstanceID) {
 				continue
 			}
 			r := rules

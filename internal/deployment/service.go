@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -389,7 +390,7 @@ func (s *Service) Create(ctx context.Context, spec Spec) (Deployment, error) {
 	now := s.now()
 	ts := now.UTC().Format(query.TimeLayout)
 	d := Deployment{Spec: p.spec, Status: Status{Phase: PhasePending, PhaseChangedAt: ts, Components: []ComponentStatus{}, Reservations: []Reservation{}}}
-	d.DryRun = false
+	d.DryRun = false // the deployment, not the request: a dry run says so in its message
 	d.ReserveCapacity = &p.reserve
 	if !spec.DryRun {
 		d.DeploymentID = uuid.NewString()
@@ -778,7 +779,7 @@ func (s *Service) Delete(ctx context.Context, id string) (Deployment, error) {
 // PutStatus records a status report of an external controller. The
 // resourceVersion in the body (409) or ifMatch (412) must be current.
 func (s *Service) PutStatus(ctx context.Context, id string, upd StatusUpdate, ifMatch string) (Deployment, error) {
-	if upd.Phase != "" && !contains(Phases, upd.Phase) {
+	if upd.Phase != "" && !slices.Contains(Phases, upd.Phase) {
 		return Deployment{}, invalid("phase: must be one of %s", strings.Join(Phases, ", "))
 	}
 	if upd.Phase == PhaseDeleting {
@@ -841,15 +842,6 @@ func (s *Service) setCondition(d *Deployment, c Condition) {
 		c.LastTransitionTime = s.timestamp()
 	}
 	d.Status.Conditions = append(d.Status.Conditions, c)
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
