@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -50,51 +49,6 @@ var Schema = &query.Schema{
 		{Name: "modelAnswer", Type: query.String},
 		{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
 	},
-}
-
-// CatalogEntry is the CNF package that runs a network function.
-type CatalogEntry struct {
-	VnfdID    string         `json:"vnfdId,omitempty"`
-	PackageID string         `json:"packageId,omitempty"`
-	FlavourID string         `json:"flavourId,omitempty"`
-	Replicas  int            `json:"replicas,omitempty"`
-	Resources *lcm.Resources `json:"resources,omitempty"`
-}
-
-// Catalog maps network functions (amf, smf, …) to packages.
-type Catalog map[string]CatalogEntry
-
-// DefaultCatalog maps each network function to the package whose VNFD id
-// is the function's name.
-func DefaultCatalog() Catalog {
-	c := Catalog{}
-	for _, f := range intent.Functions {
-		c[f] = CatalogEntry{VnfdID: f}
-	}
-	return c
-}
-
-// LoadCatalog reads a YAML or JSON catalog keyed by network function;
-// functions it does not name keep the default entry.
-func LoadCatalog(path string) (Catalog, error) {
-	c := DefaultCatalog()
-	if path == "" {
-		return c, nil
-	}
-	var file Catalog
-	if err := readYAML(path, &file); err != nil {
-		return nil, err
-	}
-	for f, e := range file {
-		if !slices.Contains(intent.Functions, f) {
-			return nil, fmt.Errorf("catalog %s: %q is not a network function (%s)", path, f, strings.Join(intent.Functions, ", "))
-		}
-		if e.VnfdID == "" && e.PackageID == "" {
-			return nil, fmt.Errorf("catalog %s: %s names neither vnfdId nor packageId", path, f)
-		}
-		c[f] = e
-	}
-	return c, nil
 }
 
 // Price is what one CPU core and one GiB of memory cost an hour on a kind
@@ -245,7 +199,7 @@ type Store interface {
 type Service struct {
 	store   Store
 	planner Planner
-	catalog Catalog
+	catalog intent.Catalog
 	prices  Prices
 	logger  *slog.Logger
 	now     func() time.Time
@@ -323,9 +277,9 @@ func (s *Service) poolContexts(ctx context.Context) ([]poolContext, map[string]b
 
 // NewService returns the advisor; nil catalog or prices take the
 // defaults.
-func NewService(store Store, planner Planner, catalog Catalog, prices Prices, logger *slog.Logger) *Service {
+func NewService(store Store, planner Planner, catalog intent.Catalog, prices Prices, logger *slog.Logger) *Service {
 	if catalog == nil {
-		catalog = DefaultCatalog()
+		catalog = intent.DefaultCatalog()
 	}
 	if prices == nil {
 		prices = DefaultPrices()
@@ -422,26 +376,14 @@ func (s *Service) Recommend(ctx context.Context, req Request) (Recommendation, e
 func (s *Service) plan(recID, text string, reqs intent.Requirements, c Constraints) (deployment.Spec, error) {
 	var names []string
 	spec := deployment.Spec{Placement: &deployment.Rules{Providers: c.Providers, PoolSelector: c.PoolSelector, MinCapacity: c.MinCapacity, Spread: reqs.Spread}}
-	for _, f := range reqs.Functions {
-		e, ok := s.catalog[f.Name]
-		if !ok {
-			return spec, ims.Errorf(ims.EUNPROCESSABLE, "the catalog has no CNF package for %s", f.Name)
-		}
-		comp := deployment.Component{Name: componentName(f.Name), VnfdID: e.VnfdID, PackageID: e.PackageID, FlavourID: e.FlavourID, Replicas: max(f.Replicas, e.Replicas)}
-		if e.Resources != nil {
-			r := *e.Resources
-			comp.Resources = &r
-		}
-		if reqs.CPU != "" || reqs.Memory != "" {
-			if comp.Resources == nil {
-				comp.Resources = &lcm.Resources{}
-			}
-			if reqs.CPU != "" {
-				comp.Resources.CPU = reqs.CPU
-			}
-			if reqs.Memory != "" {
-				comp.Resources.Memory = reqs.Memory
-			}
+	comps, err := s.catalog.Components(reqs)
+	if err != nil {
+		return spec, err
+	}
+	for _, c := range comps {
+		comp := deployment.Component{Name: c.Name, VnfdID: c.VnfdID, PackageID: c.PackageID, FlavourID: c.FlavourID, Replicas: c.Replicas}
+		if c.Resources != nil {
+			comp.Resources = &lcm.Resources{CPU: c.Resources.CPU, Memory: c.Resources.Memory}
 		}
 		spec.Components = append(spec.Components, comp)
 		names = append(names, comp.Name)
@@ -471,15 +413,6 @@ func (s *Service) plan(recID, text string, reqs intent.Requirements, c Constrain
 	spec.Name = base + "-" + suffix
 	spec.Description = truncate("Recommended for the intent: "+text, 1024)
 	return spec, nil
-}
-
-// componentName fits a network function into a component name (15
-// characters).
-func componentName(f string) string {
-	if f == "near-rt-ric" {
-		return "ric"
-	}
-	return f
 }
 
 // cost prices each assignment by its pool's provider kind.

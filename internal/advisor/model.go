@@ -243,7 +243,7 @@ func (s *Service) modelSpec(answer string, reqs intent.Requirements, known map[s
 		c := &spec.Components[i]
 		f := ""
 		for _, fn := range fns {
-			if componentName(fn.Name) == c.Name {
+			if intent.ComponentName(fn.Name) == c.Name {
 				f = fn.Name
 			}
 		}

@@ -29,6 +29,7 @@ import (
 	"github.com/nephoran/o2ims/internal/dispatch"
 	"github.com/nephoran/o2ims/internal/httpapi"
 	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/intent"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/notify"
@@ -281,7 +282,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a1Sync = a1.NewSyncer(client, deploySvc, a1.SyncOptions{Interval: opts.A1.SyncInterval, PolicyTypes: opts.A1.PolicyTypes}, logger.With("component", "a1"))
 	}
 
-	catalog, err := advisor.LoadCatalog(opts.AdvisorCatalog)
+	catalog, err := intent.LoadCatalog(opts.AdvisorCatalog)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("advisor catalog: %w", err)
