@@ -18,13 +18,18 @@ build:
 	$(GO) build -o bin/ ./cmd/...
 
 generate:
-	$(GO) generate ./api/...
+	$(GO) generate ./api/... ./pkg/apis/... ./internal/controller/...
 	$(GO) run ./clients/python/tools/genmodels
+
+# What `make generate` writes: the API handlers and models, the Python
+# models, the deep-copy functions of pkg/apis, the CRDs and the
+# controller's ClusterRole.
+GENERATED := internal/httpapi/gen clients/python/nephoran_o2ims/models.py pkg/apis deploy/crds deploy/rbac
 
 # Fails when the committed generated code differs from what the specs produce.
 check-generate: generate
-	@git diff --exit-code -- internal/httpapi/gen clients/python/nephoran_o2ims/models.py || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- internal/httpapi/gen clients/python/nephoran_o2ims/models.py)" || { echo "untracked generated files: run 'make generate' and commit"; exit 1; }
+	@git diff --exit-code -- $(GENERATED) || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || { echo "untracked generated files: run 'make generate' and commit"; exit 1; }
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '/gen/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

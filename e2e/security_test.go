@@ -208,3 +208,72 @@ func TestMutualTLS(t *testing.T) {
 	}
 	s.stop(t)
 }
+
+// TestProviderCredentialsConfined: a provider registered through the API
+// reaches no file of the server outside the provider credentials
+// directory, runs no program, and the answers tell nothing of what
+// exists outside.
+func TestProviderCredentialsConfined(t *testing.T) {
+	t.Setenv("O2IMS_SECRETS_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	credDir := t.TempDir()
+	marker := filepath.Join(t.TempDir(), "ran")
+	inside := "apiVersion: v1\nkind: Config\ncurrent-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n" +
+		"clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: abc}}]\n"
+	if err := os.WriteFile(filepath.Join(credDir, "lab.kubeconfig"), []byte(inside), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc", filepath.Join(credDir, "etc")); err != nil {
+		t.Fatal(err)
+	}
+	register := func(s *server, name string, config map[string]any) (int, map[string]any) {
+		t.Helper()
+		status, body := s.post(t, "/o2ims/v1/providers", map[string]any{"name": name, "type": "kubernetes", "config": config})
+		var p map[string]any
+		_ = json.Unmarshal(body, &p)
+		return status, p
+	}
+
+	// Without the directory: no file names at all, whatever exists.
+	s := start(t, "--local-provider=false")
+	for _, path := range []string{"/etc/passwd", "/etc/shadow", "/proc/self/environ", "/nonexistent"} {
+		status, p := register(s, "p1", map[string]any{"kubeconfigPath": path})
+		if status != 422 || !strings.Contains(p["detail"].(string), "inline") {
+			t.Errorf("kubeconfigPath %s: %d %v", path, status, p)
+		}
+	}
+	s.stop(t)
+
+	s = start(t, "--local-provider=false", "--provider-credentials-dir", credDir)
+	var details []string
+	for _, path := range []string{"/etc/passwd", "../../etc/passwd", "etc/passwd", "etc/nonexistent", "nonexistent", "/proc/self/environ"} {
+		status, p := register(s, "p1", map[string]any{"kubeconfigPath": path})
+		if status != 400 || p["title"] == nil {
+			t.Errorf("kubeconfigPath %s: %d %v", path, status, p)
+			continue
+		}
+		details = append(details, strings.Replace(p["detail"].(string), path, "NAME", 1))
+	}
+	for _, d := range details {
+		if d != details[0] {
+			t.Errorf("the answers tell paths apart: %q and %q", d, details[0])
+		}
+	}
+	// An inline kubeconfig runs no program and reads no file.
+	for what, kc := range map[string]string{
+		"exec":      strings.Replace(inside, "{token: abc}", "{exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, args: [-c, 'touch "+marker+"']}}", 1),
+		"tokenFile": strings.Replace(inside, "{token: abc}", "{tokenFile: /etc/hostname}", 1),
+		"CA file":   strings.Replace(inside, "insecure-skip-tls-verify: true", "certificate-authority: /etc/passwd", 1),
+	} {
+		status, p := register(s, "p2", map[string]any{"kubeconfig": kc})
+		if status != 400 || !strings.Contains(p["detail"].(string), "inline") {
+			t.Errorf("%s: %d %v", what, status, p)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a kubeconfig sent through the API ran a program on the server")
+	}
+	// A file of the directory, by its name there, is taken.
+	if status, p := register(s, "lab", map[string]any{"kubeconfigPath": "lab.kubeconfig"}); status != 201 {
+		t.Fatalf("a kubeconfig of the credentials directory: %d %v", status, p)
+	}
+}

@@ -35,12 +35,14 @@ named after the provider, onto which CNF instances are instantiated.`,
 
 --kubeconfig reads a local file and sends its content, which the IMS
 stores encrypted; it needs a secrets key (O2IMS_SECRETS_KEY or
---secrets-key-file), else exit status 6. --kubeconfig-path instead names
-a file on the IMS's host. --kube-context selects a context of the
+--secrets-key-file), else exit status 6; it must carry its credentials
+inline (no exec plugins, no file references). --kubeconfig-path instead
+names a file of the IMS's provider credentials directory
+(--provider-credentials-dir), relative to it. --kube-context selects a context of the
 kubeconfig (o2ctl's own --context selects the IMS, as everywhere). A name
 in use exits with status 5.`,
 		Example: `  o2ctl provider add edge-1 --kubeconfig ~/.kube/edge-1.yaml --kube-context admin@edge-1
-  o2ctl provider add lab --kubeconfig-path /etc/o2ims/lab.kubeconfig`,
+  o2ctl provider add lab --kubeconfig-path lab.kubeconfig`,
 		Args: exactArgs(1, "a provider name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(output, outID, outJSON, outYAML); err != nil {

@@ -39,7 +39,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newMigrateCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newControllerCommand(), newMigrateCommand(), newVersionCommand())
 	return root
 }
 
@@ -62,6 +62,15 @@ func (c *commonFlags) register(fs *pflag.FlagSet) {
 
 func (c *commonFlags) logger(w io.Writer) (*slog.Logger, error) {
 	return logging.New(w, c.logFormat, c.logLevel)
+}
+
+// configure fills the flags fs from the environment and the
+// configuration file (applyConfig) and returns the logger they select.
+func (c *commonFlags) configure(fs *pflag.FlagSet) (*slog.Logger, error) {
+	if err := applyConfig(fs, os.Getenv, os.ReadFile); err != nil {
+		return nil, err
+	}
+	return c.logger(os.Stderr)
 }
 
 func (c *commonFlags) database() sqlstore.Options {
@@ -90,6 +99,7 @@ func newServeCommand() *cobra.Command {
 		utilization     float64
 		sec             securityFlags
 		secretsKeyFile  string
+		credentialsDir  string
 		cnfOpTimeout    time.Duration
 		reservationTTL  time.Duration
 		reserve         bool
@@ -200,6 +210,7 @@ func newServeCommand() *cobra.Command {
 				NotifyOAuth2:                 notifyOAuth2,
 				Providers:                    provs,
 				SecretsKey:                   secretsKey,
+				ProviderCredentialsDir:       credentialsDir,
 				CNFOperationTimeout:          cnfOpTimeout,
 				Deployments:                  deployment.Options{ReservationTTL: reservationTTL, ReserveByDefault: reserve},
 				AdvisorCatalog:               catalogFile,
@@ -244,6 +255,7 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&a1Types, "a1-policy-types", "", "policy type ids of the templates, e.g. qos-optimization=20008,traffic-steering=20009,recovery=20010 (default: the template names)")
 	sec.register(fs)
 	fs.DurationVar(&cnfOpTimeout, "cnf-operation-timeout", 5*time.Minute, "how long a CNF operation waits for its workloads to become ready")
+	fs.StringVar(&credentialsDir, "provider-credentials-dir", "", "directory whose kubeconfig files providers registered through the API may name (kubeconfigPath, relative to it); without it the API takes inline kubeconfigs only")
 	fs.StringVar(&secretsKeyFile, "secrets-key-file", "", "file holding the 32-byte key (base64 or hex) that encrypts provider credentials at rest (or O2IMS_SECRETS_KEY)")
 	return cmd
 }
@@ -258,10 +270,7 @@ func newMigrateCommand() *cobra.Command {
 		Short: "Apply database migrations (all, or up or down to --to-version)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyConfig(cmd.Flags(), os.Getenv, os.ReadFile); err != nil {
-				return err
-			}
-			logger, err := common.logger(os.Stderr)
+			logger, err := common.configure(cmd.Flags())
 			if err != nil {
 				return err
 			}

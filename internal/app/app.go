@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -93,8 +94,13 @@ type Options struct {
 	// Providers from the configuration file.
 	Providers []ProviderConfig
 	// SecretsKey (32 bytes) encrypts provider credentials registered
-	// through the API; without it only kubeconfig paths can be registered.
+	// through the API; without it only kubeconfig files of
+	// ProviderCredentialsDir can be registered.
 	SecretsKey []byte
+	// ProviderCredentialsDir, when set, is the directory whose files a
+	// provider registered through the API may name as kubeconfigPath (by
+	// a name relative to it); without it the API takes no file names.
+	ProviderCredentialsDir string
 
 	// Outgoing notifications: client TLS (certificate, roots) and OAuth2.
 	NotifyTLS    *tls.Config
@@ -223,11 +229,17 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	factories := map[string]providers.Factory{
 		"kubernetes": func(name string, cfg providers.Config) (inventory.Provider, error) {
-			return kubernetes.New(kubernetes.Options{Name: name, Kubeconfig: []byte(cfg.Kubeconfig), KubeconfigPath: cfg.KubeconfigPath, Context: cfg.Context},
+			return kubernetes.New(kubernetes.Options{Name: name, Kubeconfig: []byte(cfg.Kubeconfig), KubeconfigPath: cfg.KubeconfigPath, Context: cfg.Context, SelfContained: cfg.SelfContained},
 				logger.With("provider", name))
 		},
 	}
-	registry := providers.NewRegistry(store, syncer, box, factories, logger.With("component", "providers"))
+	if dir := opts.ProviderCredentialsDir; dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			store.Close()
+			return nil, fmt.Errorf("provider credentials directory %s: not a directory", dir)
+		}
+	}
+	registry := providers.NewRegistry(store, syncer, factories, providers.Options{Box: box, CredentialsDir: opts.ProviderCredentialsDir}, logger.With("component", "providers"))
 	if opts.LocalProvider {
 		p := local.New(opts.Local, logger.With("provider", "local"))
 		if err := registry.AddStatic(p, "local", providers.OriginBuiltin, ""); err != nil {

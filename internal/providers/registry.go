@@ -8,7 +8,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sync"
@@ -40,10 +43,25 @@ type Syncer interface {
 type Config struct {
 	// Kubeconfig is a kubeconfig document (stored encrypted).
 	Kubeconfig string `json:"kubeconfig,omitempty"`
-	// KubeconfigPath references a kubeconfig file on the server instead.
+	// KubeconfigPath references a kubeconfig file on the server instead:
+	// any path in the configuration file; through the API only a file in
+	// the provider credentials directory, by a name relative to it.
 	KubeconfigPath string `json:"kubeconfigPath,omitempty"`
 	// Context selects a kubeconfig context.
 	Context string `json:"context,omitempty"`
+	// SelfContained, set for registrations made through the API, refuses
+	// kubeconfigs that run programs or read files: what the API is sent
+	// must not reach the server's own files or commands.
+	SelfContained bool `json:"-"`
+}
+
+// Options configure a Registry.
+type Options struct {
+	// Box seals inline credentials at rest; nil: they cannot be stored.
+	Box *secrets.Box
+	// CredentialsDir, when set, is the only directory whose files a
+	// registration through the API may name as kubeconfigPath.
+	CredentialsDir string
 }
 
 // Factory builds a provider of a type from its configuration.
@@ -72,6 +90,7 @@ type Registry struct {
 	store     Store
 	syncer    Syncer
 	box       *secrets.Box // nil: inline credentials cannot be stored
+	credDir   string
 	factories map[string]Factory
 	logger    *slog.Logger
 
@@ -79,9 +98,71 @@ type Registry struct {
 	regs map[string]Registration // by id
 }
 
-// NewRegistry returns a registry. box may be nil.
-func NewRegistry(store Store, syncer Syncer, box *secrets.Box, factories map[string]Factory, logger *slog.Logger) *Registry {
-	return &Registry{store: store, syncer: syncer, box: box, factories: factories, logger: logger, regs: map[string]Registration{}}
+// NewRegistry returns a registry.
+func NewRegistry(store Store, syncer Syncer, factories map[string]Factory, opts Options, logger *slog.Logger) *Registry {
+	return &Registry{store: store, syncer: syncer, box: opts.Box, credDir: opts.CredentialsDir, factories: factories, logger: logger, regs: map[string]Registration{}}
+}
+
+// maxKubeconfig is the largest kubeconfig accepted, inline or as a file.
+const maxKubeconfig = 256 << 10
+
+// build makes the provider of an API registration: a kubeconfigPath is
+// read from the credentials directory, and the kubeconfig must carry its
+// credentials inline.
+func (r *Registry) build(typ, name string, cfg Config) (inventory.Provider, error) {
+	f, ok := r.factories[typ]
+	if !ok {
+		return nil, ims.Errorf(ims.EINVALID, "type: unknown provider type %q (known: %v)", typ, r.types())
+	}
+	if cfg.KubeconfigPath != "" {
+		b, err := r.readCredential(cfg.KubeconfigPath)
+		if err != nil {
+			return nil, err
+		}
+		cfg = Config{Kubeconfig: string(b), Context: cfg.Context}
+	}
+	cfg.SelfContained = true
+	return f(name, cfg)
+}
+
+// readCredential reads the file name of the credentials directory. The
+// name must be local (no "..", not absolute) and the file is opened
+// through an os.Root, so no symbolic link leads out of the directory;
+// every failure reads the same, so nothing is told of what lies outside.
+func (r *Registry) readCredential(name string) ([]byte, error) {
+	if r.credDir == "" {
+		return nil, ims.Errorf(ims.EUNPROCESSABLE, "config.kubeconfigPath: this server reads no credential files for providers registered through the API; send the kubeconfig inline (it is stored encrypted)")
+	}
+	refused := ims.Errorf(ims.EINVALID, "config.kubeconfigPath: %q is not a readable kubeconfig of the provider credentials directory (a name relative to it)", truncate(name, 128))
+	if !filepath.IsLocal(name) {
+		return nil, refused
+	}
+	root, err := os.OpenRoot(r.credDir)
+	if err != nil {
+		r.logger.Error("the provider credentials directory cannot be opened", "dir", r.credDir, "err", err)
+		return nil, refused
+	}
+	defer root.Close()
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, refused
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() > maxKubeconfig {
+		return nil, refused
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxKubeconfig+1))
+	if err != nil || len(b) > maxKubeconfig {
+		return nil, refused
+	}
+	return b, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 var idSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:nephoran:o2ims:providers"))
@@ -145,11 +226,7 @@ func (r *Registry) openConfig(rec sqlstore.ProviderRecord) (Config, error) {
 }
 
 func (r *Registry) start(id, name, typ string, cfg Config, created time.Time) error {
-	f, ok := r.factories[typ]
-	if !ok {
-		return ims.Errorf(ims.EINVALID, "type: unknown provider type %q (known: %v)", typ, r.types())
-	}
-	p, err := f(name, cfg)
+	p, err := r.build(typ, name, cfg)
 	if err != nil {
 		return err
 	}
@@ -198,11 +275,11 @@ func (r *Registry) Create(ctx context.Context, in Input) (Registration, error) {
 	if in.Config.Kubeconfig == "" && in.Config.KubeconfigPath == "" {
 		return Registration{}, ims.Errorf(ims.EINVALID, "config: kubeconfig or kubeconfigPath is required")
 	}
-	if len(in.Config.Kubeconfig) > 256<<10 {
+	if len(in.Config.Kubeconfig) > maxKubeconfig {
 		return Registration{}, ims.Errorf(ims.EINVALID, "config.kubeconfig: larger than 256 KiB")
 	}
 	if in.Config.Kubeconfig != "" && r.box == nil {
-		return Registration{}, ims.Errorf(ims.EUNPROCESSABLE, "config.kubeconfig: this server has no secrets key to store credentials encrypted; configure --secrets-key-file (or O2IMS_SECRETS_KEY), or reference a file with kubeconfigPath")
+		return Registration{}, ims.Errorf(ims.EUNPROCESSABLE, "config.kubeconfig: this server has no secrets key to store credentials encrypted; configure --secrets-key-file (or O2IMS_SECRETS_KEY), or name a file of the provider credentials directory with kubeconfigPath")
 	}
 	r.mu.Lock()
 	for _, reg := range r.regs {
@@ -214,7 +291,7 @@ func (r *Registry) Create(ctx context.Context, in Input) (Registration, error) {
 	r.mu.Unlock()
 	// Build it first: a kubeconfig that does not parse is a 400, before
 	// anything is stored.
-	if _, err := r.factories[in.Type](in.Name, in.Config); err != nil {
+	if _, err := r.build(in.Type, in.Name, in.Config); err != nil {
 		return Registration{}, err
 	}
 	id := uuid.NewString()

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/providers"
 	"github.com/nephoran/o2ims/internal/secrets"
+	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
 )
 
@@ -40,7 +43,7 @@ func TestRegistryRules(t *testing.T) {
 		key := make([]byte, 32)
 		_, _ = rand.Read(key)
 		box, _ := secrets.NewBox(key)
-		reg := providers.NewRegistry(store, syncer, box, factories, logger)
+		reg := providers.NewRegistry(store, syncer, factories, providers.Options{Box: box}, logger)
 		if err := reg.AddStatic(fakeProvider{"local"}, "local", providers.OriginBuiltin, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -81,15 +84,15 @@ func TestRegistryRules(t *testing.T) {
 
 		// A new registry (a restart) opens the sealed configuration.
 		built = nil
-		reg2 := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), box, factories, logger)
+		reg2 := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, providers.Options{Box: box}, logger)
 		if err := reg2.Load(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if len(built) != 1 || built[0].Kubeconfig != secret || built[0].Context != "ctx" {
+		if len(built) != 1 || built[0].Kubeconfig != secret || built[0].Context != "ctx" || !built[0].SelfContained {
 			t.Fatalf("after restart the provider was built from %+v", built)
 		}
 		// Without the key the registration stays listed but is not started.
-		reg3 := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), nil, factories, logger)
+		reg3 := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, providers.Options{}, logger)
 		built = nil
 		if err := reg3.Load(ctx); err != nil {
 			t.Fatal(err)
@@ -111,4 +114,88 @@ func TestRegistryRules(t *testing.T) {
 			t.Errorf("record outlived the provider")
 		}
 	})
+}
+
+// TestCredentialsDirectory: a provider registered through the API names
+// a kubeconfig file only inside the credentials directory, and the
+// answers tell nothing of what lies outside it.
+func TestCredentialsDirectory(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T, b sqlstoretest.Backend) { testCredentialsDirectory(t, sqlstoretest.Open(t, b)) })
+}
+
+func testCredentialsDirectory(t *testing.T, store *sqlstore.Store) {
+	ctx := context.Background()
+	logger := slog.New(slog.DiscardHandler)
+	var built []providers.Config
+	factories := map[string]providers.Factory{"kubernetes": func(name string, cfg providers.Config) (inventory.Provider, error) {
+		built = append(built, cfg)
+		return fakeProvider{name}, nil
+	}}
+	outside := t.TempDir()
+	secretFile := filepath.Join(outside, "secret")
+	if err := os.WriteFile(secretFile, []byte("token: outside"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "edge"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "edge", "cluster.yaml"), []byte("token: inside"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(secretFile, filepath.Join(dir, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/", filepath.Join(dir, "rootlink")); err != nil {
+		t.Fatal(err)
+	}
+
+	// Without a credentials directory the API takes no file names at all.
+	none := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, providers.Options{}, logger)
+	for _, p := range []string{"/etc/passwd", secretFile, "cluster.yaml"} {
+		_, err := none.Create(ctx, providers.Input{Name: "p", Type: "kubernetes", Config: providers.Config{KubeconfigPath: p}})
+		if ims.ErrorCode(err) != ims.EUNPROCESSABLE || !strings.Contains(err.Error(), "inline") {
+			t.Errorf("kubeconfigPath %q without a credentials directory: %v", p, err)
+		}
+	}
+
+	reg := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, providers.Options{CredentialsDir: dir}, logger)
+	var refusals []string
+	for _, p := range []string{"/etc/passwd", secretFile, "../" + filepath.Base(outside) + "/secret", "edge/../../x", "escape", "rootlink/etc/passwd", "missing.yaml", "edge", ""} {
+		_, err := reg.Create(ctx, providers.Input{Name: "p", Type: "kubernetes", Config: providers.Config{KubeconfigPath: p}})
+		if ims.ErrorCode(err) != ims.EINVALID {
+			t.Errorf("kubeconfigPath %q: %v, want EINVALID", p, err)
+			continue
+		}
+		refusals = append(refusals, strings.ReplaceAll(err.Error(), p, "NAME"))
+	}
+	// Every refusal reads the same: a missing file, a directory and a way
+	// out are not told apart. (The empty name is "kubeconfig or
+	// kubeconfigPath is required".)
+	for _, r := range refusals[:len(refusals)-1] {
+		if r != refusals[0] {
+			t.Errorf("refusals differ: %q and %q", r, refusals[0])
+		}
+	}
+	if len(built) != 0 {
+		t.Fatalf("providers built from refused files: %+v", built)
+	}
+	if _, err := reg.Create(ctx, providers.Input{Name: "edge-1", Type: "kubernetes", Config: providers.Config{KubeconfigPath: "edge/cluster.yaml", Context: "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(built) != 2 || built[0].Kubeconfig != "token: inside" || built[0].KubeconfigPath != "" || !built[0].SelfContained || built[0].Context != "c" {
+		t.Fatalf("built from %+v", built)
+	}
+	// A restart reads the file again, through the directory.
+	built = nil
+	if err := os.WriteFile(filepath.Join(dir, "edge", "cluster.yaml"), []byte("token: rotated"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, providers.Options{CredentialsDir: dir}, logger)
+	if err := again.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(built) != 1 || built[0].Kubeconfig != "token: rotated" {
+		t.Fatalf("after a restart built from %+v", built)
+	}
 }

@@ -35,7 +35,10 @@ type ProviderConfig struct {
 	// Kubeconfig is a kubeconfig document; the IMS needs a secrets key
 	// (O2IMS_SECRETS_KEY) to store it, else it answers 422.
 	Kubeconfig string `json:"kubeconfig,omitempty"`
-	// KubeconfigPath is the path of a kubeconfig file on the server.
+	// KubeconfigPath names a kubeconfig file of the server's provider
+	// credentials directory, relative to it (a server without one answers
+	// 422). An inline Kubeconfig must carry its credentials inline: no
+	// exec or auth-provider plugins, no file references (else 400).
 	KubeconfigPath string `json:"kubeconfigPath,omitempty"`
 	// Context is the kubeconfig context to use; empty selects the
 	// current context of the document.

@@ -884,7 +884,8 @@ class ProviderConfig(Model):
     #: A kubeconfig document; stored encrypted, never returned.
     kubeconfig: str | None = field_("kubeconfig", "str")
 
-    #: Path of a kubeconfig file on the server.
+    #: Name of a kubeconfig file in the server's provider credentials directory
+    #: (`--provider-credentials-dir`), relative to it.
     kubeconfig_path: str | None = field_("kubeconfigPath", "str")
     context: str | None = field_("context", "str")
 

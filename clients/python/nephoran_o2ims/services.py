@@ -615,8 +615,10 @@ class Providers(_ReadService[Provider]):
         type: str = "kubernetes",  # noqa: A002
     ) -> Provider:
         """Register a Kubernetes cluster: an inline ``kubeconfig`` (stored
-        encrypted; the server needs a secrets key, else 422) or a
-        ``kubeconfig_path`` on the server. Never retried."""
+        encrypted; the server needs a secrets key, else 422; credentials
+        inline, no exec plugins or file references, else 400) or a
+        ``kubeconfig_path`` naming a file of the server's provider
+        credentials directory, relative to it. Never retried."""
         if not name:
             raise ValueError("a provider needs a name")
         config: dict[str, str] = {}

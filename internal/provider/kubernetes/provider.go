@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/nephoran/o2ims/internal/ims"
 )
@@ -53,6 +55,11 @@ type Options struct {
 	KubeconfigPath string
 	// Context selects a kubeconfig context; empty means the current one.
 	Context string
+	// SelfContained refuses a Kubeconfig that runs programs (exec,
+	// auth-provider plugins) or reads files (certificate-authority,
+	// client-certificate, client-key, tokenFile): one sent through the API
+	// must carry its credentials inline.
+	SelfContained bool
 	// RefreshInterval is how often the cluster is checked and the
 	// inventory recomputed besides watch events (default 5s).
 	RefreshInterval time.Duration
@@ -94,7 +101,12 @@ func RESTConfigFor(opts Options) (*rest.Config, error) {
 	case len(opts.Kubeconfig) > 0:
 		raw, err := clientcmd.Load(opts.Kubeconfig)
 		if err != nil {
-			return nil, ims.Errorf(ims.EINVALID, "kubeconfig: %v", err)
+			return nil, ims.Errorf(ims.EINVALID, "kubeconfig: not a kubeconfig document (YAML or JSON with clusters, users and contexts)")
+		}
+		if opts.SelfContained {
+			if err := selfContained(raw); err != nil {
+				return nil, err
+			}
 		}
 		if opts.Context != "" {
 			if _, ok := raw.Contexts[opts.Context]; !ok {
@@ -120,6 +132,30 @@ func RESTConfigFor(opts Options) (*rest.Config, error) {
 		}
 		return cfg, nil
 	}
+}
+
+// selfContained tells why the kubeconfig reaches beyond itself, if it
+// does.
+func selfContained(c *clientcmdapi.Config) error {
+	const hint = "; a kubeconfig registered through the API carries its credentials inline (certificate-authority-data, client-certificate-data, client-key-data, token); one that runs programs or reads files belongs in the configuration file"
+	for _, name := range slices.Sorted(maps.Keys(c.Clusters)) {
+		if cl := c.Clusters[name]; cl != nil && cl.CertificateAuthority != "" {
+			return ims.Errorf(ims.EINVALID, "kubeconfig: cluster %q reads a file (certificate-authority)%s", name, hint)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.AuthInfos)) {
+		a := c.AuthInfos[name]
+		switch {
+		case a == nil:
+		case a.Exec != nil:
+			return ims.Errorf(ims.EINVALID, "kubeconfig: user %q runs a program (exec)%s", name, hint)
+		case a.AuthProvider != nil:
+			return ims.Errorf(ims.EINVALID, "kubeconfig: user %q uses an auth-provider plugin%s", name, hint)
+		case a.ClientCertificate != "" || a.ClientKey != "" || a.TokenFile != "":
+			return ims.Errorf(ims.EINVALID, "kubeconfig: user %q reads a file (client-certificate, client-key or tokenFile)%s", name, hint)
+		}
+	}
+	return nil
 }
 
 // New returns a provider for the cluster; it connects lazily.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,5 +259,36 @@ func TestBadKubeconfig(t *testing.T) {
 	_, err := kubernetes.New(kubernetes.Options{Name: "bad", Kubeconfig: []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\ncontexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n"), Context: "nope"}, nil)
 	if ims.ErrorCode(err) != ims.EINVALID {
 		t.Errorf("unknown context: %v", err)
+	}
+}
+
+// TestSelfContainedKubeconfig: a kubeconfig sent through the API may not
+// run a program or read a file of the server.
+func TestSelfContainedKubeconfig(t *testing.T) {
+	const head = "apiVersion: v1\nkind: Config\ncurrent-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
+	const cluster = "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}}]\n"
+	tests := []struct {
+		name, kubeconfig, want string
+	}{
+		{"inline credentials", head + cluster + "users: [{name: u, user: {token: abc}}]\n", ""},
+		{"exec", head + cluster + "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, args: [-c, id]}}}]\n", `user "u" runs a program`},
+		{"auth provider", head + cluster + "users: [{name: u, user: {auth-provider: {name: oidc}}}]\n", "auth-provider plugin"},
+		{"token file", head + cluster + "users: [{name: u, user: {tokenFile: /etc/shadow}}]\n", "reads a file"},
+		{"client key file", head + cluster + "users: [{name: u, user: {client-certificate: /etc/hostname, client-key: /etc/shadow}}]\n", "reads a file"},
+		{"CA file", head + "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', certificate-authority: /etc/passwd}}]\nusers: [{name: u, user: {token: abc}}]\n", `cluster "c" reads a file`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := kubernetes.New(kubernetes.Options{Name: "api", Kubeconfig: []byte(tt.kubeconfig), SelfContained: true}, slog.New(slog.DiscardHandler))
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("a self-contained kubeconfig was refused: %v", err)
+				}
+				return
+			}
+			if ims.ErrorCode(err) != ims.EINVALID || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "/etc/") {
+				t.Fatalf("err = %v, want EINVALID naming %q and no path", err, tt.want)
+			}
+		})
 	}
 }

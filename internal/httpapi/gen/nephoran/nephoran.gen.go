@@ -829,7 +829,7 @@ type ProviderRequest struct {
 		// Kubeconfig A kubeconfig document; stored encrypted, never returned.
 		Kubeconfig *string `json:"kubeconfig,omitempty"`
 
-		// KubeconfigPath Path of a kubeconfig file on the server.
+		// KubeconfigPath Name of a kubeconfig file in the server's provider credentials directory (`--provider-credentials-dir`), relative to it.
 		KubeconfigPath *string `json:"kubeconfigPath,omitempty"`
 	} `json:"config"`
 
