@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -62,9 +63,13 @@ func start(t testing.TB, args ...string) *server {
 	return startWith(t, http.DefaultClient, "http", args...)
 }
 
-// startWith starts a server reached with client over scheme (http, https).
+// startWith starts a server reached with client over scheme (http, https),
+// on a fresh data directory unless args name one.
 func startWith(t testing.TB, client *http.Client, scheme string, args ...string) *server {
 	t.Helper()
+	if !slices.Contains(args, "--data-dir") {
+		args = append([]string{"--data-dir", t.TempDir()}, args...)
+	}
 	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)
 	cmd := exec.Command(binary, args...)
 	stderr, err := cmd.StderrPipe()
@@ -296,6 +301,26 @@ func tour(t testing.TB, s *server) (cloud, hostID string) {
 	}
 	if len(seen) != allTypes || allTypes < 3 {
 		t.Fatalf("paging saw %d of %d types", len(seen), allTypes)
+	}
+
+	// The O-Cloud has a resource type of its own: alarms raised on it as a
+	// whole carry it, so filters on resourceTypeID find them.
+	_, _, body = s.get(t, inv+"/v1/resourceTypes?filter=(eq,name,O-Cloud)&all_fields")
+	oc := decodeList(t, body)
+	if len(oc) != 1 || oc[0]["resourceKind"] != "LOGICAL" || oc[0]["extensions"] == nil {
+		t.Fatalf("the O-Cloud resource type: %s", body)
+	}
+	fireAlerts(t, s, "tour", 1)
+	_, _, body = s.get(t, "/o2ims-infrastructureMonitoring/v1/alarms?filter=(eq,resourceTypeID,"+fmt.Sprint(oc[0]["resourceTypeId"])+")")
+	found := false
+	for _, a := range decodeList(t, body) {
+		// The default alarm list shows extensions, with the alert name.
+		if ext, _ := a["extensions"].(map[string]any); ext["alertName"] == "E2E" {
+			found = a["resourceID"] == cloud
+		}
+	}
+	if !found {
+		t.Fatalf("no alarm of the O-Cloud type on the O-Cloud with the alert name: %s", body)
 	}
 
 	// Nephoran aliases.

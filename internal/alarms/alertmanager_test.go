@@ -136,7 +136,7 @@ func TestReceiverLinking(t *testing.T) {
 			t.Errorf("pool alert: %+v", pool)
 		}
 		wd := f.byAlertName(t, "Watchdog")
-		if len(wd) != 1 || wd[0].ResourceID != f.oCloudID || wd[0].ResourceTypeID != "" || wd[0].PerceivedSeverity != ims.SeverityIndeterminate {
+		if len(wd) != 1 || wd[0].ResourceID != f.oCloudID || wd[0].ResourceTypeID != ims.OCloudResourceTypeID || wd[0].PerceivedSeverity != ims.SeverityIndeterminate {
 			t.Errorf("unmatched alert: %+v", wd)
 		}
 		if _, ok := wd[0].Extensions["resourcePoolId"]; ok {

@@ -25,7 +25,9 @@ var RecordSchema = &query.Schema{
 		{Name: "resourceTypeID", Type: query.String, Column: "resource_type_id"},
 		{Name: "resourceID", Type: query.String, Column: "resource_id"},
 		{Name: "perceivedSeverity", Type: query.Number, Column: "severity"},
-		{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
+		// The alarm list shows extensions by default: an alarm's text (the
+		// Alertmanager alert name, its summary) is there.
+		{Name: "extensions", Type: query.Object, Complex: true, Always: true},
 	},
 }
 

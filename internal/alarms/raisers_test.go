@@ -108,7 +108,7 @@ func TestProviderDownAlarm(t *testing.T) {
 			t.Fatalf("want one provider-down alarm, got %+v", open)
 		}
 		a := open[0]
-		if a.ResourceID != f.oCloudID || a.PerceivedSeverity != Definition(ProviderDown).Severity {
+		if a.ResourceID != f.oCloudID || a.ResourceTypeID != ims.OCloudResourceTypeID || a.PerceivedSeverity != Definition(ProviderDown).Severity {
 			t.Errorf("provider-down alarm %+v", a)
 		}
 		if a.Extensions["provider"] != "edge" || a.Extensions["alarmName"] != ProviderDown {

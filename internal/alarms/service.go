@@ -72,6 +72,9 @@ func (s *Service) Raise(ctx context.Context, c Condition) (*ims.AlarmEventRecord
 			return nil, err
 		}
 		resourceID = id
+		if c.ResourceTypeID == "" {
+			c.ResourceTypeID = ims.OCloudResourceTypeID
+		}
 	}
 	return s.store.MutateOpenAlarm(ctx, c.Fingerprint, func(cur *ims.AlarmEventRecord) (*ims.AlarmEventRecord, ims.AlarmEventType, error) {
 		now := s.timestamp()

@@ -217,6 +217,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	raisers := alarms.NewRaisers(alarmSvc, store, opts.UtilizationThreshold, logger.With("component", "alarms"))
 
 	syncer := inventory.NewSyncer(store, nil, opts.RefreshInterval, logger, waker{dispatcher.Wake}, raisers)
+	if err := syncer.PublishBuiltin(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("publishing the O-Cloud resource type: %w", err)
+	}
 	svc := inventory.NewService(store, opts.Cloud, logger)
 	reg.MustRegister(inventory.NewCollector(syncer, store))
 

@@ -77,6 +77,24 @@ func List(ctx context.Context, store Store, sc *query.Schema, req Request, opts 
 		}
 	}
 	after, err := decodeMarker(req.Marker)
+	if n, ok := pageNumber(req.Marker); ok {
+		// The compatibility form: page n of limit objects, found by
+		// reading past the pages before it.
+		if (n-1)*limit > maxPageSkip {
+			return Page{Items: []map[string]any{}}, nil
+		}
+		after, err = "", nil
+		if n > 1 {
+			skipped, last, _, err := store.List(ctx, sc, f, (n-1)*limit, "")
+			if err != nil {
+				return Page{}, err
+			}
+			if len(skipped) < (n-1)*limit {
+				return Page{Items: []map[string]any{}}, nil
+			}
+			after = last
+		}
+	}
 	if err != nil {
 		return Page{}, err
 	}
@@ -117,6 +135,26 @@ type marker struct {
 func encodeMarker(lastID string) string {
 	b, _ := json.Marshal(marker{V: 1, After: lastID})
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// maxPageSkip bounds the objects a page number may skip; a page beyond
+// it is empty.
+const maxPageSkip = 10_000
+
+// pageNumber reads the compatibility form of nextpage_opaque_marker that
+// clients of other O2 IMS implementations send: a positive page number.
+func pageNumber(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n >= 1
 }
 
 func decodeMarker(s string) (string, error) {

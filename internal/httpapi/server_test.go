@@ -270,6 +270,31 @@ func TestInventoryAPI(t *testing.T) {
 			if _, ok := item["tags"]; ok {
 				t.Errorf("exclude_fields=tags: %v", item)
 			}
+			// all_fields shows every attribute, the empty ones too.
+			r = e.do(t, "GET", inv+"/resourcePools/"+poolA+"/resources?all_fields&filter=(eq,resourceId,"+resID(0)+")")
+			item = r.list(t)[0]
+			if el, ok := item["elements"].([]any); !ok || len(el) != 1 {
+				t.Errorf("all_fields elements: %v", item["elements"])
+			}
+			r = e.do(t, "GET", inv+"/resourceTypes?all_fields")
+			for _, rt := range r.list(t) {
+				for _, k := range []string{"extensions", "description", "vendor", "model", "version"} {
+					if _, ok := rt[k]; !ok {
+						t.Errorf("all_fields resource type %v lacks %s", rt["name"], k)
+					}
+				}
+				if ext, ok := rt["extensions"].(map[string]any); !ok || len(ext) != 0 {
+					t.Errorf("all_fields resource type %v: extensions %v, want {}", rt["name"], rt["extensions"])
+				}
+			}
+			r = e.do(t, "GET", inv+"/resourceTypes?fields=extensions")
+			if rt := r.list(t)[0]; rt["extensions"] == nil || rt["name"] == nil {
+				t.Errorf("fields=extensions: %v", rt)
+			}
+			r = e.do(t, "GET", inv+"/resourcePools/"+poolA+"/resources?all_fields&filter=(eq,resourceId,"+resID(0)+")")
+			if _, ok := r.list(t)[0]["globalAssetId"]; !ok {
+				t.Errorf("all_fields resource lacks globalAssetId: %v", r.list(t)[0])
+			}
 			// Individual GETs return the whole object.
 			r = e.do(t, "GET", inv+"/resourcePools/"+poolA+"/resources/"+resID(0))
 			if r.status != 200 || !strings.Contains(string(r.body), `"elements"`) || !strings.Contains(string(r.body), `"sizeGB":100`) {
@@ -303,6 +328,21 @@ func TestInventoryAPI(t *testing.T) {
 			want := []string{resID(0), resID(1), resID(2), resID(3), resID(4), resID(5), resID(6)}
 			if !slices.Equal(got, want) || pages != 3 {
 				t.Errorf("paged %d pages: %v", pages, got)
+			}
+		})
+		t.Run("page numbers", func(t *testing.T) {
+			// Clients of other O2 IMS implementations send page numbers.
+			all := ids(e.do(t, "GET", "/o2ims/v1/resources").list(t), "resourceId")
+			for n, want := range map[string][]string{"1": all[:3], "2": all[3:6], "3": all[6:], "4": nil, "999999": nil} {
+				r := e.do(t, "GET", "/o2ims/v1/resources?limit=3&nextpage_opaque_marker="+n)
+				if got := ids(r.list(t), "resourceId"); r.status != 200 || !slices.Equal(got, want) {
+					t.Errorf("page %s: %d %v, want %v", n, r.status, got, want)
+				}
+			}
+			for _, bad := range []string{"0", "-1", "1.5", "2a"} {
+				if r := e.do(t, "GET", inv+"/resourceTypes?nextpage_opaque_marker="+bad); r.status != 400 {
+					t.Errorf("marker %q: %d %s", bad, r.status, r.body)
+				}
 			}
 		})
 		t.Run("problems", func(t *testing.T) {

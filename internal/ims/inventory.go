@@ -97,3 +97,23 @@ type Snapshot struct {
 	Resources          []Resource
 	DeploymentManagers []DeploymentManager
 }
+
+// OCloudResourceTypeID identifies the resource type of the O-Cloud as a
+// whole: alarms raised on the O-Cloud rather than on one of its resources
+// carry it as resourceTypeID. It is the same on every installation.
+const OCloudResourceTypeID = "0c10ad00-0000-5000-8000-000000000001"
+
+// OCloudResourceType is the resource type of the O-Cloud itself, which
+// the inventory lists beside the providers' types.
+func OCloudResourceType() ResourceType {
+	return ResourceType{
+		ResourceTypeID: OCloudResourceTypeID,
+		Name:           "O-Cloud",
+		Description:    "The O-Cloud as a whole: the subject of alarms not raised on one of its resources",
+		Vendor:         "Nephoran",
+		Model:          "O2 IMS",
+		Version:        "1",
+		ResourceKind:   ResourceKindLogical,
+		ResourceClass:  ResourceClassUndefined,
+	}
+}

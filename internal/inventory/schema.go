@@ -7,20 +7,24 @@ import "github.com/nephoran/o2ims/internal/query"
 
 // The schemas name the table and columns of each object; the sqlstore
 // migrations create exactly these. Attributes with a Column are indexed;
-// the others are evaluated on the stored JSON document.
+// the others are evaluated on the stored JSON document. The attributes
+// marked Always are rendered, empty if need be, whenever the selection
+// keeps them (all_fields shows every attribute of the O2ims object); the
+// default response excludes extensions (and a resource's elements), as the
+// O2ims API's exclude_default names them.
 var (
 	ResourceTypeSchema = &query.Schema{
 		Name: "resource_types", Object: "resource type", DocColumn: "doc",
 		Attrs: []query.Attr{
 			{Name: "resourceTypeId", Type: query.String, Column: "id"},
 			{Name: "name", Type: query.String, Column: "name"},
-			{Name: "description", Type: query.String},
-			{Name: "vendor", Type: query.String, Column: "vendor"},
-			{Name: "model", Type: query.String, Column: "model"},
-			{Name: "version", Type: query.String},
+			{Name: "description", Type: query.String, Always: true},
+			{Name: "vendor", Type: query.String, Column: "vendor", Always: true},
+			{Name: "model", Type: query.String, Column: "model", Always: true},
+			{Name: "version", Type: query.String, Always: true},
 			{Name: "resourceKind", Type: query.String, Column: "resource_kind"},
 			{Name: "resourceClass", Type: query.String, Column: "resource_class"},
-			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
 		},
 	}
 	ResourcePoolSchema = &query.Schema{
@@ -28,11 +32,11 @@ var (
 		Attrs: []query.Attr{
 			{Name: "resourcePoolId", Type: query.String, Column: "id"},
 			{Name: "name", Type: query.String, Column: "name"},
-			{Name: "description", Type: query.String},
+			{Name: "description", Type: query.String, Always: true},
 			{Name: "oCloudId", Type: query.String},
 			{Name: "globalLocationId", Type: query.String, Column: "global_location_id"},
 			{Name: "location", Type: query.String},
-			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
 		},
 	}
 	ResourceSchema = &query.Schema{
@@ -41,13 +45,13 @@ var (
 			{Name: "resourceId", Type: query.String, Column: "id"},
 			{Name: "resourcePoolId", Type: query.String, Column: "pool_id"},
 			{Name: "resourceTypeId", Type: query.String, Column: "type_id"},
-			{Name: "globalAssetId", Type: query.String, Column: "global_asset_id"},
-			{Name: "description", Type: query.String},
+			{Name: "globalAssetId", Type: query.String, Column: "global_asset_id", Always: true},
+			{Name: "description", Type: query.String, Always: true},
 			{Name: "parentId", Type: query.String, Column: "parent_id"},
-			{Name: "elements", Type: query.Object, List: true, Complex: true, ExcludedByDefault: true},
+			{Name: "elements", Type: query.Object, List: true, Complex: true, ExcludedByDefault: true, Always: true},
 			{Name: "tags", Type: query.String, List: true, Complex: true},
 			{Name: "groups", Type: query.String, List: true, Complex: true},
-			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
 		},
 	}
 	DeploymentManagerSchema = &query.Schema{
@@ -55,13 +59,13 @@ var (
 		Attrs: []query.Attr{
 			{Name: "deploymentManagerId", Type: query.String, Column: "id"},
 			{Name: "name", Type: query.String, Column: "name"},
-			{Name: "description", Type: query.String},
+			{Name: "description", Type: query.String, Always: true},
 			{Name: "oCloudId", Type: query.String},
 			{Name: "serviceUri", Type: query.String},
 			{Name: "supportedLocations", Type: query.String, List: true, Complex: true},
 			{Name: "capabilities", Type: query.Object, Complex: true},
 			{Name: "capacity", Type: query.Object, Complex: true},
-			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
 		},
 	}
 )

@@ -210,6 +210,22 @@ func (s *Syncer) loop(ctx context.Context, p Provider) {
 	}
 }
 
+// builtinSource owns the inventory objects the IMS publishes about the
+// O-Cloud itself; no provider name can take this form.
+const builtinSource = "@o-cloud"
+
+// PublishBuiltin stores the objects of the O-Cloud itself (its resource
+// type) as a provider's snapshot is stored, with notifications of any
+// change.
+func (s *Syncer) PublishBuiltin(ctx context.Context) error {
+	sets, err := objectSets("", ims.Snapshot{ResourceTypes: []ims.ResourceType{ims.OCloudResourceType()}})
+	if err != nil {
+		return err
+	}
+	_, err = s.store.ApplySnapshot(ctx, builtinSource, sets[:1])
+	return err
+}
+
 // SyncOnce runs one discovery of p and applies it, returning the changes.
 func (s *Syncer) SyncOnce(ctx context.Context, p Provider) ([]sqlstore.Change, error) {
 	start := time.Now()

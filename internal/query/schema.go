@@ -61,6 +61,26 @@ type Attr struct {
 	Complex bool
 	// ExcludedByDefault puts the attribute into the "exclude_default" set.
 	ExcludedByDefault bool
+	// Always renders the attribute whenever the selection keeps it, also
+	// when the document lacks it: as {} (Object), [] (List) or ""
+	// (String). O2ims clients read such attributes as present, if empty,
+	// under all_fields.
+	Always bool
+}
+
+// empty is the value an Always attribute takes when a document lacks it.
+func (a Attr) empty() (any, bool) {
+	switch {
+	case !a.Always:
+		return nil, false
+	case a.List:
+		return []any{}, true
+	case a.Type == Object:
+		return map[string]any{}, true
+	case a.Type == String:
+		return "", true
+	}
+	return nil, false
 }
 
 // Schema describes the filterable and selectable attributes of one object

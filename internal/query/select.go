@@ -1,6 +1,7 @@
 package query
 
 import (
+	"maps"
 	"strings"
 
 	"github.com/nephoran/o2ims/internal/ims"
@@ -167,10 +168,27 @@ func parseSelectorList(s *Schema, param, list string) (*node, error) {
 // Apply returns the projection of doc, a decoded JSON document, according
 // to the selection. doc is not modified; the result is a new map but shares
 // the values it keeps unchanged with doc. Paths that are absent from doc
-// are simply absent from the result.
+// are absent from the result, except Always attributes, which are kept
+// (empty) whenever the selection keeps them.
 func (sel Selection) Apply(doc map[string]any) map[string]any {
 	if doc == nil {
 		return nil
+	}
+	var filled map[string]any
+	for name, a := range sel.attrs {
+		if _, ok := doc[name]; ok {
+			continue
+		}
+		if v, ok := a.empty(); ok {
+			if filled == nil {
+				filled = make(map[string]any, len(doc)+2)
+				maps.Copy(filled, doc)
+			}
+			filled[name] = v
+		}
+	}
+	if filled != nil {
+		doc = filled
 	}
 	out := make(map[string]any, len(doc))
 	for k, v := range doc {

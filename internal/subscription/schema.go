@@ -17,7 +17,7 @@ var (
 			{Name: "consumerSubscriptionId", Type: query.String, Column: "consumer_subscription_id"},
 			{Name: "filter", Type: query.String, Column: "filter"},
 			{Name: "callback", Type: query.String, Column: "callback"},
-			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
 		},
 	}
 	AlarmSchema = &query.Schema{
@@ -27,7 +27,7 @@ var (
 			{Name: "consumerSubscriptionId", Type: query.String, Column: "consumer_subscription_id"},
 			{Name: "filter", Type: query.String, Column: "filter"},
 			{Name: "callback", Type: query.String, Column: "callback"},
-			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
 		},
 	}
 )

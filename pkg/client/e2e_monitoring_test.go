@@ -155,7 +155,7 @@ func TestEndToEndMonitoring(t *testing.T) {
 		}
 		alarm := critical.Items[0]
 		if alarm.PerceivedSeverity != o2.SeverityCritical || alarm.AlarmAcknowledged || alarm.AlarmRaisedTime.IsZero() ||
-			!alarm.AlarmClearedTime.IsZero() || alarm.ResourceID == "" || alarm.Extensions != nil {
+			!alarm.AlarmClearedTime.IsZero() || alarm.ResourceID == "" || alarm.ResourceTypeID == "" || alarm.Extensions["alertName"] != "DiskFull" {
 			t.Errorf("alarm %+v", alarm)
 		}
 		var none int

@@ -338,7 +338,9 @@ class AlarmDefinition(Model):
 class AlarmEventRecord(_mixins.AlarmEventRecordMixin, Model):
     """
     An alarm raised on the O-Cloud. Alarms not tied to an inventory object carry the
-    oCloudId as `resourceID`. Excluded by default: `extensions`.
+    oCloudId as `resourceID`. Nothing is excluded by default: `extensions` (an
+    Alertmanager alarm's `alertName`, `labels`, `annotations`) is always shown, `{}`
+    when empty.
     """
 
     __schema__: ClassVar[str] = "monitoring.yaml#/components/schemas/AlarmEventRecord"

@@ -325,9 +325,10 @@ class ServerTest(unittest.IsolatedAsyncioTestCase):
             await self.c.providers.create("edge-py", kubeconfig="apiVersion: v1\nkind: Config\n")
         self.assertTrue(cm.exception.is_unprocessable())
         self.assertIn("secrets key", cm.exception.detail)
-        with self.assertRaises(ProblemError) as cm:
-            await self.c.providers.create("edge-py", kubeconfig_path="/nonexistent/kubeconfig")
-        self.assertTrue(cm.exception.is_bad_request())
+        with self.assertRaises(ProblemError) as cm:  # no credentials directory: no file names
+            await self.c.providers.create("edge-py", kubeconfig_path="/etc/passwd")
+        self.assertTrue(cm.exception.is_unprocessable())
+        self.assertIn("inline", cm.exception.detail)
 
     async def test_cnf_package_and_instance(self):
         pkg = await self.c.cnf_packages.get(self.package.id)

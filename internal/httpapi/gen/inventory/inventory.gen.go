@@ -347,7 +347,10 @@ type GetAlarmDictionariesParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -400,7 +403,10 @@ type GetDeploymentManagersParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -453,7 +459,10 @@ type GetResourcePoolsParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 
 	// MinCapacity Nephoran extension: keep only resource pools whose free capacity
@@ -516,7 +525,10 @@ type GetResourcesParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -569,7 +581,10 @@ type GetResourceTypesParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -622,7 +637,10 @@ type GetSubscriptionsParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 

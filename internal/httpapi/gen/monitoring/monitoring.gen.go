@@ -50,8 +50,9 @@ func (e PerceivedSeverity) Valid() bool {
 }
 
 // AlarmEventRecord An alarm raised on the O-Cloud. Alarms not tied to an inventory
-// object carry the oCloudId as `resourceID`. Excluded by default:
-// `extensions`.
+// object carry the oCloudId as `resourceID`. Nothing is excluded by
+// default: `extensions` (an Alertmanager alarm's `alertName`,
+// `labels`, `annotations`) is always shown, `{}` when empty.
 type AlarmEventRecord struct {
 	AlarmAcknowledged     bool               `json:"alarmAcknowledged"`
 	AlarmAcknowledgedTime *time.Time         `json:"alarmAcknowledgedTime,omitempty"`
@@ -178,7 +179,10 @@ type GetProbableCausesParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -231,7 +235,10 @@ type GetAlarmSubscriptionsParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -284,7 +291,10 @@ type GetAlarmsParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 

@@ -1022,7 +1022,10 @@ type ListRecommendationsParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -1075,7 +1078,10 @@ type ListAlarmsParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -1128,7 +1134,10 @@ type ListCnfInstancesParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -1181,7 +1190,10 @@ type ListCnfPackagesParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -1282,7 +1294,10 @@ type ListDeploymentManagersParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -1335,7 +1350,10 @@ type ListDeploymentsParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 
 	// ChangedSince Nephoran extension for feeds: the `X-Change-Stamp` of an earlier
@@ -1409,7 +1427,10 @@ type ListLcmOpOccsParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -1462,7 +1483,10 @@ type ListProvidersParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -1515,7 +1539,10 @@ type ListResourcePoolsParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 
 	// ChangedSince Nephoran extension for feeds: the `X-Change-Stamp` of an earlier
@@ -1587,7 +1614,10 @@ type ListResourceTypesParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
@@ -1640,7 +1670,10 @@ type ListResourcesParams struct {
 
 	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
 	// `Link` header of the previous response. Markers are keyset
-	// positions, so pages stay consistent while objects are added.
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
