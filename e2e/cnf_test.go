@@ -303,9 +303,9 @@ func TestCNFFailureAndRestart(t *testing.T) {
 	}
 	waitHTTP(t, s, "/o2ims-infrastructureMonitoring/v1/alarms?all_fields&filter=(eq,extensions/alarmName,O2IMSCnfOperationFailed)", badID)
 
-	// Restart during PROCESSING: a pool without nodes keeps the workload
-	// pending; the server dies; a node arrives; the restarted server
-	// finishes the operation.
+	// Restart during PROCESSING: a pool whose only node is cordoned keeps
+	// the workload pending; the server dies; the node is uncordoned; the
+	// restarted server finishes the operation.
 	good := cnftest.TarDir(t, cnftest.Dir("kpt", "app"), "kapp", nil)
 	status, body = uploadPackage(t, s, map[string]any{"name": "kapp", "version": "2.1.0", "vnfdInfo": map[string]any{"vnfdId": "vnfd-kapp"}, "flavours": []map[string]any{{"flavourId": "f", "replicas": 1}}}, good)
 	if status != 201 {
@@ -314,12 +314,17 @@ func TestCNFFailureAndRestart(t *testing.T) {
 	if err := plane.CreateNode(ctx, "cnf-later-0", map[string]string{"nephoran.io/resource-pool": "cnf-later"}, "1", "1Gi"); err != nil {
 		t.Fatal(err)
 	}
-	later := poolID(t, s, "cnf-later")
-	// Take the only node of the pool away again so the pod stays pending.
-	if err := plane.LabelNode(ctx, "cnf-later-0", nil, "nephoran.io/resource-pool"); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() { _ = plane.DeleteNode(context.Background(), "cnf-later-0") })
+	later := poolID(t, s, "cnf-later")
+	// Cordon the pool's only node so the pod stays pending; the pool stays
+	// in the inventory.
+	cordon := func(on bool) {
+		t.Helper()
+		if err := plane.Do(ctx, "PATCH", "/api/v1/nodes/cnf-later-0", "application/merge-patch+json", []byte(fmt.Sprintf(`{"spec":{"unschedulable":%t}}`, on)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cordon(true)
 	_, body = s.post(t, "/o2ims/v1/cnfInstances", map[string]any{"vnfdId": "vnfd-kapp"})
 	kID := fmt.Sprint(decodeMap(t, body)["cnfInstanceId"])
 	status, body = s.post(t, "/o2ims/v1/cnfInstances/"+kID+"/instantiate", map[string]any{"flavourId": "f", "deploymentManagerId": dmID, "resourcePoolId": later, "namespace": "cnf-restart"})
@@ -332,9 +337,7 @@ func TestCNFFailureAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-s.done
-	if err := plane.LabelNode(ctx, "cnf-later-0", map[string]string{"nephoran.io/resource-pool": "cnf-later"}); err != nil {
-		t.Fatal(err)
-	}
+	cordon(false)
 	s2 := start(t, "--data-dir", dataDir, "--local-provider=false", "--cnf-operation-timeout", "60s")
 	if done := waitOp(t, s2, opID); done["operationState"] != "COMPLETED" {
 		t.Fatalf("resumed operation: %v", done)

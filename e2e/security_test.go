@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
@@ -275,5 +276,26 @@ func TestProviderCredentialsConfined(t *testing.T) {
 	// A file of the directory, by its name there, is taken.
 	if status, p := register(s, "lab", map[string]any{"kubeconfigPath": "lab.kubeconfig"}); status != 201 {
 		t.Fatalf("a kubeconfig of the credentials directory: %d %v", status, p)
+	}
+}
+
+// TestOversizedHeaders: header fields over the limit are a 431 problem,
+// like every other client error.
+func TestOversizedHeaders(t *testing.T) {
+	s := start(t, "--local-provider=false")
+	req, err := http.NewRequest("GET", s.base+"/o2ims-infrastructureInventory/v1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Padding", strings.Repeat("a", 40<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil || resp.StatusCode != 431 ||
+		resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(fmt.Sprint(p["detail"]), "header fields") {
+		t.Fatalf("%d %s %v (%v)", resp.StatusCode, resp.Header.Get("Content-Type"), p, err)
 	}
 }

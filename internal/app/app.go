@@ -221,7 +221,11 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		store.Close()
 		return nil, fmt.Errorf("publishing the O-Cloud resource type: %w", err)
 	}
-	svc := inventory.NewService(store, opts.Cloud, logger)
+	cloud := opts.Cloud
+	if cloud.AlarmDictionary == nil {
+		cloud.AlarmDictionary = &alarms.Dictionary
+	}
+	svc := inventory.NewService(store, cloud, logger)
 	reg.MustRegister(inventory.NewCollector(syncer, store))
 
 	var box *secrets.Box
@@ -360,7 +364,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    httpapi.ServerMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return a, nil

@@ -34,7 +34,8 @@ func (h *inventoryHandlers) GetMinorVersions(ctx context.Context, _ invapi.GetMi
 	return invapi.GetMinorVersions200JSONResponse(inventoryVersions()), nil
 }
 
-func (h *inventoryHandlers) GetCloudInfo(ctx context.Context, _ invapi.GetCloudInfoRequestObject) (invapi.GetCloudInfoResponseObject, error) {
+func (h *inventoryHandlers) GetCloudInfo(ctx context.Context, req invapi.GetCloudInfoRequestObject) (invapi.GetCloudInfoResponseObject, error) {
+	p := req.Params
 	c, err := h.inv.CloudInfo(ctx)
 	if err != nil {
 		return nil, err
@@ -43,7 +44,7 @@ func (h *inventoryHandlers) GetCloudInfo(ctx context.Context, _ invapi.GetCloudI
 	if err != nil {
 		return nil, err
 	}
-	return invapi.GetCloudInfo200JSONResponse(out), nil
+	return one(inventory.OCloudSchema, out, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *inventoryHandlers) GetResourceTypes(ctx context.Context, req invapi.GetResourceTypesRequestObject) (invapi.GetResourceTypesResponseObject, error) {
@@ -52,12 +53,12 @@ func (h *inventoryHandlers) GetResourceTypes(ctx context.Context, req invapi.Get
 }
 
 func (h *inventoryHandlers) GetResourceType(ctx context.Context, req invapi.GetResourceTypeRequestObject) (invapi.GetResourceTypeResponseObject, error) {
+	p := req.Params
 	doc, err := h.inv.Get(ctx, inventory.ResourceTypeSchema, req.ResourceTypeId.String())
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromDoc[invapi.ResourceType](doc)
-	return invapi.GetResourceType200JSONResponse(v), err
+	return one(inventory.ResourceTypeSchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *inventoryHandlers) GetResourcePools(ctx context.Context, req invapi.GetResourcePoolsRequestObject) (invapi.GetResourcePoolsResponseObject, error) {
@@ -70,12 +71,12 @@ func (h *inventoryHandlers) GetResourcePools(ctx context.Context, req invapi.Get
 }
 
 func (h *inventoryHandlers) GetResourcePool(ctx context.Context, req invapi.GetResourcePoolRequestObject) (invapi.GetResourcePoolResponseObject, error) {
+	p := req.Params
 	doc, err := h.inv.GetPool(ctx, req.ResourcePoolId.String())
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromDoc[invapi.ResourcePool](doc)
-	return invapi.GetResourcePool200JSONResponse(v), err
+	return one(inventory.ResourcePoolSchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *inventoryHandlers) GetResources(ctx context.Context, req invapi.GetResourcesRequestObject) (invapi.GetResourcesResponseObject, error) {
@@ -88,12 +89,12 @@ func (h *inventoryHandlers) GetResources(ctx context.Context, req invapi.GetReso
 }
 
 func (h *inventoryHandlers) GetResource(ctx context.Context, req invapi.GetResourceRequestObject) (invapi.GetResourceResponseObject, error) {
+	p := req.Params
 	doc, err := h.inv.GetResource(ctx, req.ResourcePoolId.String(), req.ResourceId.String())
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromDoc[invapi.Resource](doc)
-	return invapi.GetResource200JSONResponse(v), err
+	return one(inventory.ResourceSchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *inventoryHandlers) GetDeploymentManagers(ctx context.Context, req invapi.GetDeploymentManagersRequestObject) (invapi.GetDeploymentManagersResponseObject, error) {
@@ -102,12 +103,12 @@ func (h *inventoryHandlers) GetDeploymentManagers(ctx context.Context, req invap
 }
 
 func (h *inventoryHandlers) GetDeploymentManager(ctx context.Context, req invapi.GetDeploymentManagerRequestObject) (invapi.GetDeploymentManagerResponseObject, error) {
+	p := req.Params
 	doc, err := h.inv.Get(ctx, inventory.DeploymentManagerSchema, req.DeploymentManagerId.String())
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromDoc[invapi.DeploymentManager](doc)
-	return invapi.GetDeploymentManager200JSONResponse(v), err
+	return one(inventory.DeploymentManagerSchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *inventoryHandlers) GetSubscriptions(ctx context.Context, req invapi.GetSubscriptionsRequestObject) (invapi.GetSubscriptionsResponseObject, error) {
@@ -140,12 +141,12 @@ func (h *inventoryHandlers) CreateSubscription(ctx context.Context, req invapi.C
 }
 
 func (h *inventoryHandlers) GetSubscription(ctx context.Context, req invapi.GetSubscriptionRequestObject) (invapi.GetSubscriptionResponseObject, error) {
+	p := req.Params
 	doc, err := h.subs.Get(ctx, sqlstore.StreamInventory, req.SubscriptionId.String())
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromMap[invapi.Subscription](doc)
-	return invapi.GetSubscription200JSONResponse(v), err
+	return one(subscription.InventorySchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *inventoryHandlers) DeleteSubscription(ctx context.Context, req invapi.DeleteSubscriptionRequestObject) (invapi.DeleteSubscriptionResponseObject, error) {

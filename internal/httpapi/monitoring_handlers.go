@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/httpapi/gen/common"
@@ -45,27 +43,14 @@ func (h *monitoringHandlers) GetAlarms(ctx context.Context, req monapi.GetAlarms
 }
 
 func (h *monitoringHandlers) GetAlarm(ctx context.Context, req monapi.GetAlarmRequestObject) (monapi.GetAlarmResponseObject, error) {
+	p := req.Params
 	doc, err := h.alarms.Get(ctx, req.AlarmEventRecordId.String())
 	if err != nil {
 		return nil, err
 	}
-	if _, err := fromDoc[monapi.AlarmEventRecord](doc); err != nil {
-		return nil, err
-	}
-	return storedAlarm(doc), nil
-}
-
-// storedAlarm answers a single GET with the stored record, which is kept in
-// its API representation. Re-encoding the generated type would respell the
-// times (time.Time drops trailing zeros of the fraction), so one alarm would
-// read differently in the collection and on its own.
-type storedAlarm json.RawMessage
-
-func (a storedAlarm) VisitGetAlarmResponse(w http.ResponseWriter) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(append(a, '\n'))
-	return err
+	// The stored record is in its API representation, so one alarm reads
+	// the same in the collection and on its own.
+	return one(alarms.RecordSchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *monitoringHandlers) PatchAlarm(ctx context.Context, req monapi.PatchAlarmRequestObject) (monapi.PatchAlarmResponseObject, error) {
@@ -113,12 +98,12 @@ func (h *monitoringHandlers) CreateAlarmSubscription(ctx context.Context, req mo
 }
 
 func (h *monitoringHandlers) GetAlarmSubscription(ctx context.Context, req monapi.GetAlarmSubscriptionRequestObject) (monapi.GetAlarmSubscriptionResponseObject, error) {
+	p := req.Params
 	doc, err := h.subs.Get(ctx, sqlstore.StreamAlarm, req.AlarmSubscriptionId.String())
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromMap[monapi.AlarmSubscriptionInfo](doc)
-	return monapi.GetAlarmSubscription200JSONResponse(v), err
+	return one(subscription.AlarmSchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *monitoringHandlers) DeleteAlarmSubscription(ctx context.Context, req monapi.DeleteAlarmSubscriptionRequestObject) (monapi.DeleteAlarmSubscriptionResponseObject, error) {

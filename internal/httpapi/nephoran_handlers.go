@@ -6,7 +6,6 @@ import (
 	"github.com/nephoran/o2ims/internal/advisor"
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/deployment"
-	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
@@ -35,12 +34,12 @@ func (h *nephoranHandlers) ListResourceTypes(ctx context.Context, req nephapi.Li
 }
 
 func (h *nephoranHandlers) GetResourceTypeByID(ctx context.Context, req nephapi.GetResourceTypeByIDRequestObject) (nephapi.GetResourceTypeByIDResponseObject, error) {
+	p := req.Params
 	doc, err := h.inv.Get(ctx, inventory.ResourceTypeSchema, req.ResourceTypeId.String())
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromDoc[invapi.ResourceType](doc)
-	return nephapi.GetResourceTypeByID200JSONResponse(v), err
+	return one(inventory.ResourceTypeSchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *nephoranHandlers) ListResourcePools(ctx context.Context, req nephapi.ListResourcePoolsRequestObject) (nephapi.ListResourcePoolsResponseObject, error) {
@@ -57,12 +56,12 @@ func (h *nephoranHandlers) ListResourcePools(ctx context.Context, req nephapi.Li
 }
 
 func (h *nephoranHandlers) GetResourcePoolByID(ctx context.Context, req nephapi.GetResourcePoolByIDRequestObject) (nephapi.GetResourcePoolByIDResponseObject, error) {
+	p := req.Params
 	doc, err := h.inv.GetPool(ctx, req.ResourcePoolId.String())
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromDoc[invapi.ResourcePool](doc)
-	return nephapi.GetResourcePoolByID200JSONResponse(v), err
+	return one(inventory.ResourcePoolSchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *nephoranHandlers) ListResources(ctx context.Context, req nephapi.ListResourcesRequestObject) (nephapi.ListResourcesResponseObject, error) {
@@ -71,12 +70,12 @@ func (h *nephoranHandlers) ListResources(ctx context.Context, req nephapi.ListRe
 }
 
 func (h *nephoranHandlers) GetResourceByID(ctx context.Context, req nephapi.GetResourceByIDRequestObject) (nephapi.GetResourceByIDResponseObject, error) {
+	p := req.Params
 	doc, err := h.inv.Get(ctx, inventory.ResourceSchema, req.ResourceId.String())
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromDoc[invapi.Resource](doc)
-	return nephapi.GetResourceByID200JSONResponse(v), err
+	return one(inventory.ResourceSchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *nephoranHandlers) ListDeploymentManagers(ctx context.Context, req nephapi.ListDeploymentManagersRequestObject) (nephapi.ListDeploymentManagersResponseObject, error) {
@@ -85,12 +84,12 @@ func (h *nephoranHandlers) ListDeploymentManagers(ctx context.Context, req nepha
 }
 
 func (h *nephoranHandlers) GetDeploymentManagerByID(ctx context.Context, req nephapi.GetDeploymentManagerByIDRequestObject) (nephapi.GetDeploymentManagerByIDResponseObject, error) {
+	p := req.Params
 	doc, err := h.inv.Get(ctx, inventory.DeploymentManagerSchema, req.DeploymentManagerId.String())
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromDoc[invapi.DeploymentManager](doc)
-	return nephapi.GetDeploymentManagerByID200JSONResponse(v), err
+	return one(inventory.DeploymentManagerSchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *nephoranHandlers) ListAlarms(ctx context.Context, req nephapi.ListAlarmsRequestObject) (nephapi.ListAlarmsResponseObject, error) {

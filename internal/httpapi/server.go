@@ -64,6 +64,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxURLBytes bounds the request target; 0 means 8 KiB.
 	MaxURLBytes int
+	// MaxHeaderBytes bounds the request's header fields; 0 means
+	// DefaultMaxHeaderBytes. The http.Server's own limit must be larger
+	// (ServerMaxHeaderBytes), so that this one answers with a problem.
+	MaxHeaderBytes int
 	// Authenticator, when set, requires a bearer token on every path
 	// except PublicPaths; GET needs o2ims:read, other methods o2ims:write.
 	Authenticator Authenticator
@@ -91,10 +95,32 @@ type Server struct {
 
 type requestURLKey struct{}
 
+// Header limits: the handler answers requests whose header fields exceed
+// DefaultMaxHeaderBytes with a 431 problem; the http.Server, which answers
+// in plain text, is given the larger ServerMaxHeaderBytes.
+const (
+	DefaultMaxHeaderBytes = 32 << 10
+	ServerMaxHeaderBytes  = 1 << 20
+)
+
+// headerBytes is the size of the header fields as sent ("Name: value\r\n").
+func headerBytes(h http.Header) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
 // New returns the root handler serving every API.
 func New(opts Options) (*Server, error) {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxHeaderBytes == 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
 	if opts.MaxURLBytes == 0 {
 		opts.MaxURLBytes = 8 << 10
@@ -219,6 +245,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int64("bytes", rw.bytes), slog.Duration("duration", d))
 	}()
 
+	if n := headerBytes(r.Header); n > s.opts.MaxHeaderBytes {
+		writeProblem(rw, r, http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("the request's header fields are larger than %d bytes", s.opts.MaxHeaderBytes))
+		return
+	}
 	if len(r.RequestURI) > s.opts.MaxURLBytes {
 		writeProblem(rw, r, http.StatusRequestURITooLong, fmt.Sprintf("the request target is longer than %d bytes", s.opts.MaxURLBytes))
 		return

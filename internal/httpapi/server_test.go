@@ -105,7 +105,7 @@ func newEnv(t *testing.T, b sqlstoretest.Backend) *env {
 	reg := prometheus.NewRegistry()
 	lcmSvc := lcm.NewService(store, nil, alarmSvc, lcm.Options{}, logger, nil)
 	deploySvc := deployment.NewService(store, lcmSvc, alarmSvc, deployment.Options{ReserveByDefault: true}, logger, nil)
-	invSvc := inventory.NewService(store, inventory.CloudConfig{GlobalCloudID: "gc-1", Name: "cloud"}, logger)
+	invSvc := inventory.NewService(store, inventory.CloudConfig{GlobalCloudID: "gc-1", Name: "cloud", AlarmDictionary: &alarms.Dictionary}, logger)
 	h, err := httpapi.New(httpapi.Options{
 		Report:        report.NewBuilder(invSvc, store, deploySvc, reg),
 		Changes:       store,
@@ -328,6 +328,60 @@ func TestInventoryAPI(t *testing.T) {
 			want := []string{resID(0), resID(1), resID(2), resID(3), resID(4), resID(5), resID(6)}
 			if !slices.Equal(got, want) || pages != 3 {
 				t.Errorf("paged %d pages: %v", pages, got)
+			}
+		})
+		t.Run("single object selectors", func(t *testing.T) {
+			obj := func(path string) map[string]any {
+				t.Helper()
+				r := e.do(t, "GET", path)
+				var m map[string]any
+				if r.status != 200 || json.Unmarshal(r.body, &m) != nil {
+					t.Fatalf("%s: %d %s", path, r.status, r.body)
+				}
+				return m
+			}
+			// Selectors are validated on single objects too, naming every
+			// unknown attribute.
+			for path, want := range map[string]string{
+				inv + "?fields=(resourceId,WrongAttrName)":                      "WrongAttrName",
+				inv + "/resourceTypes/" + typeS + "?fields=nosuch":              "nosuch",
+				inv + "/resourcePools/" + poolA + "?exclude_fields=colour,size": `\"colour\", \"size\"`,
+				"/o2ims/v1/resources/" + resID(0) + "?fields=bad":               "bad",
+				inv + "/resourceTypes/" + typeS + "?all_fields&fields=name":     "all_fields",
+			} {
+				r := e.do(t, "GET", path)
+				if r.status != 400 || !strings.Contains(string(r.body), want) || r.header.Get("Content-Type") != "application/problem+json" {
+					t.Errorf("%s: %d %s, want 400 naming %q", path, r.status, r.body, want)
+				}
+			}
+			cloud := obj(inv + "?all_fields")
+			if ext, ok := cloud["extensions"].(map[string]any); !ok || len(ext) != 0 || cloud["globalCloudId"] != "gc-1" {
+				t.Errorf("O-Cloud with all_fields: %v", cloud)
+			}
+			// A v1 resource type embeds its alarm dictionary.
+			rt := obj(inv + "/resourceTypes/" + typeS + "?all_fields")
+			dict, _ := rt["alarmDictionary"].(map[string]any)
+			if dict["alarmDictionaryId"] != alarms.Dictionary.AlarmDictionaryID || dict["managementInterfaceId"] == nil || rt["extensions"] == nil {
+				t.Errorf("resource type with all_fields: %v", rt)
+			}
+			rt = obj(inv + "/resourceTypes/" + typeS + "?exclude_fields=extensions")
+			if _, ok := rt["extensions"]; ok || rt["alarmDictionary"] == nil {
+				t.Errorf("resource type with exclude_fields=extensions: %v", rt)
+			}
+			for _, rt := range e.do(t, "GET", inv+"/resourceTypes?exclude_fields=extensions").list(t) {
+				if _, ok := rt["extensions"]; ok || rt["alarmDictionary"] == nil {
+					t.Errorf("resource type list with exclude_fields=extensions: %v", rt)
+				}
+			}
+			if rt := e.do(t, "GET", inv+"/resourceTypes").list(t)[0]; rt["alarmDictionary"] != nil {
+				t.Errorf("the default list embeds the alarm dictionary: %v", rt)
+			}
+			res := obj(inv + "/resourcePools/" + poolA + "/resources/" + resID(0) + "?fields=extensions/sizeGB")
+			if ext, _ := res["extensions"].(map[string]any); len(ext) != 1 || ext["sizeGB"] != float64(100) || res["elements"] != nil || res["description"] != "res 0" {
+				t.Errorf("resource with fields=extensions/sizeGB: %v", res)
+			}
+			if res := obj("/o2ims/v1/resources/" + resID(0) + "?exclude_default"); res["elements"] != nil || res["extensions"] != nil || res["tags"] == nil {
+				t.Errorf("alias resource with exclude_default: %v", res)
 			}
 		})
 		t.Run("page numbers", func(t *testing.T) {

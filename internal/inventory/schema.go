@@ -24,6 +24,22 @@ var (
 			{Name: "version", Type: query.String, Always: true},
 			{Name: "resourceKind", Type: query.String, Column: "resource_kind"},
 			{Name: "resourceClass", Type: query.String, Column: "resource_class"},
+			// alarmDictionary is not stored: the service embeds the
+			// O-Cloud's dictionary (CloudConfig.AlarmDictionary).
+			{Name: "alarmDictionary", Type: query.Object, Complex: true, ExcludedByDefault: true},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
+		},
+	}
+	// OCloudSchema is the shape of the O-Cloud (one object, not stored in
+	// a table of its own), for the attribute selectors of its GET.
+	OCloudSchema = &query.Schema{
+		Name: "ocloud", Object: "O-Cloud",
+		Attrs: []query.Attr{
+			{Name: "oCloudId", Type: query.String},
+			{Name: "globalCloudId", Type: query.String},
+			{Name: "name", Type: query.String},
+			{Name: "description", Type: query.String, Always: true},
+			{Name: "serviceUri", Type: query.String},
 			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
 		},
 	}

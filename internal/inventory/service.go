@@ -31,6 +31,10 @@ type CloudConfig struct {
 	Description   string
 	ServiceURI    string
 	Extensions    ims.Extensions
+	// AlarmDictionary, when set, is the dictionary of the alarms raised on
+	// any resource of this O-Cloud; O2ims v1 embeds it in each resource
+	// type as alarmDictionary.
+	AlarmDictionary *ims.AlarmDictionary
 }
 
 // Service answers inventory queries.
@@ -63,12 +67,51 @@ func (s *Service) CloudInfo(ctx context.Context) (ims.OCloud, error) {
 
 // List runs req over the objects of sc.
 func (s *Service) List(ctx context.Context, sc *query.Schema, req collection.Request) (collection.Page, error) {
-	return collection.List(ctx, s.store, sc, req, collection.Options{})
+	var opts collection.Options
+	if sc == ResourceTypeSchema {
+		opts.Decorate = s.decorateTypes
+	}
+	return collection.List(ctx, s.store, sc, req, opts)
 }
 
 // Get returns one object of sc as JSON.
 func (s *Service) Get(ctx context.Context, sc *query.Schema, id string) (json.RawMessage, error) {
-	return s.store.Get(ctx, sc, id)
+	doc, err := s.store.Get(ctx, sc, id)
+	if err != nil || sc != ResourceTypeSchema || s.cloud.AlarmDictionary == nil {
+		return doc, err
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(doc, &obj); err != nil {
+		return nil, ims.Internal(fmt.Errorf("decode resource type: %w", err), "reading failed")
+	}
+	if err := s.decorateTypes(ctx, []map[string]any{obj}); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, ims.Internal(err, "reading failed")
+	}
+	return b, nil
+}
+
+// decorateTypes embeds the alarm dictionary in resource types (excluded
+// by default, shown with all_fields or fields=alarmDictionary).
+func (s *Service) decorateTypes(_ context.Context, objs []map[string]any) error {
+	if s.cloud.AlarmDictionary == nil {
+		return nil
+	}
+	b, err := json.Marshal(s.cloud.AlarmDictionary)
+	if err != nil {
+		return ims.Internal(err, "reading failed")
+	}
+	for _, o := range objs {
+		var d map[string]any
+		if err := json.Unmarshal(b, &d); err != nil {
+			return ims.Internal(err, "reading failed")
+		}
+		o["alarmDictionary"] = d
+	}
+	return nil
 }
 
 // GetResource returns a resource only if it belongs to pool.

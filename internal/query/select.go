@@ -140,6 +140,7 @@ func parseSelectorList(s *Schema, param, list string) (*node, error) {
 		return nil, ims.Errorf(ims.EINVALID, "%s: too many entries (at most %d)", param, maxSelectorEntries)
 	}
 	root := &node{}
+	var unknown []string
 	for _, e := range entries {
 		if e == "" {
 			return nil, ims.Errorf(ims.EINVALID, "%s: empty entry in %s", param, snippet(list))
@@ -155,14 +156,21 @@ func parseSelectorList(s *Schema, param, list string) (*node, error) {
 		}
 		a := s.attr(path[0])
 		if a == nil {
-			return nil, ims.Errorf(ims.EINVALID, "%s: unknown attribute %s", param, snippet(path[0]))
+			unknown = append(unknown, snippet(path[0]))
+			continue
 		}
 		if len(path) > 1 && a.Type != Object {
 			return nil, ims.Errorf(ims.EINVALID, "%s: attribute %q has no sub-attributes, so %s is not a valid path", param, a.Name, snippet(e))
 		}
 		root.insert(path)
 	}
-	return root, nil
+	switch len(unknown) {
+	case 0:
+		return root, nil
+	case 1:
+		return nil, ims.Errorf(ims.EINVALID, "%s: unknown attribute %s of the %s", param, unknown[0], s.Object)
+	}
+	return nil, ims.Errorf(ims.EINVALID, "%s: unknown attributes %s of the %s", param, strings.Join(unknown, ", "), s.Object)
 }
 
 // Apply returns the projection of doc, a decoded JSON document, according

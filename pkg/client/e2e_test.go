@@ -246,6 +246,18 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil || len(all.Items) == 0 || all.Items[0].AlarmDictionaryID != d.AlarmDictionaryID || len(d.AlarmDefinitions) == 0 {
 			t.Errorf("dictionary %+v of the type; list %+v, %v", d, all, err)
 		}
+		// The type embeds it (O2ims v1): on Get, and in lists when selected.
+		rt, err := c.ResourceTypes().Get(ctx, types.Items[0].ResourceTypeID)
+		if err != nil || rt.AlarmDictionary == nil || rt.AlarmDictionary.AlarmDictionaryID != d.AlarmDictionaryID {
+			t.Errorf("resource type %+v, %v", rt, err)
+		}
+		if types.Items[0].AlarmDictionary != nil {
+			t.Error("the default list embeds the alarm dictionary")
+		}
+		sel, err := c.ResourceTypes().List(ctx, o2.ListOptions{Limit: 1, Fields: []string{"alarmDictionary"}})
+		if err != nil || len(sel.Items) != 1 || sel.Items[0].AlarmDictionary == nil {
+			t.Errorf("fields=alarmDictionary: %+v, %v", sel, err)
+		}
 	})
 
 	t.Run("unknown id is a 404 problem", func(t *testing.T) {

@@ -78,6 +78,10 @@ type ResourceType struct {
 	ResourceKind ResourceKind `json:"resourceKind"`
 	// ResourceClass tells what the type provides.
 	ResourceClass ResourceClass `json:"resourceClass"`
+	// AlarmDictionary is the dictionary of the alarms raised on resources
+	// of this type; lists include it with AllFields or Fields
+	// "alarmDictionary", Get always.
+	AlarmDictionary *AlarmDictionary `json:"alarmDictionary,omitempty"`
 	// Extensions are implementation-specific attributes.
 	Extensions map[string]any `json:"extensions,omitempty"`
 }

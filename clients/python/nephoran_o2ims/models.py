@@ -160,7 +160,7 @@ class OCloudInfo(Model):
 
 @dataclass(kw_only=True, repr=False)
 class ResourceType(Model):
-    """A kind of resource. Excluded by default: `extensions`."""
+    """A kind of resource. Excluded by default: `alarmDictionary`, `extensions`."""
 
     __schema__: ClassVar[str] = "inventory.yaml#/components/schemas/ResourceType"
     __id_field__: ClassVar[str | None] = "resource_type_id"
@@ -175,8 +175,49 @@ class ResourceType(Model):
     resource_kind: str | None = field_("resourceKind", "str")
     resource_class: str | None = field_("resourceClass", "str")
 
+    #: The alarms that objects of a resource type may raise.
+    alarm_dictionary: AlarmDictionary | None = field_("alarmDictionary", "AlarmDictionary")
+
     #: Implementation-specific attributes; every key may be filtered and selected.
     extensions: dict[str, Any] | None = field_("extensions", "dict")
+
+
+@dataclass(kw_only=True, repr=False)
+class AlarmDictionary(Model):
+    """The alarms that objects of a resource type may raise."""
+
+    __schema__: ClassVar[str] = "inventory.yaml#/components/schemas/AlarmDictionary"
+    __id_field__: ClassVar[str | None] = "alarm_dictionary_id"
+    __required__: ClassVar[tuple[str, ...]] = ("alarmDictionaryId", "alarmDictionaryVersion", "alarmDictionarySchemaVersion", "entityType", "vendor", "managementInterfaceId", "pkNotificationField", "alarmDefinition")
+
+    alarm_dictionary_id: str | None = field_("alarmDictionaryId", "str")
+    alarm_dictionary_version: str | None = field_("alarmDictionaryVersion", "str")
+    alarm_dictionary_schema_version: str | None = field_("alarmDictionarySchemaVersion", "str")
+    entity_type: str | None = field_("entityType", "str")
+    vendor: str | None = field_("vendor", "str")
+    management_interface_id: list[str] | None = field_("managementInterfaceId", "str", many=True)
+    pk_notification_field: list[str] | None = field_("pkNotificationField", "str", many=True)
+    alarm_definition: list[AlarmDefinition] | None = field_("alarmDefinition", "AlarmDefinition", many=True)
+
+
+@dataclass(kw_only=True, repr=False)
+class AlarmDefinition(Model):
+    """The AlarmDefinition object of the O2 IMS APIs."""
+
+    __schema__: ClassVar[str] = "inventory.yaml#/components/schemas/AlarmDefinition"
+    __id_field__: ClassVar[str | None] = "alarm_definition_id"
+    __required__: ClassVar[tuple[str, ...]] = ("alarmDefinitionId", "alarmName", "alarmLastChange", "alarmChangeType", "alarmDescription", "proposedRepairActions", "clearingType", "managementInterfaceId", "pkNotificationField")
+
+    alarm_definition_id: str | None = field_("alarmDefinitionId", "str")
+    alarm_name: str | None = field_("alarmName", "str")
+    alarm_last_change: str | None = field_("alarmLastChange", "str")
+    alarm_change_type: str | None = field_("alarmChangeType", "str")
+    alarm_description: str | None = field_("alarmDescription", "str")
+    proposed_repair_actions: str | None = field_("proposedRepairActions", "str")
+    clearing_type: str | None = field_("clearingType", "str")
+    management_interface_id: list[str] | None = field_("managementInterfaceId", "str", many=True)
+    pk_notification_field: list[str] | None = field_("pkNotificationField", "str", many=True)
+    alarm_additional_fields: dict[str, Any] | None = field_("alarmAdditionalFields", "dict")
 
 
 @dataclass(kw_only=True, repr=False)
@@ -294,44 +335,6 @@ class InventoryChangeNotification(Model):
     object_ref: str | None = field_("objectRef", "str")
     prior_object_state: dict[str, Any] | None = field_("priorObjectState", "dict")
     post_object_state: dict[str, Any] | None = field_("postObjectState", "dict")
-
-
-@dataclass(kw_only=True, repr=False)
-class AlarmDictionary(Model):
-    """The alarms that objects of a resource type may raise."""
-
-    __schema__: ClassVar[str] = "inventory.yaml#/components/schemas/AlarmDictionary"
-    __id_field__: ClassVar[str | None] = "alarm_dictionary_id"
-    __required__: ClassVar[tuple[str, ...]] = ("alarmDictionaryId", "alarmDictionaryVersion", "alarmDictionarySchemaVersion", "entityType", "vendor", "managementInterfaceId", "pkNotificationField", "alarmDefinition")
-
-    alarm_dictionary_id: str | None = field_("alarmDictionaryId", "str")
-    alarm_dictionary_version: str | None = field_("alarmDictionaryVersion", "str")
-    alarm_dictionary_schema_version: str | None = field_("alarmDictionarySchemaVersion", "str")
-    entity_type: str | None = field_("entityType", "str")
-    vendor: str | None = field_("vendor", "str")
-    management_interface_id: list[str] | None = field_("managementInterfaceId", "str", many=True)
-    pk_notification_field: list[str] | None = field_("pkNotificationField", "str", many=True)
-    alarm_definition: list[AlarmDefinition] | None = field_("alarmDefinition", "AlarmDefinition", many=True)
-
-
-@dataclass(kw_only=True, repr=False)
-class AlarmDefinition(Model):
-    """The AlarmDefinition object of the O2 IMS APIs."""
-
-    __schema__: ClassVar[str] = "inventory.yaml#/components/schemas/AlarmDefinition"
-    __id_field__: ClassVar[str | None] = "alarm_definition_id"
-    __required__: ClassVar[tuple[str, ...]] = ("alarmDefinitionId", "alarmName", "alarmLastChange", "alarmChangeType", "alarmDescription", "proposedRepairActions", "clearingType", "managementInterfaceId", "pkNotificationField")
-
-    alarm_definition_id: str | None = field_("alarmDefinitionId", "str")
-    alarm_name: str | None = field_("alarmName", "str")
-    alarm_last_change: str | None = field_("alarmLastChange", "str")
-    alarm_change_type: str | None = field_("alarmChangeType", "str")
-    alarm_description: str | None = field_("alarmDescription", "str")
-    proposed_repair_actions: str | None = field_("proposedRepairActions", "str")
-    clearing_type: str | None = field_("clearingType", "str")
-    management_interface_id: list[str] | None = field_("managementInterfaceId", "str", many=True)
-    pk_notification_field: list[str] | None = field_("pkNotificationField", "str", many=True)
-    alarm_additional_fields: dict[str, Any] | None = field_("alarmAdditionalFields", "dict")
 
 
 @dataclass(kw_only=True, repr=False)

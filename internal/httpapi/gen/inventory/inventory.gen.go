@@ -236,9 +236,12 @@ type ResourcePool struct {
 	ResourcePoolId   openapi_types.UUID       `json:"resourcePoolId"`
 }
 
-// ResourceType A kind of resource. Excluded by default: `extensions`.
+// ResourceType A kind of resource. Excluded by default: `alarmDictionary`,
+// `extensions`.
 type ResourceType struct {
-	Description *string `json:"description,omitempty"`
+	// AlarmDictionary The alarms that objects of a resource type may raise.
+	AlarmDictionary *AlarmDictionary `json:"alarmDictionary,omitempty"`
+	Description     *string          `json:"description,omitempty"`
 
 	// Extensions Implementation-specific attributes; every key may be filtered and selected.
 	Extensions     *externalRef0.Extensions  `json:"extensions,omitempty"`
@@ -297,6 +300,27 @@ type ResourceTypeId = openapi_types.UUID
 
 // SubscriptionId defines model for subscriptionId.
 type SubscriptionId = openapi_types.UUID
+
+// GetCloudInfoParams defines parameters for GetCloudInfo.
+type GetCloudInfoParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
 
 // GetAlarmDictionariesParams defines parameters for GetAlarmDictionaries.
 type GetAlarmDictionariesParams struct {
@@ -410,6 +434,27 @@ type GetDeploymentManagersParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// GetDeploymentManagerParams defines parameters for GetDeploymentManager.
+type GetDeploymentManagerParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // GetResourcePoolsParams defines parameters for GetResourcePools.
 type GetResourcePoolsParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
@@ -476,6 +521,27 @@ type GetResourcePoolsParams struct {
 	MinCapacity *externalRef0.MinCapacity `form:"minCapacity,omitempty" json:"minCapacity,omitempty"`
 }
 
+// GetResourcePoolParams defines parameters for GetResourcePool.
+type GetResourcePoolParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // GetResourcesParams defines parameters for GetResources.
 type GetResourcesParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
@@ -530,6 +596,27 @@ type GetResourcesParams struct {
 	// also accepted, as page N of `limit` objects (a page past the end,
 	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
+
+// GetResourceParams defines parameters for GetResource.
+type GetResourceParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
 }
 
 // GetResourceTypesParams defines parameters for GetResourceTypes.
@@ -588,6 +675,27 @@ type GetResourceTypesParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// GetResourceTypeParams defines parameters for GetResourceType.
+type GetResourceTypeParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // GetSubscriptionsParams defines parameters for GetSubscriptions.
 type GetSubscriptionsParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
@@ -644,6 +752,27 @@ type GetSubscriptionsParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// GetSubscriptionParams defines parameters for GetSubscription.
+type GetSubscriptionParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // CreateSubscriptionJSONRequestBody defines body for CreateSubscription for application/json ContentType.
 type CreateSubscriptionJSONRequestBody = Subscription
 
@@ -654,7 +783,7 @@ type ServerInterface interface {
 	GetAllVersions(w http.ResponseWriter, r *http.Request)
 	// GetCloudInfo Information about the O-Cloud
 	// (GET /o2ims-infrastructureInventory/v1)
-	GetCloudInfo(w http.ResponseWriter, r *http.Request)
+	GetCloudInfo(w http.ResponseWriter, r *http.Request, params GetCloudInfoParams)
 	// GetAlarmDictionaries List alarm dictionaries
 	// (GET /o2ims-infrastructureInventory/v1/alarmDictionaries)
 	GetAlarmDictionaries(w http.ResponseWriter, r *http.Request, params GetAlarmDictionariesParams)
@@ -669,25 +798,25 @@ type ServerInterface interface {
 	GetDeploymentManagers(w http.ResponseWriter, r *http.Request, params GetDeploymentManagersParams)
 	// GetDeploymentManager Get one deployment manager
 	// (GET /o2ims-infrastructureInventory/v1/deploymentManagers/{deploymentManagerId})
-	GetDeploymentManager(w http.ResponseWriter, r *http.Request, deploymentManagerId DeploymentManagerId)
+	GetDeploymentManager(w http.ResponseWriter, r *http.Request, deploymentManagerId DeploymentManagerId, params GetDeploymentManagerParams)
 	// GetResourcePools List resource pools
 	// (GET /o2ims-infrastructureInventory/v1/resourcePools)
 	GetResourcePools(w http.ResponseWriter, r *http.Request, params GetResourcePoolsParams)
 	// GetResourcePool Get one resource pool
 	// (GET /o2ims-infrastructureInventory/v1/resourcePools/{resourcePoolId})
-	GetResourcePool(w http.ResponseWriter, r *http.Request, resourcePoolId ResourcePoolId)
+	GetResourcePool(w http.ResponseWriter, r *http.Request, resourcePoolId ResourcePoolId, params GetResourcePoolParams)
 	// GetResources List the resources of a resource pool
 	// (GET /o2ims-infrastructureInventory/v1/resourcePools/{resourcePoolId}/resources)
 	GetResources(w http.ResponseWriter, r *http.Request, resourcePoolId ResourcePoolId, params GetResourcesParams)
 	// GetResource Get one resource of a resource pool
 	// (GET /o2ims-infrastructureInventory/v1/resourcePools/{resourcePoolId}/resources/{resourceId})
-	GetResource(w http.ResponseWriter, r *http.Request, resourcePoolId ResourcePoolId, resourceId ResourceId)
+	GetResource(w http.ResponseWriter, r *http.Request, resourcePoolId ResourcePoolId, resourceId ResourceId, params GetResourceParams)
 	// GetResourceTypes List resource types
 	// (GET /o2ims-infrastructureInventory/v1/resourceTypes)
 	GetResourceTypes(w http.ResponseWriter, r *http.Request, params GetResourceTypesParams)
 	// GetResourceType Get one resource type
 	// (GET /o2ims-infrastructureInventory/v1/resourceTypes/{resourceTypeId})
-	GetResourceType(w http.ResponseWriter, r *http.Request, resourceTypeId ResourceTypeId)
+	GetResourceType(w http.ResponseWriter, r *http.Request, resourceTypeId ResourceTypeId, params GetResourceTypeParams)
 	// GetResourceTypeAlarmDictionary The alarm dictionary of a resource type
 	// (GET /o2ims-infrastructureInventory/v1/resourceTypes/{resourceTypeId}/alarmDictionary)
 	GetResourceTypeAlarmDictionary(w http.ResponseWriter, r *http.Request, resourceTypeId ResourceTypeId)
@@ -702,7 +831,7 @@ type ServerInterface interface {
 	DeleteSubscription(w http.ResponseWriter, r *http.Request, subscriptionId SubscriptionId)
 	// GetSubscription Get one inventory subscription
 	// (GET /o2ims-infrastructureInventory/v1/subscriptions/{subscriptionId})
-	GetSubscription(w http.ResponseWriter, r *http.Request, subscriptionId SubscriptionId)
+	GetSubscription(w http.ResponseWriter, r *http.Request, subscriptionId SubscriptionId, params GetSubscriptionParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -731,8 +860,66 @@ func (siw *ServerInterfaceWrapper) GetAllVersions(w http.ResponseWriter, r *http
 // GetCloudInfo operation middleware
 func (siw *ServerInterfaceWrapper) GetCloudInfo(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCloudInfoParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetCloudInfo(w, r)
+		siw.Handler.GetCloudInfo(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1019,8 +1206,63 @@ func (siw *ServerInterfaceWrapper) GetDeploymentManager(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDeploymentManagerParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetDeploymentManager(w, r, deploymentManagerId)
+		siw.Handler.GetDeploymentManager(w, r, deploymentManagerId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1169,8 +1411,63 @@ func (siw *ServerInterfaceWrapper) GetResourcePool(w http.ResponseWriter, r *htt
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetResourcePoolParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetResourcePool(w, r, resourcePoolId)
+		siw.Handler.GetResourcePool(w, r, resourcePoolId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1324,8 +1621,63 @@ func (siw *ServerInterfaceWrapper) GetResource(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetResourceParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetResource(w, r, resourcePoolId, resourceId)
+		siw.Handler.GetResource(w, r, resourcePoolId, resourceId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1461,8 +1813,63 @@ func (siw *ServerInterfaceWrapper) GetResourceType(w http.ResponseWriter, r *htt
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetResourceTypeParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetResourceType(w, r, resourceTypeId)
+		siw.Handler.GetResourceType(w, r, resourceTypeId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1664,8 +2071,63 @@ func (siw *ServerInterfaceWrapper) GetSubscription(w http.ResponseWriter, r *htt
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSubscriptionParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetSubscription(w, r, subscriptionId)
+		siw.Handler.GetSubscription(w, r, subscriptionId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1853,6 +2315,7 @@ func (response GetAllVersions500ApplicationProblemPlusJSONResponse) VisitGetAllV
 }
 
 type GetCloudInfoRequestObject struct {
+	Params GetCloudInfoParams
 }
 
 type GetCloudInfoResponseObject interface {
@@ -1869,6 +2332,20 @@ func (response GetCloudInfo200JSONResponse) VisitGetCloudInfoResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCloudInfo400ApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+func (response GetCloudInfo400ApplicationProblemPlusJSONResponse) VisitGetCloudInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2108,6 +2585,7 @@ func (response GetDeploymentManagers500ApplicationProblemPlusJSONResponse) Visit
 
 type GetDeploymentManagerRequestObject struct {
 	DeploymentManagerId DeploymentManagerId `json:"deploymentManagerId"`
+	Params              GetDeploymentManagerParams
 }
 
 type GetDeploymentManagerResponseObject interface {
@@ -2232,6 +2710,7 @@ func (response GetResourcePools500ApplicationProblemPlusJSONResponse) VisitGetRe
 
 type GetResourcePoolRequestObject struct {
 	ResourcePoolId ResourcePoolId `json:"resourcePoolId"`
+	Params         GetResourcePoolParams
 }
 
 type GetResourcePoolResponseObject interface {
@@ -2372,6 +2851,7 @@ func (response GetResources500ApplicationProblemPlusJSONResponse) VisitGetResour
 type GetResourceRequestObject struct {
 	ResourcePoolId ResourcePoolId `json:"resourcePoolId"`
 	ResourceId     ResourceId     `json:"resourceId"`
+	Params         GetResourceParams
 }
 
 type GetResourceResponseObject interface {
@@ -2496,6 +2976,7 @@ func (response GetResourceTypes500ApplicationProblemPlusJSONResponse) VisitGetRe
 
 type GetResourceTypeRequestObject struct {
 	ResourceTypeId ResourceTypeId `json:"resourceTypeId"`
+	Params         GetResourceTypeParams
 }
 
 type GetResourceTypeResponseObject interface {
@@ -2816,6 +3297,7 @@ func (response DeleteSubscription500ApplicationProblemPlusJSONResponse) VisitDel
 
 type GetSubscriptionRequestObject struct {
 	SubscriptionId SubscriptionId `json:"subscriptionId"`
+	Params         GetSubscriptionParams
 }
 
 type GetSubscriptionResponseObject interface {
@@ -3000,8 +3482,10 @@ func (sh *strictHandler) GetAllVersions(w http.ResponseWriter, r *http.Request) 
 }
 
 // GetCloudInfo operation middleware
-func (sh *strictHandler) GetCloudInfo(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) GetCloudInfo(w http.ResponseWriter, r *http.Request, params GetCloudInfoParams) {
 	var request GetCloudInfoRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetCloudInfo(ctx, request.(GetCloudInfoRequestObject))
@@ -3126,10 +3610,11 @@ func (sh *strictHandler) GetDeploymentManagers(w http.ResponseWriter, r *http.Re
 }
 
 // GetDeploymentManager operation middleware
-func (sh *strictHandler) GetDeploymentManager(w http.ResponseWriter, r *http.Request, deploymentManagerId DeploymentManagerId) {
+func (sh *strictHandler) GetDeploymentManager(w http.ResponseWriter, r *http.Request, deploymentManagerId DeploymentManagerId, params GetDeploymentManagerParams) {
 	var request GetDeploymentManagerRequestObject
 
 	request.DeploymentManagerId = deploymentManagerId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetDeploymentManager(ctx, request.(GetDeploymentManagerRequestObject))
@@ -3178,10 +3663,11 @@ func (sh *strictHandler) GetResourcePools(w http.ResponseWriter, r *http.Request
 }
 
 // GetResourcePool operation middleware
-func (sh *strictHandler) GetResourcePool(w http.ResponseWriter, r *http.Request, resourcePoolId ResourcePoolId) {
+func (sh *strictHandler) GetResourcePool(w http.ResponseWriter, r *http.Request, resourcePoolId ResourcePoolId, params GetResourcePoolParams) {
 	var request GetResourcePoolRequestObject
 
 	request.ResourcePoolId = resourcePoolId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetResourcePool(ctx, request.(GetResourcePoolRequestObject))
@@ -3231,11 +3717,12 @@ func (sh *strictHandler) GetResources(w http.ResponseWriter, r *http.Request, re
 }
 
 // GetResource operation middleware
-func (sh *strictHandler) GetResource(w http.ResponseWriter, r *http.Request, resourcePoolId ResourcePoolId, resourceId ResourceId) {
+func (sh *strictHandler) GetResource(w http.ResponseWriter, r *http.Request, resourcePoolId ResourcePoolId, resourceId ResourceId, params GetResourceParams) {
 	var request GetResourceRequestObject
 
 	request.ResourcePoolId = resourcePoolId
 	request.ResourceId = resourceId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetResource(ctx, request.(GetResourceRequestObject))
@@ -3284,10 +3771,11 @@ func (sh *strictHandler) GetResourceTypes(w http.ResponseWriter, r *http.Request
 }
 
 // GetResourceType operation middleware
-func (sh *strictHandler) GetResourceType(w http.ResponseWriter, r *http.Request, resourceTypeId ResourceTypeId) {
+func (sh *strictHandler) GetResourceType(w http.ResponseWriter, r *http.Request, resourceTypeId ResourceTypeId, params GetResourceTypeParams) {
 	var request GetResourceTypeRequestObject
 
 	request.ResourceTypeId = resourceTypeId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetResourceType(ctx, request.(GetResourceTypeRequestObject))
@@ -3419,10 +3907,11 @@ func (sh *strictHandler) DeleteSubscription(w http.ResponseWriter, r *http.Reque
 }
 
 // GetSubscription operation middleware
-func (sh *strictHandler) GetSubscription(w http.ResponseWriter, r *http.Request, subscriptionId SubscriptionId) {
+func (sh *strictHandler) GetSubscription(w http.ResponseWriter, r *http.Request, subscriptionId SubscriptionId, params GetSubscriptionParams) {
 	var request GetSubscriptionRequestObject
 
 	request.SubscriptionId = subscriptionId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetSubscription(ctx, request.(GetSubscriptionRequestObject))

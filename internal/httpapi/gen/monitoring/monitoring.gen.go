@@ -242,6 +242,27 @@ type GetAlarmSubscriptionsParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// GetAlarmSubscriptionParams defines parameters for GetAlarmSubscription.
+type GetAlarmSubscriptionParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // GetAlarmsParams defines parameters for GetAlarms.
 type GetAlarmsParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
@@ -298,6 +319,27 @@ type GetAlarmsParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// GetAlarmParams defines parameters for GetAlarm.
+type GetAlarmParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // PatchAlarmServiceConfigurationApplicationMergePatchPlusJSONRequestBody defines body for PatchAlarmServiceConfiguration for application/merge-patch+json ContentType.
 type PatchAlarmServiceConfigurationApplicationMergePatchPlusJSONRequestBody = AlarmServiceConfigurationPatch
 
@@ -341,13 +383,13 @@ type ServerInterface interface {
 	DeleteAlarmSubscription(w http.ResponseWriter, r *http.Request, alarmSubscriptionId AlarmSubscriptionId)
 	// GetAlarmSubscription Get one alarm subscription
 	// (GET /o2ims-infrastructureMonitoring/v1/alarmSubscriptions/{alarmSubscriptionId})
-	GetAlarmSubscription(w http.ResponseWriter, r *http.Request, alarmSubscriptionId AlarmSubscriptionId)
+	GetAlarmSubscription(w http.ResponseWriter, r *http.Request, alarmSubscriptionId AlarmSubscriptionId, params GetAlarmSubscriptionParams)
 	// GetAlarms List alarm event records
 	// (GET /o2ims-infrastructureMonitoring/v1/alarms)
 	GetAlarms(w http.ResponseWriter, r *http.Request, params GetAlarmsParams)
 	// GetAlarm Get one alarm event record
 	// (GET /o2ims-infrastructureMonitoring/v1/alarms/{alarmEventRecordId})
-	GetAlarm(w http.ResponseWriter, r *http.Request, alarmEventRecordId AlarmEventRecordId)
+	GetAlarm(w http.ResponseWriter, r *http.Request, alarmEventRecordId AlarmEventRecordId, params GetAlarmParams)
 	// PatchAlarm Acknowledge or clear an alarm
 	// (PATCH /o2ims-infrastructureMonitoring/v1/alarms/{alarmEventRecordId})
 	PatchAlarm(w http.ResponseWriter, r *http.Request, alarmEventRecordId AlarmEventRecordId)
@@ -724,8 +766,63 @@ func (siw *ServerInterfaceWrapper) GetAlarmSubscription(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAlarmSubscriptionParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetAlarmSubscription(w, r, alarmSubscriptionId)
+		siw.Handler.GetAlarmSubscription(w, r, alarmSubscriptionId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -861,8 +958,63 @@ func (siw *ServerInterfaceWrapper) GetAlarm(w http.ResponseWriter, r *http.Reque
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAlarmParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetAlarm(w, r, alarmEventRecordId)
+		siw.Handler.GetAlarm(w, r, alarmEventRecordId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1538,6 +1690,7 @@ func (response DeleteAlarmSubscription500ApplicationProblemPlusJSONResponse) Vis
 
 type GetAlarmSubscriptionRequestObject struct {
 	AlarmSubscriptionId AlarmSubscriptionId `json:"alarmSubscriptionId"`
+	Params              GetAlarmSubscriptionParams
 }
 
 type GetAlarmSubscriptionResponseObject interface {
@@ -1662,6 +1815,7 @@ func (response GetAlarms500ApplicationProblemPlusJSONResponse) VisitGetAlarmsRes
 
 type GetAlarmRequestObject struct {
 	AlarmEventRecordId AlarmEventRecordId `json:"alarmEventRecordId"`
+	Params             GetAlarmParams
 }
 
 type GetAlarmResponseObject interface {
@@ -2169,10 +2323,11 @@ func (sh *strictHandler) DeleteAlarmSubscription(w http.ResponseWriter, r *http.
 }
 
 // GetAlarmSubscription operation middleware
-func (sh *strictHandler) GetAlarmSubscription(w http.ResponseWriter, r *http.Request, alarmSubscriptionId AlarmSubscriptionId) {
+func (sh *strictHandler) GetAlarmSubscription(w http.ResponseWriter, r *http.Request, alarmSubscriptionId AlarmSubscriptionId, params GetAlarmSubscriptionParams) {
 	var request GetAlarmSubscriptionRequestObject
 
 	request.AlarmSubscriptionId = alarmSubscriptionId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetAlarmSubscription(ctx, request.(GetAlarmSubscriptionRequestObject))
@@ -2221,10 +2376,11 @@ func (sh *strictHandler) GetAlarms(w http.ResponseWriter, r *http.Request, param
 }
 
 // GetAlarm operation middleware
-func (sh *strictHandler) GetAlarm(w http.ResponseWriter, r *http.Request, alarmEventRecordId AlarmEventRecordId) {
+func (sh *strictHandler) GetAlarm(w http.ResponseWriter, r *http.Request, alarmEventRecordId AlarmEventRecordId, params GetAlarmParams) {
 	var request GetAlarmRequestObject
 
 	request.AlarmEventRecordId = alarmEventRecordId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetAlarm(ctx, request.(GetAlarmRequestObject))

@@ -1301,6 +1301,27 @@ type ListDeploymentManagersParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// GetDeploymentManagerByIDParams defines parameters for GetDeploymentManagerByID.
+type GetDeploymentManagerByIDParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // ListDeploymentsParams defines parameters for ListDeployments.
 type ListDeploymentsParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
@@ -1565,6 +1586,27 @@ type ListResourcePoolsParams struct {
 	MinCapacity *externalRef0.MinCapacity `form:"minCapacity,omitempty" json:"minCapacity,omitempty"`
 }
 
+// GetResourcePoolByIDParams defines parameters for GetResourcePoolByID.
+type GetResourcePoolByIDParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // ListResourceTypesParams defines parameters for ListResourceTypes.
 type ListResourceTypesParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
@@ -1621,6 +1663,27 @@ type ListResourceTypesParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// GetResourceTypeByIDParams defines parameters for GetResourceTypeByID.
+type GetResourceTypeByIDParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // ListResourcesParams defines parameters for ListResources.
 type ListResourcesParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
@@ -1675,6 +1738,27 @@ type ListResourcesParams struct {
 	// also accepted, as page N of `limit` objects (a page past the end,
 	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
+
+// GetResourceByIDParams defines parameters for GetResourceByID.
+type GetResourceByIDParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
 }
 
 // CreateRecommendationJSONRequestBody defines body for CreateRecommendation for application/json ContentType.
@@ -1863,7 +1947,7 @@ type ServerInterface interface {
 	ListDeploymentManagers(w http.ResponseWriter, r *http.Request, params ListDeploymentManagersParams)
 	// GetDeploymentManagerByID Get one deployment manager
 	// (GET /o2ims/v1/deploymentManagers/{deploymentManagerId})
-	GetDeploymentManagerByID(w http.ResponseWriter, r *http.Request, deploymentManagerId externalRef1.DeploymentManagerId)
+	GetDeploymentManagerByID(w http.ResponseWriter, r *http.Request, deploymentManagerId externalRef1.DeploymentManagerId, params GetDeploymentManagerByIDParams)
 	// ListDeployments List deployments
 	// (GET /o2ims/v1/deployments)
 	ListDeployments(w http.ResponseWriter, r *http.Request, params ListDeploymentsParams)
@@ -1911,19 +1995,19 @@ type ServerInterface interface {
 	ListResourcePools(w http.ResponseWriter, r *http.Request, params ListResourcePoolsParams)
 	// GetResourcePoolByID Get one resource pool
 	// (GET /o2ims/v1/resourcePools/{resourcePoolId})
-	GetResourcePoolByID(w http.ResponseWriter, r *http.Request, resourcePoolId externalRef1.ResourcePoolId)
+	GetResourcePoolByID(w http.ResponseWriter, r *http.Request, resourcePoolId externalRef1.ResourcePoolId, params GetResourcePoolByIDParams)
 	// ListResourceTypes List resource types
 	// (GET /o2ims/v1/resourceTypes)
 	ListResourceTypes(w http.ResponseWriter, r *http.Request, params ListResourceTypesParams)
 	// GetResourceTypeByID Get one resource type
 	// (GET /o2ims/v1/resourceTypes/{resourceTypeId})
-	GetResourceTypeByID(w http.ResponseWriter, r *http.Request, resourceTypeId externalRef1.ResourceTypeId)
+	GetResourceTypeByID(w http.ResponseWriter, r *http.Request, resourceTypeId externalRef1.ResourceTypeId, params GetResourceTypeByIDParams)
 	// ListResources List the resources of all pools
 	// (GET /o2ims/v1/resources)
 	ListResources(w http.ResponseWriter, r *http.Request, params ListResourcesParams)
 	// GetResourceByID Get one resource
 	// (GET /o2ims/v1/resources/{resourceId})
-	GetResourceByID(w http.ResponseWriter, r *http.Request, resourceId externalRef1.ResourceId)
+	GetResourceByID(w http.ResponseWriter, r *http.Request, resourceId externalRef1.ResourceId, params GetResourceByIDParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -2755,8 +2839,63 @@ func (siw *ServerInterfaceWrapper) GetDeploymentManagerByID(w http.ResponseWrite
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDeploymentManagerByIDParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetDeploymentManagerByID(w, r, deploymentManagerId)
+		siw.Handler.GetDeploymentManagerByID(w, r, deploymentManagerId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3550,8 +3689,63 @@ func (siw *ServerInterfaceWrapper) GetResourcePoolByID(w http.ResponseWriter, r 
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetResourcePoolByIDParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetResourcePoolByID(w, r, resourcePoolId)
+		siw.Handler.GetResourcePoolByID(w, r, resourcePoolId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3687,8 +3881,63 @@ func (siw *ServerInterfaceWrapper) GetResourceTypeByID(w http.ResponseWriter, r 
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetResourceTypeByIDParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetResourceTypeByID(w, r, resourceTypeId)
+		siw.Handler.GetResourceTypeByID(w, r, resourceTypeId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3824,8 +4073,63 @@ func (siw *ServerInterfaceWrapper) GetResourceByID(w http.ResponseWriter, r *htt
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetResourceByIDParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetResourceByID(w, r, resourceId)
+		siw.Handler.GetResourceByID(w, r, resourceId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5018,6 +5322,7 @@ func (response ListDeploymentManagers500ApplicationProblemPlusJSONResponse) Visi
 
 type GetDeploymentManagerByIDRequestObject struct {
 	DeploymentManagerId externalRef1.DeploymentManagerId `json:"deploymentManagerId"`
+	Params              GetDeploymentManagerByIDParams
 }
 
 type GetDeploymentManagerByIDResponseObject interface {
@@ -6065,6 +6370,7 @@ func (response ListResourcePools500ApplicationProblemPlusJSONResponse) VisitList
 
 type GetResourcePoolByIDRequestObject struct {
 	ResourcePoolId externalRef1.ResourcePoolId `json:"resourcePoolId"`
+	Params         GetResourcePoolByIDParams
 }
 
 type GetResourcePoolByIDResponseObject interface {
@@ -6189,6 +6495,7 @@ func (response ListResourceTypes500ApplicationProblemPlusJSONResponse) VisitList
 
 type GetResourceTypeByIDRequestObject struct {
 	ResourceTypeId externalRef1.ResourceTypeId `json:"resourceTypeId"`
+	Params         GetResourceTypeByIDParams
 }
 
 type GetResourceTypeByIDResponseObject interface {
@@ -6313,6 +6620,7 @@ func (response ListResources500ApplicationProblemPlusJSONResponse) VisitListReso
 
 type GetResourceByIDRequestObject struct {
 	ResourceId externalRef1.ResourceId `json:"resourceId"`
+	Params     GetResourceByIDParams
 }
 
 type GetResourceByIDResponseObject interface {
@@ -6994,10 +7302,11 @@ func (sh *strictHandler) ListDeploymentManagers(w http.ResponseWriter, r *http.R
 }
 
 // GetDeploymentManagerByID operation middleware
-func (sh *strictHandler) GetDeploymentManagerByID(w http.ResponseWriter, r *http.Request, deploymentManagerId externalRef1.DeploymentManagerId) {
+func (sh *strictHandler) GetDeploymentManagerByID(w http.ResponseWriter, r *http.Request, deploymentManagerId externalRef1.DeploymentManagerId, params GetDeploymentManagerByIDParams) {
 	var request GetDeploymentManagerByIDRequestObject
 
 	request.DeploymentManagerId = deploymentManagerId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetDeploymentManagerByID(ctx, request.(GetDeploymentManagerByIDRequestObject))
@@ -7445,10 +7754,11 @@ func (sh *strictHandler) ListResourcePools(w http.ResponseWriter, r *http.Reques
 }
 
 // GetResourcePoolByID operation middleware
-func (sh *strictHandler) GetResourcePoolByID(w http.ResponseWriter, r *http.Request, resourcePoolId externalRef1.ResourcePoolId) {
+func (sh *strictHandler) GetResourcePoolByID(w http.ResponseWriter, r *http.Request, resourcePoolId externalRef1.ResourcePoolId, params GetResourcePoolByIDParams) {
 	var request GetResourcePoolByIDRequestObject
 
 	request.ResourcePoolId = resourcePoolId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetResourcePoolByID(ctx, request.(GetResourcePoolByIDRequestObject))
@@ -7497,10 +7807,11 @@ func (sh *strictHandler) ListResourceTypes(w http.ResponseWriter, r *http.Reques
 }
 
 // GetResourceTypeByID operation middleware
-func (sh *strictHandler) GetResourceTypeByID(w http.ResponseWriter, r *http.Request, resourceTypeId externalRef1.ResourceTypeId) {
+func (sh *strictHandler) GetResourceTypeByID(w http.ResponseWriter, r *http.Request, resourceTypeId externalRef1.ResourceTypeId, params GetResourceTypeByIDParams) {
 	var request GetResourceTypeByIDRequestObject
 
 	request.ResourceTypeId = resourceTypeId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetResourceTypeByID(ctx, request.(GetResourceTypeByIDRequestObject))
@@ -7549,10 +7860,11 @@ func (sh *strictHandler) ListResources(w http.ResponseWriter, r *http.Request, p
 }
 
 // GetResourceByID operation middleware
-func (sh *strictHandler) GetResourceByID(w http.ResponseWriter, r *http.Request, resourceId externalRef1.ResourceId) {
+func (sh *strictHandler) GetResourceByID(w http.ResponseWriter, r *http.Request, resourceId externalRef1.ResourceId, params GetResourceByIDParams) {
 	var request GetResourceByIDRequestObject
 
 	request.ResourceId = resourceId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetResourceByID(ctx, request.(GetResourceByIDRequestObject))

@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/query"
+)
+
+// selectors are the SOL013 attribute selectors of a single object's GET.
+type selectors struct {
+	fields, excludeFields, allFields, excludeDefault *string
+}
+
+// objectResponse answers a single object's GET with the object as its
+// collection renders it, projected by the attribute selectors.
+type objectResponse struct{ obj map[string]any }
+
+// one projects doc (stored JSON, a decoded object or a value that
+// marshals to one) by the selectors, validated against sc as on the
+// collection. Without any selector a single GET returns the whole object.
+func one(sc *query.Schema, doc any, s selectors) (objectResponse, error) {
+	all := s.allFields != nil || (s.fields == nil && s.excludeFields == nil && s.excludeDefault == nil)
+	sel, err := query.ParseSelection(sc, deref(s.fields), deref(s.excludeFields), all, s.excludeDefault != nil)
+	if err != nil {
+		return objectResponse{}, err
+	}
+	var obj map[string]any
+	switch d := doc.(type) {
+	case map[string]any:
+		obj = d
+	case json.RawMessage:
+		err = json.Unmarshal(d, &obj)
+	default:
+		var b []byte
+		if b, err = json.Marshal(d); err == nil {
+			err = json.Unmarshal(b, &obj)
+		}
+	}
+	if err != nil {
+		return objectResponse{}, ims.Internal(fmt.Errorf("decode %s: %w", sc.Object, err), "reading failed")
+	}
+	return objectResponse{obj: sel.Apply(obj)}, nil
+}
+
+func (r objectResponse) write(w http.ResponseWriter) error {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(r.obj); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func (r objectResponse) VisitGetCloudInfoResponse(w http.ResponseWriter) error    { return r.write(w) }
+func (r objectResponse) VisitGetResourceTypeResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r objectResponse) VisitGetResourcePoolResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r objectResponse) VisitGetResourceResponse(w http.ResponseWriter) error     { return r.write(w) }
+func (r objectResponse) VisitGetDeploymentManagerResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r objectResponse) VisitGetSubscriptionResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r objectResponse) VisitGetAlarmResponse(w http.ResponseWriter) error        { return r.write(w) }
+func (r objectResponse) VisitGetAlarmSubscriptionResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r objectResponse) VisitGetResourceTypeByIDResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r objectResponse) VisitGetResourcePoolByIDResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r objectResponse) VisitGetResourceByIDResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r objectResponse) VisitGetDeploymentManagerByIDResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
