@@ -9,7 +9,7 @@ export O2IMS_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmod
 # clones (and CI runs) on the same machine reuse them.
 export O2IMS_TESTENV_BIN ?= $(HOME)/.cache/nephoran-o2ims/testenv/bin
 
-.PHONY: test build generate check-generate vet fmt bench fuzz testenv
+.PHONY: test build generate check-generate vet fmt bench fuzz fuzz-api testenv
 
 test: vet testenv
 	$(GO) test -count=1 -timeout 40m ./...
@@ -38,9 +38,15 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
-fuzz:
+fuzz: fuzz-api
 	$(GO) test -run '^$$' -fuzz FuzzParseFilter -fuzztime 60s ./internal/query/
 	$(GO) test -run '^$$' -fuzz FuzzParseSelection -fuzztime 60s ./internal/query/
+
+# Random requests against every API of the in-process server: no 5xx, every
+# 4xx a problem in the API's words, no panic. CI runs it for FUZZTIME.
+FUZZTIME ?= 30s
+fuzz-api:
+	$(GO) test -run '^$$' -fuzz FuzzAPI -fuzztime $(FUZZTIME) -parallel 2 ./internal/httpapi/
 
 # Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
 # into $(O2IMS_TESTENV_BIN): minutes the first time, a fraction of a second when the

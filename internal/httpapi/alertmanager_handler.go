@@ -17,7 +17,11 @@ func (s *Server) alertmanager(w http.ResponseWriter, r *http.Request) {
 	if err := dec.Decode(&msg); err != nil {
 		var tooLarge *http.MaxBytesError
 		if !errors.As(err, &tooLarge) {
-			err = ims.Errorf(ims.EINVALID, "body: not an Alertmanager webhook message: %v", err)
+			what := "not valid JSON"
+			if m, ok := jsonMessage(err); ok {
+				what = m
+			}
+			err = ims.Errorf(ims.EINVALID, "body: not an Alertmanager webhook message: %s", what)
 		}
 		writeError(w, r, s.logger, err)
 		return

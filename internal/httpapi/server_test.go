@@ -78,6 +78,7 @@ func fixture() ims.Snapshot {
 
 type env struct {
 	srv      *httptest.Server
+	handler  http.Handler
 	reg      *prometheus.Registry
 	store    *sqlstore.Store
 	alarms   *alarms.Service
@@ -89,7 +90,7 @@ type env struct {
 // fixture(): inventory, subscriptions (callbacks checked by the default
 // notify.Policy, which allows loopback), alarms and the Alertmanager
 // receiver.
-func newEnv(t *testing.T, b sqlstoretest.Backend) *env {
+func newEnv(t testing.TB, b sqlstoretest.Backend) *env {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := sqlstoretest.Open(t, b)
@@ -126,7 +127,7 @@ func newEnv(t *testing.T, b sqlstoretest.Backend) *env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, reg: reg, store: store, alarms: alarmSvc, lcm: lcmSvc, oCloudID: oCloudID}
+	return &env{srv: srv, handler: h, reg: reg, store: store, alarms: alarmSvc, lcm: lcmSvc, oCloudID: oCloudID}
 }
 
 type response struct {
