@@ -97,6 +97,10 @@ type Options struct {
 	// through the API; without it only kubeconfig files of
 	// ProviderCredentialsDir can be registered.
 	SecretsKey []byte
+	// ExposeDMSCredentials lets callers holding the scope
+	// o2ims:dms-credentials read a cluster's credentials in its deployment
+	// manager's O2dms profile (extensions.profileData); it needs Auth.
+	ExposeDMSCredentials bool
 	// ProviderCredentialsDir, when set, is the directory whose files a
 	// provider registered through the API may name as kubeconfigPath (by
 	// a name relative to it); without it the API takes no file names.
@@ -161,6 +165,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	if opts.Auth == nil {
 		logger.Warn("authentication is disabled: every client may read and change everything", "listen", opts.Listen)
+	}
+	if opts.ExposeDMSCredentials && opts.Auth == nil {
+		return nil, fmt.Errorf("exposing deployment manager credentials needs authentication (a token with the scope %s reads them)", auth.PermissionDMSCredentials)
 	}
 	var authenticator httpapi.Authenticator
 	if opts.Auth != nil {
@@ -323,27 +330,42 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 
 	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc, a1: a1Sync}
+	var dmsCredentials func(string) (map[string]any, bool)
+	if opts.ExposeDMSCredentials {
+		dmsCredentials = func(name string) (map[string]any, bool) {
+			p, ok := syncer.Provider(name)
+			if !ok {
+				return nil, false
+			}
+			c, ok := p.(interface{ DMSCredentials() map[string]any })
+			if !ok {
+				return nil, false
+			}
+			return c.DMSCredentials(), true
+		}
+	}
 	handler, err := httpapi.New(httpapi.Options{
-		Inventory:     svc,
-		Subscriptions: subs,
-		Alarms:        alarmSvc,
-		Receiver:      alarms.NewReceiver(alarmSvc, wakingStore{Store: store, wake: dispatcher.Wake}),
-		Providers:     registry,
-		LCM:           lcmSvc,
-		Deployments:   deploySvc,
-		Advisor:       advisorSvc,
-		Report:        report.NewBuilder(svc, store, deploySvc, reg),
-		Changes:       store,
-		Specs:         openapi.Specs,
-		Registry:      reg,
-		Gatherer:      reg,
-		Ready:         a.ready,
-		Logger:        logger,
-		Authenticator: authenticator,
-		PublicPaths:   opts.PublicPaths,
-		RateLimiter:   limiter,
-		TLS:           reloader != nil,
-		MaxBodyBytes:  opts.MaxBodyBytes,
+		DMSCredentials: dmsCredentials,
+		Inventory:      svc,
+		Subscriptions:  subs,
+		Alarms:         alarmSvc,
+		Receiver:       alarms.NewReceiver(alarmSvc, wakingStore{Store: store, wake: dispatcher.Wake}),
+		Providers:      registry,
+		LCM:            lcmSvc,
+		Deployments:    deploySvc,
+		Advisor:        advisorSvc,
+		Report:         report.NewBuilder(svc, store, deploySvc, reg),
+		Changes:        store,
+		Specs:          openapi.Specs,
+		Registry:       reg,
+		Gatherer:       reg,
+		Ready:          a.ready,
+		Logger:         logger,
+		Authenticator:  authenticator,
+		PublicPaths:    opts.PublicPaths,
+		RateLimiter:    limiter,
+		TLS:            reloader != nil,
+		MaxBodyBytes:   opts.MaxBodyBytes,
 	})
 	if err != nil {
 		store.Close()

@@ -21,14 +21,18 @@ const (
 	// PATCH and DELETE. It does not imply PermissionRead, so that a
 	// write-only integration cannot read the inventory unless granted.
 	PermissionWrite Permission = "o2ims:write"
+	// PermissionDMSCredentials allows reading the credentials of a
+	// deployment manager's O2dms profile, where the server exposes them.
+	PermissionDMSCredentials Permission = "o2ims:dms-credentials"
 )
 
 // knownPermissions is the closed set of permissions; role mappings naming
 // anything else are rejected at configuration time to catch typos that would
 // otherwise silently grant nothing.
 var knownPermissions = map[Permission]bool{
-	PermissionRead:  true,
-	PermissionWrite: true,
+	PermissionRead:           true,
+	PermissionWrite:          true,
+	PermissionDMSCredentials: true,
 }
 
 // Principal is the authenticated caller of a request.

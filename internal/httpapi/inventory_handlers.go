@@ -14,8 +14,9 @@ import (
 
 // inventoryHandlers implements the O2ims_InfrastructureInventory API.
 type inventoryHandlers struct {
-	inv  *inventory.Service
-	subs *subscription.Service
+	inv            *inventory.Service
+	subs           *subscription.Service
+	dmsCredentials func(provider string) (map[string]any, bool)
 }
 
 var _ invapi.StrictServerInterface = (*inventoryHandlers)(nil)
@@ -108,7 +109,11 @@ func (h *inventoryHandlers) GetDeploymentManager(ctx context.Context, req invapi
 	if err != nil {
 		return nil, err
 	}
-	return one(inventory.DeploymentManagerSchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
+	obj, err := withDMSCredentials(ctx, h.dmsCredentials, doc)
+	if err != nil {
+		return nil, err
+	}
+	return one(inventory.DeploymentManagerSchema, obj, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *inventoryHandlers) GetSubscriptions(ctx context.Context, req invapi.GetSubscriptionsRequestObject) (invapi.GetSubscriptionsResponseObject, error) {

@@ -16,14 +16,16 @@ import (
 // nephoranHandlers implements the Nephoran extensions under /o2ims/v1. The
 // inventory collections there serve the same objects as the O2ims API.
 type nephoranHandlers struct {
-	inv         *inventory.Service
-	alarms      *alarms.Service
-	providers   *providers.Registry
-	lcm         *lcm.Service
-	deployments *deployment.Service
-	advisor     *advisor.Service
-	report      *report.Builder
-	changes     ChangeFeed
+	inv *inventory.Service
+	// dmsCredentials: see Options.DMSCredentials.
+	dmsCredentials func(provider string) (map[string]any, bool)
+	alarms         *alarms.Service
+	providers      *providers.Registry
+	lcm            *lcm.Service
+	deployments    *deployment.Service
+	advisor        *advisor.Service
+	report         *report.Builder
+	changes        ChangeFeed
 }
 
 var _ nephapi.StrictServerInterface = (*nephoranHandlers)(nil)
@@ -89,7 +91,11 @@ func (h *nephoranHandlers) GetDeploymentManagerByID(ctx context.Context, req nep
 	if err != nil {
 		return nil, err
 	}
-	return one(inventory.DeploymentManagerSchema, doc, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
+	obj, err := withDMSCredentials(ctx, h.dmsCredentials, doc)
+	if err != nil {
+		return nil, err
+	}
+	return one(inventory.DeploymentManagerSchema, obj, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *nephoranHandlers) ListAlarms(ctx context.Context, req nephapi.ListAlarmsRequestObject) (nephapi.ListAlarmsResponseObject, error) {

@@ -2,10 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 
+	"github.com/nephoran/o2ims/internal/auth"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/query"
 )
@@ -78,4 +81,28 @@ func (r objectResponse) VisitGetResourcePoolByIDResponse(w http.ResponseWriter) 
 func (r objectResponse) VisitGetResourceByIDResponse(w http.ResponseWriter) error { return r.write(w) }
 func (r objectResponse) VisitGetDeploymentManagerByIDResponse(w http.ResponseWriter) error {
 	return r.write(w)
+}
+
+// withDMSCredentials adds the O2dms profile credentials to a deployment
+// manager's document when the server exposes them (creds is set) and the
+// caller holds auth.PermissionDMSCredentials. Only a deployment manager's
+// own GET calls it: lists, notifications and logs never carry them.
+func withDMSCredentials(ctx context.Context, creds func(string) (map[string]any, bool), doc json.RawMessage) (any, error) {
+	if creds == nil {
+		return doc, nil
+	}
+	if p, _ := auth.PrincipalFrom(ctx); !p.Has(auth.PermissionDMSCredentials) {
+		return doc, nil
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(doc, &obj); err != nil {
+		return nil, ims.Internal(fmt.Errorf("decode deployment manager: %w", err), "reading failed")
+	}
+	ext, _ := obj["extensions"].(map[string]any)
+	name, _ := ext["providerName"].(string)
+	profile, _ := ext["profileData"].(map[string]any)
+	if c, ok := creds(name); ok && profile != nil {
+		maps.Copy(profile, c)
+	}
+	return obj, nil
 }

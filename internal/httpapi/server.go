@@ -62,6 +62,10 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBodyBytes bounds request bodies; 0 means 1 MiB.
 	MaxBodyBytes int64
+	// DMSCredentials, when set, gives the O2dms profile credentials of the
+	// deployment managers of a provider; a deployment manager's own GET
+	// shows them to callers holding auth.PermissionDMSCredentials.
+	DMSCredentials func(provider string) (map[string]any, bool)
 	// MaxURLBytes bounds the request target; 0 means 8 KiB.
 	MaxURLBytes int
 	// MaxHeaderBytes bounds the request's header fields; 0 means
@@ -139,12 +143,12 @@ func New(opts Options) (*Server, error) {
 	}
 	strictOpts := invapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}
 	invapi.HandlerWithOptions(
-		invapi.NewStrictHandlerWithOptions(&inventoryHandlers{inv: opts.Inventory, subs: opts.Subscriptions},
+		invapi.NewStrictHandlerWithOptions(&inventoryHandlers{inv: opts.Inventory, subs: opts.Subscriptions, dmsCredentials: opts.DMSCredentials},
 			[]invapi.StrictMiddlewareFunc{strictBodies[invapi.StrictHandlerFunc]}, strictOpts),
 		invapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
 	nephapi.HandlerWithOptions(
-		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM, deployments: opts.Deployments, advisor: opts.Advisor, report: opts.Report, changes: opts.Changes},
+		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, dmsCredentials: opts.DMSCredentials, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM, deployments: opts.Deployments, advisor: opts.Advisor, report: opts.Report, changes: opts.Changes},
 			[]nephapi.StrictMiddlewareFunc{strictBodies[nephapi.StrictHandlerFunc]},
 			nephapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
 		nephapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},

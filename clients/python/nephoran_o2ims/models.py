@@ -268,7 +268,13 @@ class Resource(Model):
 @dataclass(kw_only=True, repr=False)
 class DeploymentManager(Model):
     """
-    A workload deployment endpoint of the O-Cloud. Excluded by default: `extensions`.
+    A workload deployment endpoint of the O-Cloud. Excluded by default: `extensions`. A
+    Kubernetes cluster's carries the O2dms Kubernetes-native profile in
+    `extensions.profileName` (`k8s`) and `extensions.profileData`
+    (`cluster_api_endpoint`, `cluster_ca_cert`); on the server's
+    `--expose-dms-credentials`, its own GET adds `admin_user`, `admin_client_cert`,
+    `admin_client_key` and `admin_token` for tokens with the scope
+    `o2ims:dms-credentials`.
     """
 
     __schema__: ClassVar[str] = "inventory.yaml#/components/schemas/DeploymentManager"

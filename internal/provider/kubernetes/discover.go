@@ -308,7 +308,13 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 			"pods":          totalPods,
 			"nodes":         len(nodes),
 		},
-		Extensions: ims.Extensions{"provider": ProviderType, "providerName": p.opts.Name, "clusterId": p.clusterID},
+		// The O2dms Kubernetes-native profile: how to reach the cluster's
+		// API. Its credentials are added by the API for callers allowed
+		// to see them, never stored here.
+		Extensions: ims.Extensions{"provider": ProviderType, "providerName": p.opts.Name, "clusterId": p.clusterID,
+			"profileName": DMSProfile,
+			"profileData": map[string]any{"cluster_api_endpoint": p.config.Host, "cluster_ca_cert": p.caPEM()},
+		},
 	}}
 
 	sort.Slice(snap.ResourcePools, func(i, j int) bool {

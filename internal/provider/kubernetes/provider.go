@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,10 @@ import (
 
 	"github.com/nephoran/o2ims/internal/ims"
 )
+
+// DMSProfile names the O2dms profile of a cluster's deployment manager:
+// the Kubernetes-native API.
+const DMSProfile = "k8s"
 
 // ProviderType is the kind of provider, in the extensions.provider of the
 // inventory objects it reports (extensions.providerName is its name).
@@ -195,6 +200,49 @@ func (p *Provider) RESTConfig() *rest.Config { return rest.CopyConfig(p.config) 
 
 // ServerURL is the cluster's API server URL.
 func (p *Provider) ServerURL() string { return p.config.Host }
+
+// caPEM is the cluster's CA certificate bundle, PEM encoded, or "".
+func (p *Provider) caPEM() string {
+	if len(p.config.CAData) > 0 {
+		return string(p.config.CAData)
+	}
+	if p.config.CAFile != "" {
+		if b, err := os.ReadFile(p.config.CAFile); err == nil {
+			return string(b)
+		}
+	}
+	return ""
+}
+
+// DMSCredentials are the O2dms Kubernetes-native profile's credentials of
+// the cluster: those the IMS itself uses. They are never stored with the
+// inventory; the API shows them only to callers allowed to see them.
+func (p *Provider) DMSCredentials() map[string]any {
+	read := func(data []byte, file string) string {
+		if len(data) > 0 {
+			return string(data)
+		}
+		if file != "" {
+			if b, err := os.ReadFile(file); err == nil {
+				return string(b)
+			}
+		}
+		return ""
+	}
+	c := p.config
+	out := map[string]any{
+		"admin_user":        c.Username,
+		"admin_client_cert": read(c.CertData, c.CertFile),
+		"admin_client_key":  read(c.KeyData, c.KeyFile),
+	}
+	if tok := read([]byte(c.BearerToken), c.BearerTokenFile); tok != "" {
+		out["admin_token"] = tok
+	}
+	if c.Password != "" {
+		out["admin_password"] = c.Password
+	}
+	return out
+}
 
 // start runs the informers until Close.
 func (p *Provider) start() {

@@ -171,6 +171,12 @@ type AlarmDictionary struct {
 type AlarmDictionaryManagementInterfaceId string
 
 // DeploymentManager A workload deployment endpoint of the O-Cloud. Excluded by default: `extensions`.
+// A Kubernetes cluster's carries the O2dms Kubernetes-native profile in
+// `extensions.profileName` (`k8s`) and `extensions.profileData`
+// (`cluster_api_endpoint`, `cluster_ca_cert`); on the server's
+// `--expose-dms-credentials`, its own GET adds `admin_user`,
+// `admin_client_cert`, `admin_client_key` and `admin_token` for
+// tokens with the scope `o2ims:dms-credentials`.
 type DeploymentManager struct {
 	Capabilities        *map[string]interface{} `json:"capabilities,omitempty"`
 	Capacity            *map[string]interface{} `json:"capacity,omitempty"`
