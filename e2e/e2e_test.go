@@ -396,3 +396,74 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("unknown version: %v %s", err, out)
 	}
 }
+
+// TestScrapePaths: the integration guide's two scrape paths each serve
+// only their metric families, in the Prometheus text format.
+func TestScrapePaths(t *testing.T) {
+	s := start(t)
+	waitHTTP(t, s, "/o2ims/v1/resources", "resourceId")
+	for path, c := range map[string]struct{ want, not []string }{
+		"/o2ims/v1/providers/metrics": {
+			want: []string{`o2ims_provider_health{provider="local"} 1`, `o2ims_provider_objects{kind="resources",provider="local"}`,
+				`o2ims_provider_discovery_duration_seconds{provider="local"}`, `o2ims_provider_discovery_errors_total{provider="local"} 0`,
+				`o2ims_provider_last_success_timestamp_seconds{provider="local"}`},
+			not: []string{"o2ims_api_requests_total", "o2ims_resources{", "go_goroutines"},
+		},
+		"/o2ims/v1/resources/metrics": {
+			want: []string{"# TYPE o2ims_resources gauge", `o2ims_resources{pool_id="`},
+			not:  []string{"o2ims_provider_health", "o2ims_api_requests_total", "process_cpu_seconds_total"},
+		},
+	} {
+		status, h, body := s.get(t, path)
+		if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
+			t.Fatalf("%s: %d %s", path, status, h.Get("Content-Type"))
+		}
+		for _, w := range c.want {
+			if !strings.Contains(string(body), w) {
+				t.Errorf("%s lacks %s:\n%s", path, w, body)
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(string(body), n) {
+				t.Errorf("%s has %s", path, n)
+			}
+		}
+	}
+	if _, _, body := s.get(t, "/metrics"); !strings.Contains(string(body), "o2ims_resources{") || !strings.Contains(string(body), "o2ims_api_requests_total") {
+		t.Error("/metrics does not keep every family")
+	}
+}
+
+// TestDebugEndpoints: pprof and expvar on their own loopback listener,
+// never on the API's, and never on an address beyond loopback.
+func TestDebugEndpoints(t *testing.T) {
+	out, err := exec.Command(binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--debug-listen", "0.0.0.0:0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "loopback only") {
+		t.Fatalf("--debug-listen 0.0.0.0:0: %v\n%s", err, out)
+	}
+	s := start(t, "--local-provider=false", "--debug-listen", "127.0.0.1:0")
+	var addr string
+	for _, line := range strings.Split(s.logs.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "debug endpoints serving" {
+			addr = fmt.Sprint(rec["addr"])
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no debug listener in the log:\n%s", s.logs.String())
+	}
+	for path, want := range map[string]string{"/debug/pprof/": "goroutine", "/debug/vars": `"memstats"`, "/debug/pprof/goroutine?debug=1": "goroutine profile"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %d, lacks %q", path, resp.StatusCode, want)
+		}
+	}
+	if status, _, _ := s.get(t, "/debug/pprof/"); status != 404 {
+		t.Errorf("the API listener serves /debug/pprof/: %d", status)
+	}
+}

@@ -101,6 +101,7 @@ func newServeCommand() *cobra.Command {
 		secretsKeyFile  string
 		credentialsDir  string
 		exposeDMS       bool
+		debugListen     string
 		cnfOpTimeout    time.Duration
 		reservationTTL  time.Duration
 		reserve         bool
@@ -213,6 +214,7 @@ func newServeCommand() *cobra.Command {
 				SecretsKey:                   secretsKey,
 				ProviderCredentialsDir:       credentialsDir,
 				ExposeDMSCredentials:         exposeDMS,
+				DebugListen:                  debugListen,
 				CNFOperationTimeout:          cnfOpTimeout,
 				Deployments:                  deployment.Options{ReservationTTL: reservationTTL, ReserveByDefault: reserve},
 				AdvisorCatalog:               catalogFile,
@@ -257,6 +259,7 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&a1Types, "a1-policy-types", "", "policy type ids of the templates, e.g. qos-optimization=20008,traffic-steering=20009,recovery=20010 (default: the template names)")
 	sec.register(fs)
 	fs.DurationVar(&cnfOpTimeout, "cnf-operation-timeout", 5*time.Minute, "how long a CNF operation waits for its workloads to become ready")
+	fs.StringVar(&debugListen, "debug-listen", "", "loopback address serving /debug/pprof/ and /debug/vars (expvar), e.g. 127.0.0.1:6060; off when empty")
 	fs.BoolVar(&exposeDMS, "expose-dms-credentials", false, "show a cluster's credentials in its deployment manager's O2dms profile to tokens with the scope o2ims:dms-credentials (needs OIDC authentication)")
 	fs.StringVar(&credentialsDir, "provider-credentials-dir", "", "directory whose kubeconfig files providers registered through the API may name (kubeconfigPath, relative to it); without it the API takes inline kubeconfigs only")
 	fs.StringVar(&secretsKeyFile, "secrets-key-file", "", "file holding the 32-byte key (base64 or hex) that encrypts provider credentials at rest (or O2IMS_SECRETS_KEY)")

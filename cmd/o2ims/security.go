@@ -44,7 +44,7 @@ func (f *securityFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.oidcRoleMapping, "oidc-role-mapping", "", "role to permissions, e.g. 'o2-admin=o2ims:read+o2ims:write;o2-viewer=o2ims:read'")
 	fs.BoolVar(&f.oidcRequireCertBinding, "oidc-require-cert-binding", false, "require certificate-bound tokens (RFC 8705 cnf.x5t#S256) over mTLS")
 	fs.BoolVar(&f.insecureAllowUnauthenticated, "insecure-allow-unauthenticated", false, "serve without authentication on a non-loopback address")
-	fs.StringVar(&f.publicPaths, "public-paths", "/healthz,/readyz,/metrics", "comma-separated paths served without authentication")
+	fs.StringVar(&f.publicPaths, "public-paths", "/healthz,/readyz,/metrics,/o2ims/v1/providers/metrics,/o2ims/v1/resources/metrics", "comma-separated paths served without authentication")
 	fs.StringVar(&f.tlsCert, "tls-cert-file", "", "serve HTTPS with this certificate (reloaded when the file changes)")
 	fs.StringVar(&f.tlsKey, "tls-key-file", "", "private key of --tls-cert-file")
 	fs.StringVar(&f.tlsClientCA, "tls-client-ca-file", "", "verify client certificates against these CAs (mTLS)")

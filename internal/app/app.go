@@ -8,10 +8,12 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"expvar"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync"
 	"time"
@@ -97,6 +99,9 @@ type Options struct {
 	// through the API; without it only kubeconfig files of
 	// ProviderCredentialsDir can be registered.
 	SecretsKey []byte
+	// DebugListen, when set, is a loopback address serving
+	// /debug/pprof/ and /debug/vars (expvar), without authentication.
+	DebugListen string
 	// ExposeDMSCredentials lets callers holding the scope
 	// o2ims:dms-credentials read a cluster's credentials in its deployment
 	// manager's O2dms profile (extensions.profileData); it needs Auth.
@@ -137,14 +142,17 @@ type App struct {
 	store    *sqlstore.Store
 	listener net.Listener
 	http     *http.Server
-	syncer   *inventory.Syncer
-	registry *prometheus.Registry
-	dispatch *dispatch.Dispatcher
-	alarms   *alarms.Service
-	tls      *tlsconfig.Reloader
-	lcm      *lcm.Service
-	deploy   *deployment.Service
-	a1       *a1.Syncer // nil without an A1 endpoint
+	// debugListener and debugHTTP serve pprof and expvar, when enabled.
+	debugListener net.Listener
+	debugHTTP     *http.Server
+	syncer        *inventory.Syncer
+	registry      *prometheus.Registry
+	dispatch      *dispatch.Dispatcher
+	alarms        *alarms.Service
+	tls           *tlsconfig.Reloader
+	lcm           *lcm.Service
+	deploy        *deployment.Service
+	a1            *a1.Syncer // nil without an A1 endpoint
 }
 
 // New opens and migrates the store, builds every component and binds the
@@ -389,7 +397,38 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		MaxHeaderBytes:    httpapi.ServerMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if opts.DebugListen != "" {
+		dl, err := listenLoopback(opts.DebugListen)
+		if err != nil {
+			ln.Close()
+			store.Close()
+			return nil, fmt.Errorf("debug listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.Handle("/debug/vars", expvar.Handler())
+		a.debugListener = dl
+		a.debugHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	}
 	return a, nil
+}
+
+// listenLoopback listens on addr, which must be a loopback address: the
+// debug endpoints have no authentication.
+func listenLoopback(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	ip := net.ParseIP(host)
+	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("%s is not a loopback address; the debug endpoints listen on loopback only", addr)
+	}
+	return net.Listen("tcp", addr)
 }
 
 // Addr is the address the server listens on.
@@ -417,6 +456,10 @@ func (a *App) Run(ctx context.Context) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.http.Serve(a.listener) }()
+	if a.debugHTTP != nil {
+		go func() { _ = a.debugHTTP.Serve(a.debugListener) }()
+		a.logger.Info("debug endpoints serving", "addr", a.debugListener.Addr().String(), "paths", "/debug/pprof/, /debug/vars")
+	}
 	a.logger.Info("serving", "addr", a.Addr(), "tls", a.tls != nil, "auth", a.opts.Auth != nil)
 
 	var err error
@@ -430,6 +473,9 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	if serr := a.http.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		a.logger.Warn("shutdown incomplete", "err", serr)
+	}
+	if a.debugHTTP != nil {
+		_ = a.debugHTTP.Close()
 	}
 	stopBackground()
 	bg.Wait()

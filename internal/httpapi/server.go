@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 	"sigs.k8s.io/yaml"
 
 	"github.com/nephoran/o2ims/internal/advisor"
@@ -99,6 +100,20 @@ type Server struct {
 
 type requestURLKey struct{}
 
+// families gathers only the metric families named.
+func families(g prometheus.Gatherer, names []string) prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		all, err := g.Gather()
+		out := make([]*dto.MetricFamily, 0, len(names))
+		for _, f := range all {
+			if slices.Contains(names, f.GetName()) {
+				out = append(out, f)
+			}
+		}
+		return out, err
+	})
+}
+
 // Header limits: the handler answers requests whose header fields exceed
 // DefaultMaxHeaderBytes with a 431 problem; the http.Server, which answers
 // in plain text, is given the larger ServerMaxHeaderBytes.
@@ -170,6 +185,9 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	if opts.Gatherer != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
+		// The integration guide's scrape paths: each only its families.
+		s.mux.Handle("GET /o2ims/v1/providers/metrics", promhttp.HandlerFor(families(opts.Gatherer, inventory.ProviderMetrics), promhttp.HandlerOpts{}))
+		s.mux.Handle("GET /o2ims/v1/resources/metrics", promhttp.HandlerFor(families(opts.Gatherer, inventory.ResourceMetrics), promhttp.HandlerOpts{}))
 	}
 	if opts.Specs != nil {
 		s.mux.HandleFunc("GET /openapi/{file}", s.openapi)

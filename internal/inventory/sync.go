@@ -26,6 +26,13 @@ type ProviderStatus struct {
 	LastSuccess time.Time
 	LastError   string
 	Healthy     bool
+	// LastDuration is how long the last discovery and its storing took.
+	LastDuration time.Duration
+	// Failures counts the failed discoveries since the server started.
+	Failures int
+	// Objects counts the objects of the last successful discovery by kind
+	// (resourceTypes, resourcePools, resources, deploymentManagers).
+	Objects map[string]int
 }
 
 // Observer is told the outcome of every sync: the alarm raisers and the
@@ -229,7 +236,7 @@ func (s *Syncer) PublishBuiltin(ctx context.Context) error {
 // SyncOnce runs one discovery of p and applies it, returning the changes.
 func (s *Syncer) SyncOnce(ctx context.Context, p Provider) ([]sqlstore.Change, error) {
 	start := time.Now()
-	changes, err := s.sync(ctx, p)
+	changes, counts, err := s.sync(ctx, p)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -240,10 +247,13 @@ func (s *Syncer) SyncOnce(ctx context.Context, p Provider) ([]sqlstore.Change, e
 		s.status[p.Name()] = st
 	}
 	st.LastAttempt = start
+	st.LastDuration = time.Since(start)
 	if err != nil {
 		st.LastError, st.Healthy = err.Error(), false
+		st.Failures++
 	} else {
 		st.LastSuccess, st.LastError, st.Healthy = start, "", true
+		st.Objects = counts
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -261,20 +271,25 @@ func (s *Syncer) SyncOnce(ctx context.Context, p Provider) ([]sqlstore.Change, e
 	return changes, nil
 }
 
-func (s *Syncer) sync(ctx context.Context, p Provider) ([]sqlstore.Change, error) {
+func (s *Syncer) sync(ctx context.Context, p Provider) ([]sqlstore.Change, map[string]int, error) {
 	snap, err := p.Discover(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("discover: %w", err)
+		return nil, nil, fmt.Errorf("discover: %w", err)
 	}
 	oCloudID, err := s.store.OCloudID(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sets, err := objectSets(oCloudID, snap)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.store.ApplySnapshot(ctx, p.Name(), sets)
+	counts := map[string]int{
+		"resourceTypes": len(snap.ResourceTypes), "resourcePools": len(snap.ResourcePools),
+		"resources": len(snap.Resources), "deploymentManagers": len(snap.DeploymentManagers),
+	}
+	changes, err := s.store.ApplySnapshot(ctx, p.Name(), sets)
+	return changes, counts, err
 }
 
 // Status reports each provider's last sync, in the order they were added.
