@@ -36,9 +36,9 @@ import (
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/notify"
+	"github.com/nephoran/o2ims/internal/provider"
 	"github.com/nephoran/o2ims/internal/provider/kubernetes"
 	"github.com/nephoran/o2ims/internal/provider/local"
-	"github.com/nephoran/o2ims/internal/providers"
 	"github.com/nephoran/o2ims/internal/ratelimit"
 	"github.com/nephoran/o2ims/internal/report"
 	"github.com/nephoran/o2ims/internal/secrets"
@@ -250,8 +250,8 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			return nil, err
 		}
 	}
-	factories := map[string]providers.Factory{
-		"kubernetes": func(name string, cfg providers.Config) (inventory.Provider, error) {
+	factories := map[string]provider.Factory{
+		"kubernetes": func(name string, cfg provider.Config) (inventory.Provider, error) {
 			return kubernetes.New(kubernetes.Options{Name: name, Kubeconfig: []byte(cfg.Kubeconfig), KubeconfigPath: cfg.KubeconfigPath, Context: cfg.Context, SelfContained: cfg.SelfContained},
 				logger.With("provider", name))
 		},
@@ -262,10 +262,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			return nil, fmt.Errorf("provider credentials directory %s: not a directory", dir)
 		}
 	}
-	registry := providers.NewRegistry(store, syncer, factories, providers.Options{Box: box, CredentialsDir: opts.ProviderCredentialsDir}, logger.With("component", "providers"))
+	registry := provider.NewRegistry(store, syncer, factories, provider.Options{Box: box, CredentialsDir: opts.ProviderCredentialsDir}, logger.With("component", "providers"))
 	if opts.LocalProvider {
 		p := local.New(opts.Local, logger.With("provider", "local"))
-		if err := registry.AddStatic(p, "local", providers.OriginBuiltin, ""); err != nil {
+		if err := registry.AddStatic(p, "local", provider.OriginBuiltin, ""); err != nil {
 			store.Close()
 			return nil, err
 		}
@@ -276,13 +276,13 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			store.Close()
 			return nil, fmt.Errorf("provider %q in the configuration: unknown type %q", pc.Name, pc.Type)
 		}
-		p, err := f(pc.Name, providers.Config{KubeconfigPath: pc.KubeconfigPath, Context: pc.Context})
+		p, err := f(pc.Name, provider.Config{KubeconfigPath: pc.KubeconfigPath, Context: pc.Context})
 		if err == nil {
 			endpoint := ""
 			if e, ok := p.(interface{ ServerURL() string }); ok {
 				endpoint = e.ServerURL()
 			}
-			err = registry.AddStatic(p, pc.Type, providers.OriginConfig, endpoint)
+			err = registry.AddStatic(p, pc.Type, provider.OriginConfig, endpoint)
 		}
 		if err != nil {
 			store.Close()

@@ -9,7 +9,7 @@ import (
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
-	"github.com/nephoran/o2ims/internal/providers"
+	"github.com/nephoran/o2ims/internal/provider"
 	"github.com/nephoran/o2ims/internal/report"
 )
 
@@ -18,9 +18,9 @@ import (
 type nephoranHandlers struct {
 	inv *inventory.Service
 	// dmsCredentials: see Options.DMSCredentials.
-	dmsCredentials func(provider string) (map[string]any, bool)
+	dmsCredentials func(providerName string) (map[string]any, bool)
 	alarms         *alarms.Service
-	providers      *providers.Registry
+	providers      *provider.Registry
 	lcm            *lcm.Service
 	deployments    *deployment.Service
 	advisor        *advisor.Service

@@ -6,7 +6,7 @@ import (
 
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
 	"github.com/nephoran/o2ims/internal/ims"
-	"github.com/nephoran/o2ims/internal/providers"
+	"github.com/nephoran/o2ims/internal/provider"
 	"github.com/nephoran/o2ims/internal/query"
 )
 
@@ -21,7 +21,7 @@ var providerSchema = &query.Schema{Name: "providers", Object: "provider", Attrs:
 }}
 
 // providerView is the representation of a provider: never its credentials.
-func (h *nephoranHandlers) providerView(reg providers.Registration) map[string]any {
+func (h *nephoranHandlers) providerView(reg provider.Registration) map[string]any {
 	v := map[string]any{"providerId": reg.ID, "name": reg.Name, "type": reg.Type, "origin": reg.Origin, "status": h.providerStatus(reg)}
 	if reg.Endpoint != "" {
 		v["endpoint"] = reg.Endpoint
@@ -32,7 +32,7 @@ func (h *nephoranHandlers) providerView(reg providers.Registration) map[string]a
 	return v
 }
 
-func (h *nephoranHandlers) providerStatus(reg providers.Registration) map[string]any {
+func (h *nephoranHandlers) providerStatus(reg provider.Registration) map[string]any {
 	st := map[string]any{"providerId": reg.ID, "name": reg.Name, "healthy": false}
 	s, ok := h.providers.Status(reg)
 	if !ok {
@@ -69,10 +69,10 @@ func (h *nephoranHandlers) CreateProvider(ctx context.Context, req nephapi.Creat
 	if req.Body == nil {
 		return nil, ims.Errorf(ims.EINVALID, "a provider body is required")
 	}
-	reg, err := h.providers.Create(ctx, providers.Input{
+	reg, err := h.providers.Create(ctx, provider.Input{
 		Name: req.Body.Name,
 		Type: string(req.Body.Type),
-		Config: providers.Config{
+		Config: provider.Config{
 			Kubeconfig:     deref(req.Body.Config.Kubeconfig),
 			KubeconfigPath: deref(req.Body.Config.KubeconfigPath),
 			Context:        deref(req.Body.Config.Context),

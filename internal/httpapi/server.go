@@ -34,7 +34,7 @@ import (
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/logging"
-	"github.com/nephoran/o2ims/internal/providers"
+	"github.com/nephoran/o2ims/internal/provider"
 	"github.com/nephoran/o2ims/internal/ratelimit"
 	"github.com/nephoran/o2ims/internal/report"
 	"github.com/nephoran/o2ims/internal/subscription"
@@ -46,7 +46,7 @@ type Options struct {
 	Subscriptions *subscription.Service
 	Alarms        *alarms.Service
 	Receiver      *alarms.Receiver
-	Providers     *providers.Registry
+	Providers     *provider.Registry
 	LCM           *lcm.Service
 	Deployments   *deployment.Service
 	Advisor       *advisor.Service
@@ -66,7 +66,7 @@ type Options struct {
 	// DMSCredentials, when set, gives the O2dms profile credentials of the
 	// deployment managers of a provider; a deployment manager's own GET
 	// shows them to callers holding auth.PermissionDMSCredentials.
-	DMSCredentials func(provider string) (map[string]any, bool)
+	DMSCredentials func(providerName string) (map[string]any, bool)
 	// MaxURLBytes bounds the request target; 0 means 8 KiB.
 	MaxURLBytes int
 	// MaxHeaderBytes bounds the request's header fields; 0 means

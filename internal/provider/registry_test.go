@@ -1,4 +1,4 @@
-package providers_test
+package provider_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
-	"github.com/nephoran/o2ims/internal/providers"
+	"github.com/nephoran/o2ims/internal/provider"
 	"github.com/nephoran/o2ims/internal/secrets"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
@@ -32,8 +32,8 @@ func TestRegistryRules(t *testing.T) {
 		store := sqlstoretest.Open(t, b)
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 		syncer := inventory.NewSyncer(store, nil, time.Hour, logger)
-		var built []providers.Config
-		factories := map[string]providers.Factory{"kubernetes": func(name string, cfg providers.Config) (inventory.Provider, error) {
+		var built []provider.Config
+		factories := map[string]provider.Factory{"kubernetes": func(name string, cfg provider.Config) (inventory.Provider, error) {
 			if strings.Contains(cfg.Kubeconfig, "broken") {
 				return nil, ims.Errorf(ims.EINVALID, "kubeconfig: broken")
 			}
@@ -43,32 +43,32 @@ func TestRegistryRules(t *testing.T) {
 		key := make([]byte, 32)
 		_, _ = rand.Read(key)
 		box, _ := secrets.NewBox(key)
-		reg := providers.NewRegistry(store, syncer, factories, providers.Options{Box: box}, logger)
-		if err := reg.AddStatic(fakeProvider{"local"}, "local", providers.OriginBuiltin, ""); err != nil {
+		reg := provider.NewRegistry(store, syncer, factories, provider.Options{Box: box}, logger)
+		if err := reg.AddStatic(fakeProvider{"local"}, "local", provider.OriginBuiltin, ""); err != nil {
 			t.Fatal(err)
 		}
 
 		for _, c := range []struct {
-			in   providers.Input
+			in   provider.Input
 			code string
 		}{
-			{providers.Input{Name: "Bad Name", Type: "kubernetes", Config: providers.Config{Kubeconfig: "x"}}, ims.EINVALID},
-			{providers.Input{Name: "c1", Type: "openstack", Config: providers.Config{Kubeconfig: "x"}}, ims.EINVALID},
-			{providers.Input{Name: "c1", Type: "kubernetes"}, ims.EINVALID},
-			{providers.Input{Name: "c1", Type: "kubernetes", Config: providers.Config{Kubeconfig: "x", KubeconfigPath: "/y"}}, ims.EINVALID},
-			{providers.Input{Name: "c1", Type: "kubernetes", Config: providers.Config{Kubeconfig: "broken"}}, ims.EINVALID},
-			{providers.Input{Name: "local", Type: "kubernetes", Config: providers.Config{Kubeconfig: "x"}}, ims.ECONFLICT},
+			{provider.Input{Name: "Bad Name", Type: "kubernetes", Config: provider.Config{Kubeconfig: "x"}}, ims.EINVALID},
+			{provider.Input{Name: "c1", Type: "openstack", Config: provider.Config{Kubeconfig: "x"}}, ims.EINVALID},
+			{provider.Input{Name: "c1", Type: "kubernetes"}, ims.EINVALID},
+			{provider.Input{Name: "c1", Type: "kubernetes", Config: provider.Config{Kubeconfig: "x", KubeconfigPath: "/y"}}, ims.EINVALID},
+			{provider.Input{Name: "c1", Type: "kubernetes", Config: provider.Config{Kubeconfig: "broken"}}, ims.EINVALID},
+			{provider.Input{Name: "local", Type: "kubernetes", Config: provider.Config{Kubeconfig: "x"}}, ims.ECONFLICT},
 		} {
 			if _, err := reg.Create(ctx, c.in); ims.ErrorCode(err) != c.code {
 				t.Errorf("%+v: %v, want %s", c.in, err, c.code)
 			}
 		}
 		secret := "token: s3cr3t-value"
-		r, err := reg.Create(ctx, providers.Input{Name: "c1", Type: "kubernetes", Config: providers.Config{Kubeconfig: secret, Context: "ctx"}})
+		r, err := reg.Create(ctx, provider.Input{Name: "c1", Type: "kubernetes", Config: provider.Config{Kubeconfig: secret, Context: "ctx"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Origin != providers.OriginAPI || r.ID == "" {
+		if r.Origin != provider.OriginAPI || r.ID == "" {
 			t.Fatalf("registration %+v", r)
 		}
 		recs, err := store.ProviderRecords(ctx)
@@ -78,13 +78,13 @@ func TestRegistryRules(t *testing.T) {
 		if strings.Contains(recs[0].Config, "s3cr3t") || strings.Contains(string(recs[0].Doc), "s3cr3t") {
 			t.Fatal("credentials stored in clear")
 		}
-		if err := reg.Delete(ctx, providers.StaticID("local")); ims.ErrorCode(err) != ims.ECONFLICT {
+		if err := reg.Delete(ctx, provider.StaticID("local")); ims.ErrorCode(err) != ims.ECONFLICT {
 			t.Errorf("deleting the built-in provider: %v", err)
 		}
 
 		// A new registry (a restart) opens the sealed configuration.
 		built = nil
-		reg2 := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, providers.Options{Box: box}, logger)
+		reg2 := provider.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, provider.Options{Box: box}, logger)
 		if err := reg2.Load(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func TestRegistryRules(t *testing.T) {
 			t.Fatalf("after restart the provider was built from %+v", built)
 		}
 		// Without the key the registration stays listed but is not started.
-		reg3 := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, providers.Options{}, logger)
+		reg3 := provider.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, provider.Options{}, logger)
 		built = nil
 		if err := reg3.Load(ctx); err != nil {
 			t.Fatal(err)
@@ -100,7 +100,7 @@ func TestRegistryRules(t *testing.T) {
 		if len(built) != 0 || len(reg3.List()) != 1 {
 			t.Fatalf("without the key: built %d, listed %d", len(built), len(reg3.List()))
 		}
-		if _, err := reg3.Create(ctx, providers.Input{Name: "c2", Type: "kubernetes", Config: providers.Config{Kubeconfig: "x"}}); ims.ErrorCode(err) != ims.EUNPROCESSABLE {
+		if _, err := reg3.Create(ctx, provider.Input{Name: "c2", Type: "kubernetes", Config: provider.Config{Kubeconfig: "x"}}); ims.ErrorCode(err) != ims.EUNPROCESSABLE {
 			t.Errorf("inline credentials without a key: %v", err)
 		}
 
@@ -126,8 +126,8 @@ func TestCredentialsDirectory(t *testing.T) {
 func testCredentialsDirectory(t *testing.T, store *sqlstore.Store) {
 	ctx := context.Background()
 	logger := slog.New(slog.DiscardHandler)
-	var built []providers.Config
-	factories := map[string]providers.Factory{"kubernetes": func(name string, cfg providers.Config) (inventory.Provider, error) {
+	var built []provider.Config
+	factories := map[string]provider.Factory{"kubernetes": func(name string, cfg provider.Config) (inventory.Provider, error) {
 		built = append(built, cfg)
 		return fakeProvider{name}, nil
 	}}
@@ -151,18 +151,18 @@ func testCredentialsDirectory(t *testing.T, store *sqlstore.Store) {
 	}
 
 	// Without a credentials directory the API takes no file names at all.
-	none := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, providers.Options{}, logger)
+	none := provider.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, provider.Options{}, logger)
 	for _, p := range []string{"/etc/passwd", secretFile, "cluster.yaml"} {
-		_, err := none.Create(ctx, providers.Input{Name: "p", Type: "kubernetes", Config: providers.Config{KubeconfigPath: p}})
+		_, err := none.Create(ctx, provider.Input{Name: "p", Type: "kubernetes", Config: provider.Config{KubeconfigPath: p}})
 		if ims.ErrorCode(err) != ims.EUNPROCESSABLE || !strings.Contains(err.Error(), "inline") {
 			t.Errorf("kubeconfigPath %q without a credentials directory: %v", p, err)
 		}
 	}
 
-	reg := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, providers.Options{CredentialsDir: dir}, logger)
+	reg := provider.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, provider.Options{CredentialsDir: dir}, logger)
 	var refusals []string
 	for _, p := range []string{"/etc/passwd", secretFile, "../" + filepath.Base(outside) + "/secret", "edge/../../x", "escape", "rootlink/etc/passwd", "missing.yaml", "edge", ""} {
-		_, err := reg.Create(ctx, providers.Input{Name: "p", Type: "kubernetes", Config: providers.Config{KubeconfigPath: p}})
+		_, err := reg.Create(ctx, provider.Input{Name: "p", Type: "kubernetes", Config: provider.Config{KubeconfigPath: p}})
 		if ims.ErrorCode(err) != ims.EINVALID {
 			t.Errorf("kubeconfigPath %q: %v, want EINVALID", p, err)
 			continue
@@ -180,7 +180,7 @@ func testCredentialsDirectory(t *testing.T, store *sqlstore.Store) {
 	if len(built) != 0 {
 		t.Fatalf("providers built from refused files: %+v", built)
 	}
-	if _, err := reg.Create(ctx, providers.Input{Name: "edge-1", Type: "kubernetes", Config: providers.Config{KubeconfigPath: "edge/cluster.yaml", Context: "c"}}); err != nil {
+	if _, err := reg.Create(ctx, provider.Input{Name: "edge-1", Type: "kubernetes", Config: provider.Config{KubeconfigPath: "edge/cluster.yaml", Context: "c"}}); err != nil {
 		t.Fatal(err)
 	}
 	if len(built) != 2 || built[0].Kubeconfig != "token: inside" || built[0].KubeconfigPath != "" || !built[0].SelfContained || built[0].Context != "c" {
@@ -191,7 +191,7 @@ func testCredentialsDirectory(t *testing.T, store *sqlstore.Store) {
 	if err := os.WriteFile(filepath.Join(dir, "edge", "cluster.yaml"), []byte("token: rotated"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	again := providers.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, providers.Options{CredentialsDir: dir}, logger)
+	again := provider.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, provider.Options{CredentialsDir: dir}, logger)
 	if err := again.Load(ctx); err != nil {
 		t.Fatal(err)
 	}

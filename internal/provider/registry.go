@@ -1,8 +1,9 @@
-// Package providers keeps the registry of infrastructure providers: those
-// built in (the local host), those in the configuration file, and those
-// registered at runtime through the API, whose credentials are stored
-// encrypted. It starts and stops them in the inventory syncer.
-package providers
+// Package provider keeps the registry of infrastructure providers, whose
+// implementations are the packages below it: those built in (the local
+// host), those in the configuration file, and those registered at runtime
+// through the API, whose credentials are stored encrypted. It starts and
+// stops them in the inventory syncer.
+package provider
 
 import (
 	"context"
