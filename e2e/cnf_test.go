@@ -11,7 +11,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -333,10 +332,7 @@ func TestCNFFailureAndRestart(t *testing.T) {
 	}
 	opID := fmt.Sprint(decodeMap(t, body)["id"])
 	waitHTTP(t, s, "/o2ims/v1/lcmOpOccs/"+opID, `"operationState":"PROCESSING"`)
-	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-s.done
+	s.Kill()
 	cordon(false)
 	s2 := start(t, "--data-dir", dataDir, "--local-provider=false", "--cnf-operation-timeout", "60s")
 	if done := waitOp(t, s2, opID); done["operationState"] != "COMPLETED" {

@@ -2,7 +2,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,9 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +18,7 @@ import (
 
 	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
 	"github.com/nephoran/o2ims/internal/testenv"
+	"github.com/nephoran/o2ims/internal/testserver"
 )
 
 var binary string
@@ -31,10 +29,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "o2ims")
-	out, err := exec.Command("go", "build", "-o", binary, "../cmd/o2ims").CombinedOutput()
+	binary, err = testserver.Build("..", dir, "./cmd/o2ims")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "build o2ims: %v\n%s", err, out)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -43,17 +40,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// server is a running o2ims process.
+// server is a running o2ims process and how the test reaches it.
 type server struct {
+	*testserver.Server
 	// client talks to the server (TLS settings, tokens); http.DefaultClient
 	// unless startWith was given one.
 	client *http.Client
 	token  string
-	args   []string
-	cmd    *exec.Cmd
 	base   string
-	logs   *strings.Builder
-	done   chan error
 }
 
 // start runs "o2ims serve" with args on a free loopback port and waits
@@ -67,49 +61,17 @@ func start(t testing.TB, args ...string) *server {
 // on a fresh data directory unless args name one.
 func startWith(t testing.TB, client *http.Client, scheme string, args ...string) *server {
 	t.Helper()
-	if !slices.Contains(args, "--data-dir") {
-		args = append([]string{"--data-dir", t.TempDir()}, args...)
-	}
-	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)
-	cmd := exec.Command(binary, args...)
-	stderr, err := cmd.StderrPipe()
+	p, err := testserver.Start(binary, t.TempDir(), args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{client: client, cmd: cmd, args: args, logs: &strings.Builder{}, done: make(chan error, 1)}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.logs.WriteString(line + "\n")
-			var rec map[string]any
-			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "serving" {
-				addr <- fmt.Sprint(rec["addr"])
-			}
-		}
-		s.done <- cmd.Wait()
-	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-s.done
-		}
+		p.Kill()
 		if t.Failed() {
-			t.Logf("server log:\n%s", s.logs.String())
+			t.Logf("server log:\n%s", p.Logs())
 		}
 	})
-	select {
-	case a := <-addr:
-		s.base = scheme + "://" + a
-	case err := <-s.done:
-		t.Fatalf("server exited before serving: %v\n%s", err, s.logs.String())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("server did not start\n%s", s.logs.String())
-	}
+	s := &server{Server: p, client: client, base: scheme + "://" + p.Addr}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := s.client.Get(s.base + "/readyz")
@@ -120,7 +82,7 @@ func startWith(t testing.TB, client *http.Client, scheme string, args ...string)
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("server not ready: %v\n%s", err, s.logs.String())
+			t.Fatalf("server not ready: %v\n%s", err, p.Logs())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -158,25 +120,15 @@ func decodeList(t testing.TB, b []byte) []map[string]any {
 	return out
 }
 
-// dataDir is the --data-dir the server was started with.
-func (s *server) dataDir() string {
-	for i, a := range s.args {
-		if a == "--data-dir" && i+1 < len(s.args) {
-			return s.args[i+1]
-		}
-	}
-	return "./data"
-}
-
 // stop sends SIGTERM and expects a clean exit.
 func (s *server) stop(t testing.TB) {
 	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := s.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-s.done:
-		if err != nil {
+	case <-s.Done():
+		if err := s.Err(); err != nil {
 			t.Fatalf("server exited with %v after SIGTERM", err)
 		}
 	case <-time.After(30 * time.Second):
@@ -198,7 +150,7 @@ func TestTour(t *testing.T) {
 			s := start(t, args...)
 			cloud, host := tour(t, s)
 			s.stop(t)
-			if !strings.Contains(s.logs.String(), `"msg":"shutting down"`) {
+			if !strings.Contains(s.Logs(), `"msg":"shutting down"`) {
 				t.Error("no graceful shutdown logged")
 			}
 			// Restarting on the same database keeps the O-Cloud and object ids.
@@ -442,16 +394,11 @@ func TestDebugEndpoints(t *testing.T) {
 		t.Fatalf("--debug-listen 0.0.0.0:0: %v\n%s", err, out)
 	}
 	s := start(t, "--local-provider=false", "--debug-listen", "127.0.0.1:0")
-	var addr string
-	for _, line := range strings.Split(s.logs.String(), "\n") {
-		var rec map[string]any
-		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "debug endpoints serving" {
-			addr = fmt.Sprint(rec["addr"])
-		}
+	recs := s.LogRecords("debug endpoints serving")
+	if len(recs) != 1 {
+		t.Fatalf("no debug listener in the log:\n%s", s.Logs())
 	}
-	if addr == "" {
-		t.Fatalf("no debug listener in the log:\n%s", s.logs.String())
-	}
+	addr := fmt.Sprint(recs[0]["addr"])
 	for path, want := range map[string]string{"/debug/pprof/": "goroutine", "/debug/vars": `"memstats"`, "/debug/pprof/goroutine?debug=1": "goroutine profile"} {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {

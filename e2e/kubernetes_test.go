@@ -99,7 +99,7 @@ func TestKubernetesProvider(t *testing.T) {
 		t.Errorf("endpoint %q, want %q", prov.Endpoint, plane.APIServerURL)
 	}
 	// The credentials are encrypted at rest.
-	db, err := os.ReadFile(s.dataDir() + "/o2ims.db")
+	db, err := os.ReadFile(s.DataDir() + "/o2ims.db")
 	if err == nil && strings.Contains(string(db), plane.Token) {
 		t.Fatal("the kubeconfig token is stored in clear")
 	}

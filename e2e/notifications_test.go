@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -147,10 +146,7 @@ func TestCrashLosesNoNotification(t *testing.T) {
 			subscribeAlarms(t, s, rcv.srv.URL+"/notify")
 			fireAlerts(t, s, "crash", n)
 			rcv.waitDistinct(t, 20, time.Minute) // deliveries under way
-			if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			<-s.done
+			s.Kill()
 			before, _, _ := rcv.counts()
 			if before >= n {
 				t.Fatalf("all %d delivered before the crash; the test proves nothing", n)
@@ -194,10 +190,7 @@ func TestTwoServersShareDelivery(t *testing.T) {
 	}
 
 	// One server dies; the other delivers what follows.
-	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-a.done
+	a.Kill()
 	fireAlerts(t, b, "c", 100)
 	for _, r := range rcvs {
 		r.waitDistinct(t, 400, 2*time.Minute)

@@ -95,7 +95,7 @@ func BenchmarkKubernetesScale(b *testing.B) {
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "s-to-all-ready")
 
-		rss := residentBytes(b, s.cmd.Process.Pid)
+		rss := residentBytes(b, s.Pid())
 		b.ReportMetric(float64(rss)/(1<<20), "MB-resident")
 
 		// Label changes, one at a time, each timed to its notification.

@@ -5,7 +5,6 @@
 package python_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -15,7 +14,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/big"
 	"net"
@@ -32,6 +30,7 @@ import (
 
 	"github.com/nephoran/o2ims/api/openapi"
 	"github.com/nephoran/o2ims/internal/oidctest"
+	"github.com/nephoran/o2ims/internal/testserver"
 )
 
 var (
@@ -59,11 +58,8 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	serverBinary = filepath.Join(dir, "o2ims")
-	build := exec.Command("go", "build", "-o", serverBinary, "./cmd/o2ims")
-	build.Dir = repoRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the o2ims server: %v\n%s", err, out)
+	if serverBinary, err = testserver.Build(repoRoot, dir, "./cmd/o2ims"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()
@@ -121,51 +117,21 @@ func runPython(t *testing.T, dir string, env []string, args ...string) (string, 
 }
 
 // startServer runs "o2ims serve" with extra args on a free loopback port
-// and a fresh data directory, and returns its host:port once it logs that
-// it is serving.
+// and a fresh data directory, without the caller's O2IMS_* settings, and
+// returns its host:port once it logs that it is serving.
 func startServer(t *testing.T, extra ...string) string {
 	t.Helper()
-	args := append([]string{"serve", "--listen", "127.0.0.1:0",
-		"--data-dir", t.TempDir(), "--log-format", "json"}, extra...)
-	cmd := exec.Command(serverBinary, args...)
-	cmd.Env = pythonEnv(nil) // no O2IMS_* settings of the caller
-	stderr, err := cmd.StderrPipe()
+	s, err := testserver.StartEnv(serverBinary, t.TempDir(), pythonEnv(nil), extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	addr := make(chan string, 1)
-	var logs strings.Builder
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			logs.WriteString(sc.Text() + "\n")
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "serving" && rec.Addr != "" {
-				addr <- rec.Addr
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		_ = cmd.Wait()
-	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
+		s.Kill()
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.Logs())
+		}
 	})
-	select {
-	case a := <-addr:
-		return a
-	case <-exited:
-		t.Fatalf("o2ims exited before serving:\n%s", logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("o2ims did not report serving within 30s")
-	}
-	return ""
+	return s.Addr
 }
 
 // waitForPool waits until the local provider has published the host's

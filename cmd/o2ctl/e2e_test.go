@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +13,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/nephoran/o2ims/internal/testserver"
 )
 
 // The binaries and the server TestMain sets up for the end-to-end tests.
@@ -35,19 +35,15 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	o2ctlBinary = filepath.Join(dir, "o2ctl")
-	server := filepath.Join(dir, "o2ims")
-	o2imsBinary = server
 	root := filepath.Join("..", "..")
-	for _, b := range []struct{ out, pkg string }{{o2ctlBinary, "./cmd/o2ctl"}, {server, "./cmd/o2ims"}} {
-		build := exec.Command("go", "build", "-o", b.out, b.pkg)
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", b.pkg, err, out)
-			return 1
-		}
+	if o2ctlBinary, err = testserver.Build(root, dir, "./cmd/o2ctl"); err == nil {
+		o2imsBinary, err = testserver.Build(root, dir, "./cmd/o2ims")
 	}
-	stop, err := startServer(server, filepath.Join(dir, "data"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	stop, err := startServer(o2imsBinary, filepath.Join(dir, "data"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -57,55 +53,22 @@ func runTests(m *testing.M) int {
 }
 
 // startServer runs "o2ims serve" on a free loopback port, sets serverURL
-// once it logs that it is serving and the inventory holds a pool, and
-// returns a function stopping it.
+// once the inventory holds a pool, and returns a function stopping it.
 func startServer(binary, dataDir string) (func(), error) {
-	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json")
-	stderr, err := cmd.StderrPipe()
+	s, err := testserver.Start(binary, dataDir)
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan struct{})
-	addr := make(chan string, 1)
-	var logs bytes.Buffer
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logs.WriteString(sc.Text() + "\n")
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "serving" && rec.Addr != "" {
-				addr <- rec.Addr
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		_ = cmd.Wait()
-	}()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-	select {
-	case a := <-addr:
-		serverURL = "http://" + a
-	case <-exited:
-		return nil, fmt.Errorf("o2ims exited before serving:\n%s", logs.String())
-	case <-time.After(30 * time.Second):
-		stop()
-		return nil, errors.New("o2ims did not report serving within 30s")
-	}
+	serverURL = "http://" + s.Addr
 	// Wait until the local provider has published the host.
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		out, _, code := o2ctlRun(nil, "get", "rp", "-o", "name", "--endpoint", serverURL)
 		if code == 0 && strings.TrimSpace(out) != "" {
-			return stop, nil
+			return s.Kill, nil
 		}
 	}
-	stop()
-	return nil, errors.New("the inventory stayed empty")
+	s.Kill()
+	return nil, fmt.Errorf("the inventory stayed empty:\n%s", s.Logs())
 }
 
 // o2ctlRun runs the o2ctl binary with args in an environment holding only

@@ -1,20 +1,17 @@
 package o2_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nephoran/o2ims/internal/testenv"
+	"github.com/nephoran/o2ims/internal/testserver"
 	o2 "github.com/nephoran/o2ims/pkg/client"
 )
 
@@ -32,11 +29,9 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	serverBinary = filepath.Join(dir, "o2ims")
-	build := exec.Command("go", "build", "-o", serverBinary, "./cmd/o2ims")
-	build.Dir = filepath.Join("..", "..") // the repository root, from pkg/client
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the o2ims server: %v\n%s", err, out)
+	serverBinary, err = testserver.Build(filepath.Join("..", ".."), dir, "./cmd/o2ims")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	code := m.Run()
@@ -58,46 +53,17 @@ func startServer(t *testing.T, extra ...string) string {
 // "--data-dir" in extra replaces the fresh one.
 func startServerProc(t *testing.T, extra ...string) (string, func()) {
 	t.Helper()
-	args := append([]string{"serve", "--listen", "127.0.0.1:0",
-		"--data-dir", t.TempDir(), "--log-format", "json"}, extra...)
-	cmd := exec.Command(serverBinary, args...)
-	stderr, err := cmd.StderrPipe()
+	s, err := testserver.Start(serverBinary, t.TempDir(), extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	addr := make(chan string, 1)
-	var logs strings.Builder
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logs.WriteString(sc.Text() + "\n")
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "serving" && rec.Addr != "" {
-				addr <- rec.Addr
-			}
+	t.Cleanup(func() {
+		s.Kill()
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.Logs())
 		}
-		_, _ = io.Copy(io.Discard, stderr)
-		_ = cmd.Wait()
-	}()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-	t.Cleanup(stop)
-	select {
-	case a := <-addr:
-		return a, stop
-	case <-exited:
-		t.Fatalf("o2ims exited before serving:\n%s", logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("o2ims did not report serving within 30s")
-	}
-	return "", stop
+	})
+	return s.Addr, s.Kill
 }
 
 func TestEndToEnd(t *testing.T) {
