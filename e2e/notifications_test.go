@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -196,4 +197,42 @@ func TestTwoServersShareDelivery(t *testing.T) {
 		r.waitDistinct(t, 400, 2*time.Minute)
 	}
 	b.stop(t)
+}
+
+// TestKnowledgeWebhook: --knowledge-webhook gets every change of a pool or
+// deployment (and nothing else) through a subscription the server keeps,
+// once, across restarts, and removes when the flag goes.
+func TestKnowledgeWebhook(t *testing.T) {
+	const consumer = "nephoran-knowledge-webhook"
+	r := newChangeReceiver(t)
+	dataDir := t.TempDir()
+	ours := func(s *server) []map[string]any {
+		t.Helper()
+		_, _, body := s.get(t, "/o2ims-infrastructureInventory/v1/subscriptions?filter=(eq,consumerSubscriptionId,"+consumer+")")
+		return decodeList(t, body)
+	}
+	s := start(t, "--data-dir", dataDir, "--knowledge-webhook", r.srv.URL)
+	r.waitFor(t, "the host's pool", func(n map[string]any) bool {
+		return n["consumerSubscriptionId"] == consumer && strings.Contains(fmt.Sprint(n["objectRef"]), "/resourcePools/")
+	})
+	r.mu.Lock()
+	for _, n := range r.seen {
+		if ref := fmt.Sprint(n["objectRef"]); !strings.Contains(ref, "/resourcePools/") && !strings.Contains(ref, "/deployments/") {
+			t.Errorf("the knowledge webhook got %s", ref)
+		}
+	}
+	r.mu.Unlock()
+	if subs := ours(s); len(subs) != 1 || subs[0]["callback"] != r.srv.URL {
+		t.Fatalf("subscriptions %v", subs)
+	}
+	s.stop(t)
+	s = start(t, "--data-dir", dataDir, "--knowledge-webhook", r.srv.URL)
+	if subs := ours(s); len(subs) != 1 {
+		t.Fatalf("after a restart: %v", subs)
+	}
+	s.stop(t)
+	s = start(t, "--data-dir", dataDir)
+	if subs := ours(s); len(subs) != 0 {
+		t.Fatalf("without the flag: %v", subs)
+	}
 }

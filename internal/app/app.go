@@ -99,6 +99,11 @@ type Options struct {
 	// through the API; without it only kubeconfig files of
 	// ProviderCredentialsDir can be registered.
 	SecretsKey []byte
+	// KnowledgeWebhook, when set, receives an inventory notification for
+	// every change of a resource pool or deployment (the documents the RAG
+	// feeds index), as a subscription the server keeps; unset, that
+	// subscription is removed.
+	KnowledgeWebhook string
 	// DebugListen, when set, is a loopback address serving
 	// /debug/pprof/ and /debug/vars (expvar), without authentication.
 	DebugListen string
@@ -226,6 +231,21 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	subs := subscription.NewService(store, opts.CallbackPolicy, matchers, logger)
+	if opts.KnowledgeWebhook != "" {
+		// The knowledge documents of the RAG feeds (pools and
+		// deployments) pushed as they change, through the durable outbox.
+		id, err := subs.Ensure(ctx, sqlstore.StreamInventory, subscription.Input{
+			ConsumerSubscriptionID: KnowledgeWebhookConsumer, Callback: opts.KnowledgeWebhook, Filter: "(in,objectType,ResourcePool,Deployment)",
+		})
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("knowledge webhook: %w", err)
+		}
+		logger.Info("knowledge webhook subscribed", "subscription", id)
+	} else if err := subs.RemoveConsumer(ctx, sqlstore.StreamInventory, KnowledgeWebhookConsumer); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("knowledge webhook: %w", err)
+	}
 
 	// Alarms; every alarm change wakes the dispatcher.
 	alarmSvc := alarms.NewService(wakingStore{Store: store, wake: dispatcher.Wake}, logger.With("component", "alarms"))
@@ -430,6 +450,10 @@ func listenLoopback(addr string) (net.Listener, error) {
 	}
 	return net.Listen("tcp", addr)
 }
+
+// KnowledgeWebhookConsumer is the consumerSubscriptionId of the
+// subscription KnowledgeWebhook keeps.
+const KnowledgeWebhookConsumer = "nephoran-knowledge-webhook"
 
 // Addr is the address the server listens on.
 func (a *App) Addr() string { return a.listener.Addr().String() }

@@ -44,17 +44,23 @@ func newListResponse(ctx context.Context, page collection.Page) listResponse {
 }
 
 func (r listResponse) write(w http.ResponseWriter) error {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(r.items); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
 	if r.next != "" {
 		w.Header().Set("Link", r.next)
 	}
 	if r.stamp != "" {
 		w.Header().Set("X-Change-Stamp", r.stamp)
 	}
+	return writeOK(w, r.items)
+}
+
+// writeOK answers 200 with v as JSON; v is encoded before anything is
+// written, so an encoding error can still become a problem.
+func writeOK(w http.ResponseWriter, v any) error {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(buf.Bytes())
 	return err

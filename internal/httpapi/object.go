@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -49,16 +48,7 @@ func one(sc *query.Schema, doc any, s selectors) (objectResponse, error) {
 	return objectResponse{obj: sel.Apply(obj)}, nil
 }
 
-func (r objectResponse) write(w http.ResponseWriter) error {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(r.obj); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(buf.Bytes())
-	return err
-}
+func (r objectResponse) write(w http.ResponseWriter) error { return writeOK(w, r.obj) }
 
 func (r objectResponse) VisitGetCloudInfoResponse(w http.ResponseWriter) error    { return r.write(w) }
 func (r objectResponse) VisitGetResourceTypeResponse(w http.ResponseWriter) error { return r.write(w) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nephoran/o2ims/internal/collection"
@@ -42,6 +43,10 @@ type Service struct {
 	store  Store
 	cloud  CloudConfig
 	logger *slog.Logger
+
+	dictOnce sync.Once
+	dict     map[string]any // the decoded AlarmDictionary
+	dictErr  error
 }
 
 // NewService returns an inventory service over store.
@@ -95,21 +100,24 @@ func (s *Service) Get(ctx context.Context, sc *query.Schema, id string) (json.Ra
 }
 
 // decorateTypes embeds the alarm dictionary in resource types (excluded
-// by default, shown with all_fields or fields=alarmDictionary).
+// by default, shown with all_fields or fields=alarmDictionary). The
+// decoded dictionary is made once and shared: answers only read it.
 func (s *Service) decorateTypes(_ context.Context, objs []map[string]any) error {
 	if s.cloud.AlarmDictionary == nil {
 		return nil
 	}
-	b, err := json.Marshal(s.cloud.AlarmDictionary)
-	if err != nil {
-		return ims.Internal(err, "reading failed")
+	s.dictOnce.Do(func() {
+		b, err := json.Marshal(s.cloud.AlarmDictionary)
+		if err == nil {
+			err = json.Unmarshal(b, &s.dict)
+		}
+		s.dictErr = err
+	})
+	if s.dictErr != nil {
+		return ims.Internal(s.dictErr, "reading failed")
 	}
 	for _, o := range objs {
-		var d map[string]any
-		if err := json.Unmarshal(b, &d); err != nil {
-			return ims.Internal(err, "reading failed")
-		}
-		o["alarmDictionary"] = d
+		o["alarmDictionary"] = s.dict
 	}
 	return nil
 }

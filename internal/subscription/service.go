@@ -111,6 +111,66 @@ func (s *Service) Create(ctx context.Context, stream string, in Input) (map[stri
 	return s.Get(ctx, stream, id)
 }
 
+// Ensure makes in the only subscription of stream with its
+// consumerSubscriptionId: one with another callback or filter is deleted,
+// and in is created unless it exists. It is how the server keeps the
+// subscriptions its configuration names (a webhook) across restarts.
+func (s *Service) Ensure(ctx context.Context, stream string, in Input) (string, error) {
+	if in.ConsumerSubscriptionID == "" {
+		return "", ims.Errorf(ims.EINVALID, "consumerSubscriptionId: required to keep a configured subscription")
+	}
+	var keep string
+	f := query.Filter{Terms: []query.Term{{Op: query.Eq, Path: []string{"consumerSubscriptionId"}, Values: []string{in.ConsumerSubscriptionID}}}}
+	err := collection.Each(ctx, s.store, schemaOf(stream), f, func(doc json.RawMessage) error {
+		var sub map[string]any
+		if err := json.Unmarshal(doc, &sub); err != nil {
+			return ims.Internal(err, "reading the subscriptions failed")
+		}
+		id, _ := sub[idAttr(stream)].(string)
+		if keep == "" && sub["callback"] == in.Callback && sub["filter"] == in.Filter {
+			keep = id
+			return nil
+		}
+		return s.Delete(ctx, stream, id)
+	})
+	if err != nil || keep != "" {
+		return keep, err
+	}
+	doc, err := s.Create(ctx, stream, in)
+	if ims.ErrorCode(err) == ims.ECONFLICT {
+		// A consumer's own subscription already sends the same.
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	id, _ := doc[idAttr(stream)].(string)
+	return id, nil
+}
+
+// RemoveConsumer deletes the subscriptions of stream with the
+// consumerSubscriptionId consumer.
+func (s *Service) RemoveConsumer(ctx context.Context, stream, consumer string) error {
+	var ids []string
+	f := query.Filter{Terms: []query.Term{{Op: query.Eq, Path: []string{"consumerSubscriptionId"}, Values: []string{consumer}}}}
+	err := collection.Each(ctx, s.store, schemaOf(stream), f, func(doc json.RawMessage) error {
+		var sub map[string]any
+		if err := json.Unmarshal(doc, &sub); err != nil {
+			return ims.Internal(err, "reading the subscriptions failed")
+		}
+		if id, ok := sub[idAttr(stream)].(string); ok {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	for _, id := range ids {
+		if err == nil {
+			err = s.Delete(ctx, stream, id)
+		}
+	}
+	return err
+}
+
 // Get returns one subscription with its delivery status in extensions.
 func (s *Service) Get(ctx context.Context, stream, id string) (map[string]any, error) {
 	sub, err := s.store.GetSubscription(ctx, stream, id)
