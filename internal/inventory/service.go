@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nephoran/o2ims/internal/collection"
@@ -44,6 +45,8 @@ type Service struct {
 	cloud  CloudConfig
 	logger *slog.Logger
 
+	oCloudID atomic.Value // string, once read
+
 	dictOnce sync.Once
 	dict     map[string]any // the decoded AlarmDictionary
 	dictErr  error
@@ -56,9 +59,14 @@ func NewService(store Store, cloud CloudConfig, logger *slog.Logger) *Service {
 
 // CloudInfo describes the O-Cloud.
 func (s *Service) CloudInfo(ctx context.Context) (ims.OCloud, error) {
-	id, err := s.store.OCloudID(ctx)
-	if err != nil {
-		return ims.OCloud{}, err
+	// The identifier never changes once the store has one: read it once.
+	id, _ := s.oCloudID.Load().(string)
+	if id == "" {
+		var err error
+		if id, err = s.store.OCloudID(ctx); err != nil {
+			return ims.OCloud{}, err
+		}
+		s.oCloudID.Store(id)
 	}
 	return ims.OCloud{
 		OCloudID:      id,
