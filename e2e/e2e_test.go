@@ -331,10 +331,10 @@ func TestMigrateCommand(t *testing.T) {
 		}
 		return string(out)
 	}
-	if out := run(); !strings.Contains(out, "schema version 7 (latest 7)") {
+	if out := run(); !strings.Contains(out, "schema version 8 (latest 8)") {
 		t.Fatalf("migrate up: %s", out)
 	}
-	if out := run("--to-version", "1"); !strings.Contains(out, "schema version 1 (latest 7)") {
+	if out := run("--to-version", "1"); !strings.Contains(out, "schema version 1 (latest 8)") {
 		t.Fatalf("migrate down one: %s", out)
 	}
 	if out := run("--to-version", "0"); !strings.Contains(out, "schema version 0") {

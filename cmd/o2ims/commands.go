@@ -79,41 +79,42 @@ func (c *commonFlags) database() sqlstore.Options {
 
 func newServeCommand() *cobra.Command {
 	var (
-		common           commonFlags
-		listen           string
-		globalCloudID    string
-		cloudName        string
-		cloudDesc        string
-		serviceURI       string
-		localProvider    bool
-		siteName         string
-		locationID       string
-		location         string
-		refreshInterval  time.Duration
-		shutdownTimeout  time.Duration
-		notifyMaxAge     time.Duration
-		notifyTimeout    time.Duration
-		denyLoopback     bool
-		denyCIDRs        string
-		allowCIDRs       string
-		utilization      float64
-		sec              securityFlags
-		secretsKeyFile   string
-		credentialsDir   string
-		exposeDMS        bool
-		debugListen      string
-		knowledgeWebhook string
-		cnfOpTimeout     time.Duration
-		reservationTTL   time.Duration
-		reserve          bool
-		a1Endpoint       string
-		a1Interval       time.Duration
-		a1Types          string
-		catalogFile      string
-		pricesFile       string
-		modelEndpoint    string
-		modelName        string
-		promptFile       string
+		common             commonFlags
+		listen             string
+		globalCloudID      string
+		cloudName          string
+		cloudDesc          string
+		serviceURI         string
+		localProvider      bool
+		siteName           string
+		locationID         string
+		location           string
+		refreshInterval    time.Duration
+		shutdownTimeout    time.Duration
+		notifyMaxAge       time.Duration
+		notifyTimeout      time.Duration
+		denyLoopback       bool
+		denyCIDRs          string
+		allowCIDRs         string
+		utilization        float64
+		sec                securityFlags
+		secretsKeyFile     string
+		credentialsDir     string
+		exposeDMS          bool
+		debugListen        string
+		knowledgeWebhook   string
+		tombstoneRetention time.Duration
+		cnfOpTimeout       time.Duration
+		reservationTTL     time.Duration
+		reserve            bool
+		a1Endpoint         string
+		a1Interval         time.Duration
+		a1Types            string
+		catalogFile        string
+		pricesFile         string
+		modelEndpoint      string
+		modelName          string
+		promptFile         string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -217,6 +218,7 @@ func newServeCommand() *cobra.Command {
 				ExposeDMSCredentials:         exposeDMS,
 				DebugListen:                  debugListen,
 				KnowledgeWebhook:             knowledgeWebhook,
+				TombstoneRetention:           tombstoneRetention,
 				CNFOperationTimeout:          cnfOpTimeout,
 				Deployments:                  deployment.Options{ReservationTTL: reservationTTL, ReserveByDefault: reserve},
 				AdvisorCatalog:               catalogFile,
@@ -261,6 +263,7 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&a1Types, "a1-policy-types", "", "policy type ids of the templates, e.g. qos-optimization=20008,traffic-steering=20009,recovery=20010 (default: the template names)")
 	sec.register(fs)
 	fs.DurationVar(&cnfOpTimeout, "cnf-operation-timeout", 5*time.Minute, "how long a CNF operation waits for its workloads to become ready")
+	fs.DurationVar(&tombstoneRetention, "tombstone-retention", 7*24*time.Hour, "how long the changedSince feeds keep deletions; an older stamp is answered 410")
 	fs.StringVar(&knowledgeWebhook, "knowledge-webhook", "", "URL notified of every change of a resource pool or deployment (the RAG feeds' documents), as a subscription the server keeps")
 	fs.StringVar(&debugListen, "debug-listen", "", "loopback address serving /debug/pprof/ and /debug/vars (expvar), e.g. 127.0.0.1:6060; off when empty")
 	fs.BoolVar(&exposeDMS, "expose-dms-credentials", false, "show a cluster's credentials in its deployment manager's O2dms profile to tokens with the scope o2ims:dms-credentials (needs OIDC authentication)")

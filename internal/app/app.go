@@ -99,6 +99,10 @@ type Options struct {
 	// through the API; without it only kubeconfig files of
 	// ProviderCredentialsDir can be registered.
 	SecretsKey []byte
+	// TombstoneRetention is how long the change feeds keep deletions
+	// (default 7 days); a changedSince stamp from before the oldest kept
+	// one is answered 410.
+	TombstoneRetention time.Duration
 	// KnowledgeWebhook, when set, receives an inventory notification for
 	// every change of a resource pool or deployment (the documents the RAG
 	// feeds index), as a subscription the server keeps; unset, that
@@ -469,6 +473,7 @@ func (a *App) Run(ctx context.Context) error {
 	bg.Go(func() { a.syncer.Run(bgCtx) })
 	bg.Go(func() { a.dispatch.Run(bgCtx) })
 	bg.Go(func() { a.alarms.RunRetention(bgCtx, time.Hour) })
+	bg.Go(func() { a.pruneTombstones(bgCtx, time.Hour) })
 	bg.Go(func() { a.lcm.Run(bgCtx) })
 	bg.Go(func() { a.deploy.Run(bgCtx) })
 	if a.a1 != nil {
@@ -504,6 +509,29 @@ func (a *App) Run(ctx context.Context) error {
 	stopBackground()
 	bg.Wait()
 	return err
+}
+
+// pruneTombstones forgets the change feeds' deletions older than the
+// retention, now and every interval, until ctx ends.
+func (a *App) pruneTombstones(ctx context.Context, interval time.Duration) {
+	retention := a.opts.TombstoneRetention
+	if retention <= 0 {
+		retention = 7 * 24 * time.Hour
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := a.store.PruneTombstones(ctx, retention); err != nil {
+			a.logger.Warn("pruning tombstones failed", "err", err)
+		} else if n > 0 {
+			a.logger.Info("tombstones pruned", "count", n, "retention", retention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // ready reports whether the store answers and every provider has synced once.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/sqlstore"
@@ -144,6 +145,28 @@ func TestChangedSince(t *testing.T) {
 		}
 		if r := e.do(t, "GET", "/o2ims/v1/deployments?changedSince="+s1); r.status != 200 || r.header.Get("X-Change-Stamp") == "" {
 			t.Errorf("deployments feed: %d %s", r.status, r.body)
+		}
+
+		// Tombstones past the retention are pruned: a stamp from before the
+		// pruned deletion is gone (410); a later one still works.
+		if n, err := e.store.PruneTombstones(ctx, time.Hour); err != nil || n != 0 {
+			t.Fatalf("pruning fresh tombstones: %d, %v", n, err)
+		}
+		if r := e.do(t, "GET", pools+"?changedSince="+s0); r.status != 200 {
+			t.Fatalf("before pruning: %d %s", r.status, r.body)
+		}
+		if n, err := e.store.PruneTombstones(ctx, -time.Second); err != nil || n != 1 {
+			t.Fatalf("pruning every tombstone: %d, %v", n, err)
+		}
+		if r := e.do(t, "GET", pools+"?changedSince="+s0); r.status != 410 || !strings.Contains(string(r.body), "list again without changedSince") {
+			t.Errorf("a stamp from before the pruned deletion: %d %s", r.status, r.body)
+		}
+		if r := e.do(t, "GET", pools+"?changedSince="+s1); r.status != 200 || len(r.list(t)) != 0 {
+			t.Errorf("a stamp after the pruned deletion: %d %s", r.status, r.body)
+		}
+		// Other object types keep their own horizon.
+		if r := e.do(t, "GET", "/o2ims/v1/deployments?changedSince="+s0); r.status != 200 {
+			t.Errorf("deployments feed after pruning pools: %d %s", r.status, r.body)
 		}
 	})
 }

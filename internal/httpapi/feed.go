@@ -16,6 +16,9 @@ type ChangeFeed interface {
 	ChangeStamp(ctx context.Context) (int64, error)
 	ChangedSince(sc *query.Schema, seq int64) query.Cond
 	DeletedSince(ctx context.Context, sc *query.Schema, seq int64, limit int) ([]string, error)
+	// ChangeHorizon is the newest pruned deletion of sc's objects: a
+	// stamp below it no longer lists every deletion since.
+	ChangeHorizon(ctx context.Context, sc *query.Schema) (int64, error)
 }
 
 // maxTombstones bounds the deletions one changedSince answer lists.
@@ -65,6 +68,13 @@ func readFeed(ctx context.Context, cf ChangeFeed, sc *query.Schema, changedSince
 	since, err := decodeStamp(changedSince)
 	if err != nil {
 		return f, err
+	}
+	horizon, err := cf.ChangeHorizon(ctx, sc)
+	if err != nil {
+		return f, err
+	}
+	if since < horizon {
+		return f, ims.Errorf(ims.EGONE, "changedSince: the deletions recorded after that stamp are no longer all kept (tombstones are kept for the server's --tombstone-retention); list again without changedSince")
 	}
 	f.conds = []query.Cond{cf.ChangedSince(sc, since)}
 	if marker != "" {

@@ -55,8 +55,8 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []Event) er
 		return ims.Internal(fmt.Errorf("prepare event insert: %w", err), "recording the change failed")
 	}
 	defer stmt.Close()
-	change, err := tx.PrepareContext(ctx, s.rebind(`INSERT INTO changes (object_type, object_id, seq, deleted) VALUES (?, ?, ?, ?)
-		ON CONFLICT (object_type, object_id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted`))
+	change, err := tx.PrepareContext(ctx, s.rebind(`INSERT INTO changes (object_type, object_id, seq, deleted, changed_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (object_type, object_id) DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted, changed_at = excluded.changed_at`))
 	if err != nil {
 		return ims.Internal(fmt.Errorf("prepare change upsert: %w", err), "recording the change failed")
 	}
@@ -70,7 +70,7 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []Event) er
 		if e.Stream != StreamInventory {
 			continue
 		}
-		if _, err := change.ExecContext(ctx, e.ObjectType, e.ObjectID, seq, e.EventType == int(OpDelete)); err != nil {
+		if _, err := change.ExecContext(ctx, e.ObjectType, e.ObjectID, seq, e.EventType == int(OpDelete), now); err != nil {
 			return ims.Internal(fmt.Errorf("record change: %w", err), "recording the change failed")
 		}
 	}
@@ -166,6 +166,44 @@ func lastSeq(ctx context.Context, q queryer, rebind func(string) string, stream 
 	var seq sql.NullInt64
 	if err := q.QueryRowContext(ctx, rebind("SELECT MAX(seq) FROM events WHERE stream = ?"), stream).Scan(&seq); err != nil {
 		return 0, ims.Internal(fmt.Errorf("read last event: %w", err), "reading events failed")
+	}
+	return seq.Int64, nil
+}
+
+// PruneTombstones forgets the deletions recorded more than maxAge ago and
+// raises each object type's horizon to the newest of them, so a change
+// stamp from before it is answered as gone rather than with deletions
+// missing.
+func (s *Store) PruneTombstones(ctx context.Context, maxAge time.Duration) (int64, error) {
+	cutoff := time.Now().Add(-maxAge).UnixMilli()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, ims.Internal(fmt.Errorf("begin: %w", err), "pruning tombstones failed")
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO change_horizon (object_type, seq)
+		SELECT object_type, MAX(seq) FROM changes WHERE deleted = ? AND changed_at < ? GROUP BY object_type
+		ON CONFLICT (object_type) DO UPDATE SET seq = CASE WHEN excluded.seq > change_horizon.seq THEN excluded.seq ELSE change_horizon.seq END`), true, cutoff); err != nil {
+		return 0, ims.Internal(fmt.Errorf("raise change horizon: %w", err), "pruning tombstones failed")
+	}
+	res, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM changes WHERE deleted = ? AND changed_at < ?`), true, cutoff)
+	if err != nil {
+		return 0, ims.Internal(fmt.Errorf("prune tombstones: %w", err), "pruning tombstones failed")
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, ims.Internal(fmt.Errorf("commit: %w", err), "pruning tombstones failed")
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// ChangeHorizon is the newest pruned deletion of sc's objects (0: none
+// was pruned); a change stamp below it no longer lists every deletion.
+func (s *Store) ChangeHorizon(ctx context.Context, sc *query.Schema) (int64, error) {
+	var seq sql.NullInt64
+	err := s.db.QueryRowContext(ctx, s.rebind("SELECT seq FROM change_horizon WHERE object_type = ?"), sc.Name).Scan(&seq)
+	if err != nil && !isNoRows(err) {
+		return 0, ims.Internal(fmt.Errorf("read change horizon: %w", err), "reading failed")
 	}
 	return seq.Int64, nil
 }

@@ -1383,7 +1383,9 @@ type ListDeploymentsParams struct {
 	// `{"<id attribute>": "…", "deleted": true}`. Every answer of a
 	// collection that takes this parameter carries `X-Change-Stamp`, to
 	// pass next time. A stamp from which more than 1000 objects were
-	// deleted is 410: list again without it.
+	// deleted, or older than the deletions the server still keeps
+	// (`--tombstone-retention`, 7 days by default), is 410: list again
+	// without it.
 	ChangedSince *externalRef0.ChangedSince `form:"changedSince,omitempty" json:"changedSince,omitempty"`
 }
 
@@ -1572,7 +1574,9 @@ type ListResourcePoolsParams struct {
 	// `{"<id attribute>": "…", "deleted": true}`. Every answer of a
 	// collection that takes this parameter carries `X-Change-Stamp`, to
 	// pass next time. A stamp from which more than 1000 objects were
-	// deleted is 410: list again without it.
+	// deleted, or older than the deletions the server still keeps
+	// (`--tombstone-retention`, 7 days by default), is 410: list again
+	// without it.
 	ChangedSince *externalRef0.ChangedSince `form:"changedSince,omitempty" json:"changedSince,omitempty"`
 
 	// MinCapacity Nephoran extension: keep only resource pools whose free capacity
