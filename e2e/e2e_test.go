@@ -3,6 +3,7 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -17,6 +19,8 @@ import (
 	"time"
 
 	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
+	_ "modernc.org/sqlite" // to make a backup of a newer schema
+
 	"github.com/nephoran/o2ims/internal/testenv"
 	"github.com/nephoran/o2ims/internal/testserver"
 )
@@ -412,5 +416,90 @@ func TestDebugEndpoints(t *testing.T) {
 	}
 	if status, _, _ := s.get(t, "/debug/pprof/"); status != 404 {
 		t.Errorf("the API listener serves /debug/pprof/: %d", status)
+	}
+}
+
+// TestBackupAndRestore: a backup taken while the server writes restores
+// into a new data directory with everything committed before it; an
+// older backup is migrated on restore, a newer one refused; PostgreSQL
+// is pointed to its own tools.
+func TestBackupAndRestore(t *testing.T) {
+	o2ims := func(want bool, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, binary, args...).CombinedOutput()
+		if (err == nil) != want {
+			t.Fatalf("o2ims %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	dir := t.TempDir()
+	s := start(t, "--data-dir", dir)
+	if status, body := s.post(t, "/o2ims-infrastructureInventory/v1/subscriptions", map[string]any{
+		"callback": "http://127.0.0.1:9/before-backup", "consumerSubscriptionId": "backup-test",
+	}); status != 201 {
+		t.Fatalf("subscribe: %d %s", status, body)
+	}
+	// Alarms keep being raised while the backup runs.
+	writing := make(chan struct{})
+	go func() {
+		defer close(writing)
+		fireAlerts(t, s, "during-backup", 400)
+	}()
+	backup := filepath.Join(t.TempDir(), "o2ims.backup")
+	if out := o2ims(true, "backup", "--data-dir", dir, "--to", backup); !strings.Contains(out, "backed up schema version 8") {
+		t.Fatalf("backup: %s", out)
+	}
+	<-writing
+	o2ims(false, "backup", "--data-dir", dir, "--to", backup) // the file exists
+	s.stop(t)
+
+	restored := t.TempDir()
+	if out := o2ims(true, "restore", "--data-dir", restored, "--from", backup); !strings.Contains(out, "restored schema version 8") {
+		t.Fatalf("restore: %s", out)
+	}
+	s2 := start(t, "--data-dir", restored)
+	_, _, body := s2.get(t, "/o2ims-infrastructureInventory/v1/subscriptions?filter=(eq,consumerSubscriptionId,backup-test)")
+	if l := decodeList(t, body); len(l) != 1 {
+		t.Fatalf("the restored server's subscriptions: %s", body)
+	}
+	s2.stop(t)
+
+	// An older schema is migrated on restore.
+	old := t.TempDir()
+	o2ims(true, "migrate", "--data-dir", old, "--to-version", "5")
+	oldBackup := filepath.Join(t.TempDir(), "old.backup")
+	o2ims(true, "backup", "--data-dir", old, "--to", oldBackup)
+	if out := o2ims(true, "restore", "--data-dir", t.TempDir(), "--from", oldBackup); !strings.Contains(out, "restored schema version 5") || !strings.Contains(out, "now at 8") {
+		t.Fatalf("restore of an older backup: %s", out)
+	}
+	// A backup of a newer schema is refused, and nothing changes.
+	db, err := sql.Open("sqlite", "file:"+oldBackup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("INSERT INTO goose_db_version (version_id, is_applied) VALUES (99, 1)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if out := o2ims(false, "restore", "--data-dir", restored, "--from", oldBackup); !strings.Contains(out, "newer than this binary") {
+		t.Errorf("restore of a newer backup: %s", out)
+	}
+	s3 := start(t, "--data-dir", restored)
+	if _, _, body := s3.get(t, "/o2ims-infrastructureInventory/v1/subscriptions?filter=(eq,consumerSubscriptionId,backup-test)"); len(decodeList(t, body)) != 1 {
+		t.Fatalf("a refused restore changed the data: %s", body)
+	}
+	s3.stop(t)
+	// Not a database, and PostgreSQL, are refused with a reason.
+	junk := filepath.Join(t.TempDir(), "junk")
+	if err := os.WriteFile(junk, []byte("not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := o2ims(false, "restore", "--data-dir", t.TempDir(), "--from", junk); !strings.Contains(out, "not a database of this server") {
+		t.Errorf("restore of junk: %s", out)
+	}
+	if out := o2ims(false, "backup", "--database-url", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "--to", filepath.Join(t.TempDir(), "pg")); !strings.Contains(out, "pg_dump") {
+		t.Errorf("backup of PostgreSQL: %s", out)
 	}
 }

@@ -39,7 +39,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newControllerCommand(), newMigrateCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newControllerCommand(), newMigrateCommand(), newBackupCommand(), newRestoreCommand(), newVersionCommand())
 	return root
 }
 
@@ -309,6 +309,77 @@ func newMigrateCommand() *cobra.Command {
 	}
 	common.register(cmd.Flags())
 	cmd.Flags().Int64Var(&toVersion, "to-version", 0, "migrate up or down to exactly this version (0 removes every table)")
+	return cmd
+}
+
+func newBackupCommand() *cobra.Command {
+	var (
+		common commonFlags
+		to     string
+	)
+	cmd := &cobra.Command{
+		Use:   "backup --to FILE",
+		Short: "Write a consistent copy of the embedded SQLite database, also while the server runs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := common.configure(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			if to == "" {
+				return fmt.Errorf("--to names the backup file")
+			}
+			store, err := sqlstore.Open(cmd.Context(), common.database(), logger)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			cur, _, err := store.SchemaVersion(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := store.Backup(cmd.Context(), to); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "backed up schema version %d to %s\n", cur, to)
+			return nil
+		},
+	}
+	common.register(cmd.Flags())
+	cmd.Flags().StringVar(&to, "to", "", "the backup file to write (must not exist)")
+	return cmd
+}
+
+func newRestoreCommand() *cobra.Command {
+	var (
+		common commonFlags
+		from   string
+	)
+	cmd := &cobra.Command{
+		Use:   "restore --from FILE",
+		Short: "Make a backup the embedded SQLite database of --data-dir, migrated to this binary's schema (the server must be stopped)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := common.configure(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			if from == "" {
+				return fmt.Errorf("--from names the backup file")
+			}
+			if common.databaseURL != "" {
+				return fmt.Errorf("restore covers the embedded SQLite database; restore PostgreSQL with its own tools (pg_restore)")
+			}
+			restored, now, err := sqlstore.RestoreSQLite(cmd.Context(), from, common.dataDir, logger)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "restored schema version %d into %s, now at %d\n", restored, common.dataDir, now)
+			return nil
+		},
+	}
+	common.register(cmd.Flags())
+	cmd.Flags().StringVar(&from, "from", "", "the backup file to restore")
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -219,3 +220,86 @@ func redactURL(u string) string {
 var errNoRows = sql.ErrNoRows
 
 func isNoRows(err error) bool { return errors.Is(err, errNoRows) }
+
+// Backup writes a consistent copy of the embedded SQLite database to path
+// (VACUUM INTO), while the server may go on writing. path must not exist.
+// A PostgreSQL database is backed up with its own tools (pg_dump).
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if s.dialect != query.SQLite {
+		return errors.New("backup: the built-in backup covers the embedded SQLite database; back PostgreSQL up with pg_dump")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("backup: %s exists; name a new file", path)
+	}
+	if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	return nil
+}
+
+// RestoreSQLite makes the backup at from the SQLite database of dataDir
+// and migrates it to the newest schema; a backup with a newer schema than
+// this binary knows is refused and nothing changes. The server using
+// dataDir must be stopped. It returns the backup's schema version and the
+// version after migrating.
+func RestoreSQLite(ctx context.Context, from, dataDir string, logger *slog.Logger) (restored, now int64, err error) {
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return 0, 0, fmt.Errorf("restore: %w", err)
+	}
+	target := filepath.Join(dataDir, "o2ims.db")
+	staged := target + ".restoring"
+	_ = os.Remove(staged)
+	if err := copyFile(from, staged); err != nil {
+		return 0, 0, fmt.Errorf("restore: %w", err)
+	}
+	defer os.Remove(staged)
+	defer os.Remove(staged + "-wal")
+	defer os.Remove(staged + "-shm")
+	b, err := Open(ctx, Options{URL: "sqlite:" + staged}, logger)
+	if err != nil {
+		return 0, 0, fmt.Errorf("restore: %s is not a database of this server: %w", from, err)
+	}
+	restored, latest, err := b.SchemaVersion(ctx)
+	b.Close()
+	if err != nil {
+		return 0, 0, fmt.Errorf("restore: %s is not a database of this server: %w", from, err)
+	}
+	if restored > latest {
+		return restored, 0, fmt.Errorf("restore: the backup has schema version %d, newer than this binary's %d; restore it with a newer o2ims", restored, latest)
+	}
+	for _, f := range []string{target + "-wal", target + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return 0, 0, fmt.Errorf("restore: %w", err)
+		}
+	}
+	if err := os.Rename(staged, target); err != nil {
+		return 0, 0, fmt.Errorf("restore: %w", err)
+	}
+	s, err := Open(ctx, Options{DataDir: dataDir}, logger)
+	if err != nil {
+		return restored, 0, err
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		return restored, 0, err
+	}
+	now, _, err = s.SchemaVersion(ctx)
+	return restored, now, err
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
