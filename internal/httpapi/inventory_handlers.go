@@ -171,17 +171,17 @@ func (h *inventoryHandlers) GetAlarmDictionaries(ctx context.Context, req invapi
 }
 
 func (h *inventoryHandlers) GetAlarmDictionary(ctx context.Context, req invapi.GetAlarmDictionaryRequestObject) (invapi.GetAlarmDictionaryResponseObject, error) {
+	p := req.Params
 	if req.AlarmDictionaryId.String() != alarms.Dictionary.AlarmDictionaryID {
 		return nil, ims.Errorf(ims.ENOTFOUND, "alarm dictionary %q not found", req.AlarmDictionaryId.String())
 	}
-	v, err := fromValue[invapi.AlarmDictionary](alarms.Dictionary)
-	return invapi.GetAlarmDictionary200JSONResponse(v), err
+	return one(alarmDictionarySchema, alarms.Dictionary, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *inventoryHandlers) GetResourceTypeAlarmDictionary(ctx context.Context, req invapi.GetResourceTypeAlarmDictionaryRequestObject) (invapi.GetResourceTypeAlarmDictionaryResponseObject, error) {
+	p := req.Params
 	if _, err := h.inv.Get(ctx, inventory.ResourceTypeSchema, req.ResourceTypeId.String()); err != nil {
 		return nil, err
 	}
-	v, err := fromValue[invapi.AlarmDictionary](alarms.Dictionary)
-	return invapi.GetResourceTypeAlarmDictionary200JSONResponse(v), err
+	return one(alarmDictionarySchema, alarms.Dictionary, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }

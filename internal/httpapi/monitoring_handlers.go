@@ -168,10 +168,10 @@ func (h *monitoringHandlers) GetProbableCauses(ctx context.Context, req monapi.G
 }
 
 func (h *monitoringHandlers) GetProbableCause(ctx context.Context, req monapi.GetProbableCauseRequestObject) (monapi.GetProbableCauseResponseObject, error) {
+	p := req.Params
 	c, err := alarms.ProbableCause(req.ProbableCauseId.String())
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromValue[monapi.ProbableCause](c)
-	return monapi.GetProbableCause200JSONResponse(v), err
+	return one(probableCauseSchema, c, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }

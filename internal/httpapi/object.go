@@ -69,6 +69,13 @@ func (r objectResponse) VisitGetResourcePoolByIDResponse(w http.ResponseWriter) 
 	return r.write(w)
 }
 func (r objectResponse) VisitGetResourceByIDResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r objectResponse) VisitGetAlarmDictionaryResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r objectResponse) VisitGetResourceTypeAlarmDictionaryResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r objectResponse) VisitGetProbableCauseResponse(w http.ResponseWriter) error { return r.write(w) }
 func (r objectResponse) VisitGetDeploymentManagerByIDResponse(w http.ResponseWriter) error {
 	return r.write(w)
 }

@@ -344,16 +344,22 @@ func TestInventoryAPI(t *testing.T) {
 			// Selectors are validated on single objects too, naming every
 			// unknown attribute.
 			for path, want := range map[string]string{
-				inv + "?fields=(resourceId,WrongAttrName)":                      "WrongAttrName",
-				inv + "/resourceTypes/" + typeS + "?fields=nosuch":              "nosuch",
-				inv + "/resourcePools/" + poolA + "?exclude_fields=colour,size": `\"colour\", \"size\"`,
-				"/o2ims/v1/resources/" + resID(0) + "?fields=bad":               "bad",
-				inv + "/resourceTypes/" + typeS + "?all_fields&fields=name":     "all_fields",
+				inv + "?fields=(resourceId,WrongAttrName)":                                                                           "WrongAttrName",
+				inv + "/resourceTypes/" + typeS + "?fields=nosuch":                                                                   "nosuch",
+				inv + "/resourcePools/" + poolA + "?exclude_fields=colour,size":                                                      `\"colour\", \"size\"`,
+				"/o2ims/v1/resources/" + resID(0) + "?fields=bad":                                                                    "bad",
+				inv + "/resourceTypes/" + typeS + "?all_fields&fields=name":                                                          "all_fields",
+				inv + "/alarmDictionaries/" + alarms.Dictionary.AlarmDictionaryID + "?fields=nosuch":                                 "nosuch",
+				inv + "/resourceTypes/" + typeS + "/alarmDictionary?exclude_fields=colour":                                           "colour",
+				"/o2ims-infrastructureMonitoring/v1/alarmProbableCauses/" + alarms.ProbableCauses[0].ProbableCauseID + "?fields=zzz": "zzz",
 			} {
 				r := e.do(t, "GET", path)
 				if r.status != 400 || !strings.Contains(string(r.body), want) || r.header.Get("Content-Type") != "application/problem+json" {
 					t.Errorf("%s: %d %s, want 400 naming %q", path, r.status, r.body, want)
 				}
+			}
+			if d := obj(inv + "/alarmDictionaries/" + alarms.Dictionary.AlarmDictionaryID + "?exclude_fields=alarmDefinition"); d["alarmDefinition"] != nil || d["vendor"] == nil {
+				t.Errorf("dictionary with exclude_fields=alarmDefinition: %v", d)
 			}
 			cloud := obj(inv + "?all_fields")
 			if ext, ok := cloud["extensions"].(map[string]any); !ok || len(ext) != 0 || cloud["globalCloudId"] != "gc-1" {

@@ -186,6 +186,27 @@ type GetProbableCausesParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// GetProbableCauseParams defines parameters for GetProbableCause.
+type GetProbableCauseParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // GetAlarmSubscriptionsParams defines parameters for GetAlarmSubscriptions.
 type GetAlarmSubscriptionsParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
@@ -362,7 +383,7 @@ type ServerInterface interface {
 	GetProbableCauses(w http.ResponseWriter, r *http.Request, params GetProbableCausesParams)
 	// GetProbableCause Get one probable cause
 	// (GET /o2ims-infrastructureMonitoring/v1/alarmProbableCauses/{probableCauseId})
-	GetProbableCause(w http.ResponseWriter, r *http.Request, probableCauseId ProbableCauseId)
+	GetProbableCause(w http.ResponseWriter, r *http.Request, probableCauseId ProbableCauseId, params GetProbableCauseParams)
 	// GetAlarmServiceConfiguration Get the alarm service configuration
 	// (GET /o2ims-infrastructureMonitoring/v1/alarmServiceConfiguration)
 	GetAlarmServiceConfiguration(w http.ResponseWriter, r *http.Request)
@@ -547,8 +568,63 @@ func (siw *ServerInterfaceWrapper) GetProbableCause(w http.ResponseWriter, r *ht
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetProbableCauseParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetProbableCause(w, r, probableCauseId)
+		siw.Handler.GetProbableCause(w, r, probableCauseId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1299,6 +1375,7 @@ func (response GetProbableCauses500ApplicationProblemPlusJSONResponse) VisitGetP
 
 type GetProbableCauseRequestObject struct {
 	ProbableCauseId ProbableCauseId `json:"probableCauseId"`
+	Params          GetProbableCauseParams
 }
 
 type GetProbableCauseResponseObject interface {
@@ -2128,10 +2205,11 @@ func (sh *strictHandler) GetProbableCauses(w http.ResponseWriter, r *http.Reques
 }
 
 // GetProbableCause operation middleware
-func (sh *strictHandler) GetProbableCause(w http.ResponseWriter, r *http.Request, probableCauseId ProbableCauseId) {
+func (sh *strictHandler) GetProbableCause(w http.ResponseWriter, r *http.Request, probableCauseId ProbableCauseId, params GetProbableCauseParams) {
 	var request GetProbableCauseRequestObject
 
 	request.ProbableCauseId = probableCauseId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetProbableCause(ctx, request.(GetProbableCauseRequestObject))
