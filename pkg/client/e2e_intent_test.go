@@ -88,10 +88,16 @@ func TestEndToEndIntentProcessing(t *testing.T) {
 		t.Cleanup(func() { _ = plane.DeleteNode(context.Background(), n) })
 	}
 	dir := t.TempDir()
+	// One catalog for the controller and for the IMS's advisor.
+	vnfd := "vnfd-" + uniq
+	catalog := filepath.Join(dir, "catalog.yaml")
+	if err := os.WriteFile(catalog, []byte("amf: {vnfdId: "+vnfd+", flavourId: small}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// The IMS takes OAuth 2.0 bearer tokens; the controller gets its own
 	// by the client credentials grant, as the Nephoran platform configures it.
 	idp := oidctest.New(t)
-	addr, _ := startServerProc(t, "--local-provider=false", "--cnf-operation-timeout", "90s", "--refresh-interval", "2s",
+	addr, _ := startServerProc(t, "--local-provider=false", "--cnf-operation-timeout", "90s", "--refresh-interval", "2s", "--catalog", catalog,
 		"--oidc-jwks-url", idp.JWKSURL(), "--oidc-issuer", idp.URL, "--oidc-audience", oidctest.Audience)
 	c, err := o2.NewClient(&o2.Config{Endpoint: "http://" + addr, Authentication: &o2.AuthConfig{Type: o2.AuthOAuth2, OAuth2: &o2.OAuth2Config{
 		TokenURL: idp.TokenURL(), ClientID: oidctest.ClientID, ClientSecret: oidctest.Secret, Scopes: []string{o2.ScopeRead, o2.ScopeWrite},
@@ -103,17 +109,15 @@ func TestEndToEndIntentProcessing(t *testing.T) {
 	if _, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: provName, Config: o2.ProviderConfig{Kubeconfig: string(plane.RESTConfigBytes)}}); err != nil {
 		t.Fatalf("register provider: %v", err)
 	}
-	vnfd := "vnfd-" + uniq
 	if _, err := c.CNFPackages().Upload(ctx, o2.PackageMetadata{
 		Name: "amf", Version: "1.0.0", VnfdInfo: o2.VnfdInfo{VnfdID: vnfd},
 		Flavours: []o2.Flavour{{FlavourID: "small", Replicas: new(1), Resources: &o2.FlavourResources{CPU: "500m", Memory: "64Mi"}}},
 	}, bytes.NewReader(cnftest.HelmChart(t))); err != nil {
 		t.Fatalf("upload: %v", err)
 	}
-	catalog := filepath.Join(dir, "catalog.yaml")
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	secret := filepath.Join(dir, "client-secret")
-	for f, body := range map[string][]byte{catalog: []byte("amf: {vnfdId: " + vnfd + ", flavourId: small}\n"), kubeconfig: plane.RESTConfigBytes, secret: []byte(oidctest.Secret + "\n")} {
+	for f, body := range map[string][]byte{kubeconfig: plane.RESTConfigBytes, secret: []byte(oidctest.Secret + "\n")} {
 		if err := os.WriteFile(f, body, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -261,5 +265,27 @@ func TestEndToEndIntentProcessing(t *testing.T) {
 	}
 	if _, err := c.Deployments().Get(ctx, id); !o2.IsNotFound(err) {
 		t.Errorf("the intent is gone but its deployment answers %v", err)
+	}
+
+	// With --use-advisor the IMS's advisor plans the deployment (here its
+	// rule-based planner, the server having no model); the plan it
+	// returns is what runs.
+	stopController()
+	stopController = startController(t, append(controllerArgs, "--use-advisor")...)
+	defer stopController()
+	ni["metadata"] = map[string]any{"name": name}
+	ni["spec"] = map[string]any{"intent": "Deploy 5G AMF with 3 replicas in US West region", "targetComponents": []string{"AMF"}}
+	if err := plane.Do(ctx, "POST", intents, "", ni, nil); err != nil {
+		t.Fatalf("create intent: %v", err)
+	}
+	got = waitIntent("Active with the advisor's plan", active(1))
+	if res := got.Status.ProcessingResults; res == nil || res.Source != "advisor" || !slices.Contains(res.NetworkFunctions, "amf×3") {
+		t.Errorf("processing results %+v", res)
+	}
+	if d, err := c.Deployments().Get(ctx, got.Status.DeploymentID); err != nil || d.Extensions["nephoran.com/intent-uid"] != string(got.UID) || d.Components[0].Replicas != 3 {
+		t.Fatalf("the advisor's deployment: %+v, %v", d, err)
+	}
+	if recs, err := c.Advisor().List(ctx, o2.ListOptions{}); err != nil || len(recs.Items) == 0 {
+		t.Errorf("the advisor was not asked: %+v, %v", recs, err)
 	}
 }
