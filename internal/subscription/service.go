@@ -119,22 +119,23 @@ func (s *Service) Ensure(ctx context.Context, stream string, in Input) (string, 
 	if in.ConsumerSubscriptionID == "" {
 		return "", ims.Errorf(ims.EINVALID, "consumerSubscriptionId: required to keep a configured subscription")
 	}
+	subs, err := s.byConsumer(ctx, stream, in.ConsumerSubscriptionID)
+	if err != nil {
+		return "", err
+	}
 	var keep string
-	f := query.Filter{Terms: []query.Term{{Op: query.Eq, Path: []string{"consumerSubscriptionId"}, Values: []string{in.ConsumerSubscriptionID}}}}
-	err := collection.Each(ctx, s.store, schemaOf(stream), f, func(doc json.RawMessage) error {
-		var sub map[string]any
-		if err := json.Unmarshal(doc, &sub); err != nil {
-			return ims.Internal(err, "reading the subscriptions failed")
-		}
+	for _, sub := range subs {
 		id, _ := sub[idAttr(stream)].(string)
 		if keep == "" && sub["callback"] == in.Callback && sub["filter"] == in.Filter {
 			keep = id
-			return nil
+			continue
 		}
-		return s.Delete(ctx, stream, id)
-	})
-	if err != nil || keep != "" {
-		return keep, err
+		if err := s.Delete(ctx, stream, id); err != nil {
+			return "", err
+		}
+	}
+	if keep != "" {
+		return keep, nil
 	}
 	doc, err := s.Create(ctx, stream, in)
 	if ims.ErrorCode(err) == ims.ECONFLICT {
@@ -151,24 +152,33 @@ func (s *Service) Ensure(ctx context.Context, stream string, in Input) (string, 
 // RemoveConsumer deletes the subscriptions of stream with the
 // consumerSubscriptionId consumer.
 func (s *Service) RemoveConsumer(ctx context.Context, stream, consumer string) error {
-	var ids []string
+	subs, err := s.byConsumer(ctx, stream, consumer)
+	if err != nil {
+		return err
+	}
+	for _, sub := range subs {
+		id, _ := sub[idAttr(stream)].(string)
+		if err := s.Delete(ctx, stream, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// byConsumer returns the stored subscriptions of stream with the
+// consumerSubscriptionId consumer.
+func (s *Service) byConsumer(ctx context.Context, stream, consumer string) ([]map[string]any, error) {
+	var out []map[string]any
 	f := query.Filter{Terms: []query.Term{{Op: query.Eq, Path: []string{"consumerSubscriptionId"}, Values: []string{consumer}}}}
 	err := collection.Each(ctx, s.store, schemaOf(stream), f, func(doc json.RawMessage) error {
 		var sub map[string]any
 		if err := json.Unmarshal(doc, &sub); err != nil {
 			return ims.Internal(err, "reading the subscriptions failed")
 		}
-		if id, ok := sub[idAttr(stream)].(string); ok {
-			ids = append(ids, id)
-		}
+		out = append(out, sub)
 		return nil
 	})
-	for _, id := range ids {
-		if err == nil {
-			err = s.Delete(ctx, stream, id)
-		}
-	}
-	return err
+	return out, err
 }
 
 // Get returns one subscription with its delivery status in extensions.

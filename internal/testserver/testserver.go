@@ -30,19 +30,21 @@ func Build(root, dir, pkg string) (string, error) {
 	return out, nil
 }
 
-// Server is a running "o2ims serve".
+// Server is a running o2ims process: "o2ims serve" (Start) or another
+// subcommand (Run).
 type Server struct {
-	// Addr is the host:port the server listens on.
+	// Addr is the host:port the server listens on (Start only).
 	Addr string
-	// Args are the arguments it was started with, after "serve".
+	// Args are the arguments it was started with, after "serve" for Start.
 	Args []string
 
-	cmd    *exec.Cmd
-	done   chan struct{}
-	err    error // of cmd.Wait, once done is closed
-	mu     sync.Mutex
-	logs   strings.Builder
-	killed sync.Once
+	cmd     *exec.Cmd
+	done    chan struct{}
+	err     error // of cmd.Wait, once done is closed
+	serving chan string
+	mu      sync.Mutex
+	logs    strings.Builder
+	killed  sync.Once
 }
 
 // Start runs binary "serve" with args on 127.0.0.1:0 with JSON logs, in
@@ -59,8 +61,39 @@ func StartEnv(binary, dataDir string, env []string, args ...string) (*Server, er
 		args = append([]string{"--data-dir", dataDir}, args...)
 	}
 	args = append([]string{"--listen", "127.0.0.1:0", "--log-format", "json"}, args...)
-	s := &Server{Args: args, done: make(chan struct{})}
-	s.cmd = exec.Command(binary, append([]string{"serve"}, args...)...)
+	s, err := launch(binary, env, append([]string{"serve"}, args...))
+	if err != nil {
+		return nil, err
+	}
+	s.Args = args
+	select {
+	case a := <-s.serving:
+		s.Addr = a
+		return s, nil
+	case <-s.done:
+		return nil, fmt.Errorf("o2ims exited before serving (%v):\n%s", s.err, s.Logs())
+	case <-time.After(60 * time.Second):
+		s.Kill()
+		return nil, fmt.Errorf("o2ims did not report serving within 60s:\n%s", s.Logs())
+	}
+}
+
+// Run starts binary with args (a subcommand and its flags, such as
+// "controller") and returns at once; its stderr is kept as the log.
+func Run(binary string, args ...string) (*Server, error) {
+	s, err := launch(binary, nil, args)
+	if err != nil {
+		return nil, err
+	}
+	s.Args = args
+	return s, nil
+}
+
+// launch starts the process and keeps its stderr, telling on serving the
+// address of the first "serving" record.
+func launch(binary string, env, args []string) (*Server, error) {
+	s := &Server{done: make(chan struct{}), serving: make(chan string, 1)}
+	s.cmd = exec.Command(binary, args...)
 	s.cmd.Env = env
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
@@ -69,7 +102,6 @@ func StartEnv(binary, dataDir string, env []string, args ...string) (*Server, er
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
-	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 4<<20)
@@ -80,7 +112,7 @@ func StartEnv(binary, dataDir string, env []string, args ...string) (*Server, er
 			var rec struct{ Msg, Addr string }
 			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "serving" && rec.Addr != "" {
 				select {
-				case addr <- rec.Addr:
+				case s.serving <- rec.Addr:
 				default:
 				}
 			}
@@ -89,16 +121,7 @@ func StartEnv(binary, dataDir string, env []string, args ...string) (*Server, er
 		s.err = s.cmd.Wait()
 		close(s.done)
 	}()
-	select {
-	case a := <-addr:
-		s.Addr = a
-		return s, nil
-	case <-s.done:
-		return nil, fmt.Errorf("o2ims exited before serving (%v):\n%s", s.err, s.Logs())
-	case <-time.After(60 * time.Second):
-		s.Kill()
-		return nil, fmt.Errorf("o2ims did not report serving within 60s:\n%s", s.Logs())
-	}
+	return s, nil
 }
 
 // Logs returns what the server has logged so far.

@@ -1,22 +1,20 @@
 package o2_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nephoran/o2ims/internal/cnf/cnftest"
 	"github.com/nephoran/o2ims/internal/oidctest"
 	"github.com/nephoran/o2ims/internal/testenv"
+	"github.com/nephoran/o2ims/internal/testserver"
 	nephv1 "github.com/nephoran/o2ims/pkg/apis/nephoran/v1"
 	o2 "github.com/nephoran/o2ims/pkg/client"
 )
@@ -26,44 +24,17 @@ import (
 // Its log is printed when the test fails.
 func startController(t *testing.T, args ...string) func() {
 	t.Helper()
-	cmd := exec.Command(serverBinary, append([]string{"controller", "--log-format", "json"}, args...)...)
-	stderr, err := cmd.StderrPipe()
+	p, err := testserver.Run(serverBinary, append([]string{"controller", "--log-format", "json"}, args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu   sync.Mutex
-		logs bytes.Buffer
-	)
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
-			mu.Lock()
-			logs.WriteString(sc.Text() + "\n")
-			mu.Unlock()
+	t.Cleanup(func() {
+		p.Kill()
+		if t.Failed() {
+			t.Logf("controller log:\n%s", p.Logs())
 		}
-		_ = cmd.Wait()
-	}()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			_ = cmd.Process.Kill()
-			<-exited
-			if t.Failed() {
-				mu.Lock()
-				t.Logf("controller log:\n%s", logs.String())
-				mu.Unlock()
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	})
+	return p.Kill
 }
 
 // TestEndToEndIntentProcessing is the Nephoran flow: a NetworkIntent in a
