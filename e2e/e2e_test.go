@@ -183,10 +183,26 @@ func oCloudID(t testing.TB, s *server) string {
 
 func tour(t testing.TB, s *server) (cloud, hostID string) {
 	status, _, body := s.get(t, inv+"/api_versions")
-	if status != 200 || !strings.Contains(string(body), `"apiVersions":[{"version":"1.0.0"}]`) {
+	if status != 200 || !strings.Contains(string(body), `"apiVersions":[{"version":"1.0.0"},{"version":"2.0.0"}]`) {
 		t.Fatalf("api_versions: %d %s", status, body)
 	}
 	cloud = oCloudID(t, s)
+
+	// Inventory v2 on the embedded default: the default location and the
+	// host's site there, holding the host's pool.
+	_, _, body = s.get(t, inv+"/v2/locations")
+	if locs := decodeList(t, body); len(locs) != 1 || locs[0]["globalLocationId"] != "default" || len(locs[0]["oCloudSiteIds"].([]any)) != 1 {
+		t.Fatalf("v2 locations: %s", body)
+	}
+	_, _, body = s.get(t, inv+"/v2/oCloudSites")
+	sites := decodeList(t, body)
+	if len(sites) != 1 || sites[0]["globalLocationId"] != "default" || len(sites[0]["resourcePools"].([]any)) != 1 {
+		t.Fatalf("v2 sites: %s", body)
+	}
+	_, _, body = s.get(t, inv+"/v2/resourcePools")
+	if p := decodeList(t, body); len(p) != 1 || p[0]["oCloudSiteId"] != sites[0]["oCloudSiteId"] || p[0]["globalLocationId"] != nil {
+		t.Fatalf("v2 pools: %s", body)
+	}
 
 	_, _, body = s.get(t, inv+"/v1/resourcePools")
 	pools := decodeList(t, body)
@@ -335,10 +351,10 @@ func TestMigrateCommand(t *testing.T) {
 		}
 		return string(out)
 	}
-	if out := run(); !strings.Contains(out, "schema version 8 (latest 8)") {
+	if out := run(); !strings.Contains(out, "schema version 9 (latest 9)") {
 		t.Fatalf("migrate up: %s", out)
 	}
-	if out := run("--to-version", "1"); !strings.Contains(out, "schema version 1 (latest 8)") {
+	if out := run("--to-version", "1"); !strings.Contains(out, "schema version 1 (latest 9)") {
 		t.Fatalf("migrate down one: %s", out)
 	}
 	if out := run("--to-version", "0"); !strings.Contains(out, "schema version 0") {
@@ -448,7 +464,7 @@ func TestBackupAndRestore(t *testing.T) {
 		fireAlerts(t, s, "during-backup", 400)
 	}()
 	backup := filepath.Join(t.TempDir(), "o2ims.backup")
-	if out := o2ims(true, "backup", "--data-dir", dir, "--to", backup); !strings.Contains(out, "backed up schema version 8") {
+	if out := o2ims(true, "backup", "--data-dir", dir, "--to", backup); !strings.Contains(out, "backed up schema version 9") {
 		t.Fatalf("backup: %s", out)
 	}
 	<-writing
@@ -456,7 +472,7 @@ func TestBackupAndRestore(t *testing.T) {
 	s.stop(t)
 
 	restored := t.TempDir()
-	if out := o2ims(true, "restore", "--data-dir", restored, "--from", backup); !strings.Contains(out, "restored schema version 8") {
+	if out := o2ims(true, "restore", "--data-dir", restored, "--from", backup); !strings.Contains(out, "restored schema version 9") {
 		t.Fatalf("restore: %s", out)
 	}
 	s2 := start(t, "--data-dir", restored)
@@ -471,7 +487,7 @@ func TestBackupAndRestore(t *testing.T) {
 	o2ims(true, "migrate", "--data-dir", old, "--to-version", "5")
 	oldBackup := filepath.Join(t.TempDir(), "old.backup")
 	o2ims(true, "backup", "--data-dir", old, "--to", oldBackup)
-	if out := o2ims(true, "restore", "--data-dir", t.TempDir(), "--from", oldBackup); !strings.Contains(out, "restored schema version 5") || !strings.Contains(out, "now at 8") {
+	if out := o2ims(true, "restore", "--data-dir", t.TempDir(), "--from", oldBackup); !strings.Contains(out, "restored schema version 5") || !strings.Contains(out, "now at 9") {
 		t.Fatalf("restore of an older backup: %s", out)
 	}
 	// A backup of a newer schema is refused, and nothing changes.

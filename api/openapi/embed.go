@@ -7,6 +7,7 @@ import "embed"
 
 //go:generate go tool oapi-codegen -config common.cfg.yaml common.yaml
 //go:generate go tool oapi-codegen -config inventory.cfg.yaml inventory.yaml
+//go:generate go tool oapi-codegen -config inventory_v2.cfg.yaml inventory_v2.yaml
 //go:generate go tool oapi-codegen -config nephoran.cfg.yaml nephoran.yaml
 //go:generate go tool oapi-codegen -config monitoring.cfg.yaml monitoring.yaml
 

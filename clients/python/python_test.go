@@ -287,6 +287,11 @@ func TestModelsMatchSpecs(t *testing.T) {
 		schemas, _ := dig(specs.docs[f], "components", "schemas").(map[string]any)
 		for _, name := range sortedKeys(schemas) {
 			ptr := f + "#/components/schemas/" + name
+			if f == "inventory_v2.yaml" && dig(specs.docs["inventory.yaml"], "components", "schemas", name) != nil {
+				// The client reads inventory v1; v2's objects of the
+				// same names are v1's models (genmodels does the same).
+				continue
+			}
 			if s, _ := schemas[name].(map[string]any); specs.hasProps(f, s) && !want[ptr] {
 				want[ptr] = true
 				queue = append(queue, ptr)

@@ -175,6 +175,11 @@ func TestGetTableHasHeader(t *testing.T) {
 		{[]string{"get", "probablecauses"}, []string{"ID", "NAME", "DESCRIPTION"}},
 		{[]string{"get", "alarmdictionaries"}, []string{"ID", "VERSION", "ENTITY TYPE", "VENDOR", "DEFINITIONS"}},
 		{[]string{"get", "ad", "-o", "wide"}, []string{"ID", "VERSION", "SCHEMA VERSION", "ALARMS"}},
+		// Inventory v2's places: the embedded default has the O-Cloud's
+		// default location and the host's site there.
+		{[]string{"get", "locations"}, []string{"ID", "NAME", "ADDRESS", "SITES"}},
+		{[]string{"get", "loc", "-o", "wide"}, []string{"ID", "COORDINATE", "DESCRIPTION"}},
+		{[]string{"get", "sites"}, []string{"ID", "NAME", "LOCATION", "POOLS"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -105,7 +105,7 @@ func inventoryKinds() []*kind {
 		erase(&kind{
 			name: "resourcepools", singular: "resourcepool", aliases: []string{"rp", "pool", "pools"},
 			title:         "resource pool",
-			describeOrder: []string{"resourcePoolId", "name", "description", "oCloudId", "globalLocationId", "location"},
+			describeOrder: []string{"resourcePoolId", "name", "description", "oCloudSiteId", "oCloudId", "globalLocationId", "location"},
 			columns: []column{
 				col("ID", func(p o2.ResourcePool) string { return p.ResourcePoolID }),
 				col("NAME", func(p o2.ResourcePool) string { return p.Name }),
@@ -223,6 +223,62 @@ func inventoryKinds() []*kind {
 				return c.DeploymentManagers().Get(ctx, id)
 			},
 			id: func(d o2.DeploymentManager) string { return d.DeploymentManagerID },
+		}),
+		erase(&kind{
+			name: "locations", singular: "location", aliases: []string{"loc"},
+			title:         "location",
+			describeOrder: []string{"globalLocationId", "name", "description", "address", "coordinate", "civicAddress", "oCloudSiteIds"},
+			columns: []column{
+				col("ID", func(l o2.Location) string { return l.GlobalLocationID }),
+				col("NAME", func(l o2.Location) string { return l.Name }),
+				col("ADDRESS", func(l o2.Location) string { return l.Address }),
+				col("SITES", func(l o2.Location) string { return fmt.Sprint(len(l.OCloudSiteIDs)) }),
+			},
+			wide: []column{
+				col("COORDINATE", func(l o2.Location) string {
+					if l.Coordinate == nil {
+						return ""
+					}
+					return strings.Trim(fmt.Sprint(l.Coordinate.Coordinates), "[]")
+				}),
+				col("DESCRIPTION", func(l o2.Location) string { return l.Description }),
+			},
+		}, ops[o2.Location]{
+			list: func(ctx context.Context, c *o2.Client, _ string, o o2.ListOptions) (*o2.Page[o2.Location], error) {
+				return c.Locations().List(ctx, o)
+			},
+			all: func(ctx context.Context, c *o2.Client, _ string, o o2.ListOptions) iter.Seq2[o2.Location, error] {
+				return c.Locations().All(ctx, o)
+			},
+			get: func(ctx context.Context, c *o2.Client, _, id string) (*o2.Location, error) {
+				return c.Locations().Get(ctx, id)
+			},
+			id: func(l o2.Location) string { return l.GlobalLocationID },
+		}),
+		erase(&kind{
+			name: "sites", singular: "site", aliases: []string{"ocloudsites", "ocloudsite"},
+			title:         "O-Cloud site",
+			describeOrder: []string{"oCloudSiteId", "name", "description", "globalLocationId", "resourcePools"},
+			columns: []column{
+				col("ID", func(s o2.OCloudSite) string { return s.OCloudSiteID }),
+				col("NAME", func(s o2.OCloudSite) string { return s.Name }),
+				col("LOCATION", func(s o2.OCloudSite) string { return s.GlobalLocationID }),
+				col("POOLS", func(s o2.OCloudSite) string { return fmt.Sprint(len(s.ResourcePools)) }),
+			},
+			wide: []column{
+				col("DESCRIPTION", func(s o2.OCloudSite) string { return s.Description }),
+			},
+		}, ops[o2.OCloudSite]{
+			list: func(ctx context.Context, c *o2.Client, _ string, o o2.ListOptions) (*o2.Page[o2.OCloudSite], error) {
+				return c.OCloudSites().List(ctx, o)
+			},
+			all: func(ctx context.Context, c *o2.Client, _ string, o o2.ListOptions) iter.Seq2[o2.OCloudSite, error] {
+				return c.OCloudSites().All(ctx, o)
+			},
+			get: func(ctx context.Context, c *o2.Client, _, id string) (*o2.OCloudSite, error) {
+				return c.OCloudSites().Get(ctx, id)
+			},
+			id: func(s o2.OCloudSite) string { return s.OCloudSiteID },
 		}),
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/nephoran/o2ims/internal/advisor"
 	"github.com/nephoran/o2ims/internal/app"
 	"github.com/nephoran/o2ims/internal/deployment"
+	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/logging"
 	"github.com/nephoran/o2ims/internal/notify"
@@ -129,6 +130,10 @@ func newServeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			places, err := placesFrom(file)
+			if err != nil {
+				return err
+			}
 			secretsKey, err := readSecretsKey(secretsKeyFile, os.Getenv("O2IMS_SECRETS_KEY"))
 			if err != nil {
 				return err
@@ -191,12 +196,11 @@ func newServeCommand() *cobra.Command {
 					Description:   cloudDesc,
 					ServiceURI:    serviceURI,
 				},
-				LocalProvider: localProvider,
-				Local: local.Options{
-					SiteName:         siteName,
-					GlobalLocationID: locationID,
-					Location:         location,
-				},
+				LocalProvider:                localProvider,
+				Local:                        local.Options{SiteName: siteName},
+				Place:                        inventory.Place{Location: ims.Location{GlobalLocationID: locationID, Address: location}},
+				Locations:                    places.Locations,
+				OCloudSites:                  places.Sites,
 				RefreshInterval:              refreshInterval,
 				ShutdownTimeout:              shutdownTimeout,
 				Logger:                       logger,
@@ -240,9 +244,9 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&cloudDesc, "cloud-description", "Nephoran O-Cloud", "description of this O-Cloud")
 	fs.StringVar(&serviceURI, "service-uri", "", "external base URI of this IMS (default http://<listen>)")
 	fs.BoolVar(&localProvider, "local-provider", true, "publish the host this server runs on as inventory")
-	fs.StringVar(&siteName, "site-name", "", "resource pool name of the host's site (default <hostname>-site)")
-	fs.StringVar(&locationID, "global-location-id", "", "globalLocationId of the host's site")
-	fs.StringVar(&location, "location", "", "free-text location of the host's site")
+	fs.StringVar(&siteName, "site-name", "", "name of the host's O-Cloud site and resource pool (default <hostname>-site)")
+	fs.StringVar(&locationID, "global-location-id", "", "globalLocationId of the O-Cloud's default location, where the host's site is (default \"default\")")
+	fs.StringVar(&location, "location", "", "address of the O-Cloud's default location (default \"host <hostname>\")")
 	fs.DurationVar(&refreshInterval, "refresh-interval", time.Minute, "how often providers are re-discovered")
 	fs.DurationVar(&shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long requests in flight may finish on SIGTERM")
 	fs.DurationVar(&notifyMaxAge, "notification-max-age", 24*time.Hour, "how long an undelivered notification is retried before it expires")
@@ -466,7 +470,36 @@ func loadConfig(fs *pflag.FlagSet, getenv func(string) string, readFile func(str
 }
 
 // structuredKeys are configuration-file keys that are not flags.
-var structuredKeys = map[string]bool{"providers": true}
+var structuredKeys = map[string]bool{"providers": true, "locations": true, "oCloudSites": true}
+
+// configPlaces are the locations and O-Cloud sites of the configuration
+// file, in the shapes of inventory v2.
+type configPlaces struct {
+	Locations []ims.Location
+	Sites     []ims.OCloudSite
+}
+
+// placesFrom decodes the "locations" and "oCloudSites" lists of the
+// configuration file; the server validates them.
+func placesFrom(file map[string]any) (configPlaces, error) {
+	var out configPlaces
+	for key, into := range map[string]any{"locations": &out.Locations, "oCloudSites": &out.Sites} {
+		raw, ok := file[key]
+		if !ok {
+			continue
+		}
+		b, err := json.Marshal(raw)
+		if err != nil {
+			return out, err
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(into); err != nil {
+			return out, fmt.Errorf("config key %s: %w", key, err)
+		}
+	}
+	return out, nil
+}
 
 // providersFrom decodes the "providers" list of the configuration file.
 func providersFrom(file map[string]any) ([]app.ProviderConfig, error) {

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -14,7 +15,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -55,8 +58,17 @@ type Options struct {
 	Database sqlstore.Options
 	Cloud    inventory.CloudConfig
 	// LocalProvider publishes the host the server runs on.
-	LocalProvider   bool
-	Local           local.Options
+	LocalProvider bool
+	Local         local.Options
+	// Place is the O-Cloud's default location (the local host's site is
+	// there); an empty globalLocationId is "default", and a location
+	// without coordinate, civic address or address gets the host's name
+	// as its address.
+	Place inventory.Place
+	// Locations and OCloudSites are the places the configuration file
+	// defines; the admin API adds others.
+	Locations       []ims.Location
+	OCloudSites     []ims.OCloudSite
 	RefreshInterval time.Duration
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
@@ -206,6 +218,19 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if opts.RateLimit.RequestsPerSecond > 0 {
 		limiter = ratelimit.New(opts.RateLimit)
 	}
+	// Bind first: with port 0 the service URI learns the port the
+	// server really serves on, before notifications name it.
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", opts.Listen, err)
+	}
+	bound := false
+	defer func() {
+		if !bound {
+			ln.Close()
+		}
+	}()
+	opts.Cloud.ServiceURI = boundURI(opts.Cloud.ServiceURI, ln.Addr())
 	store, err := sqlstore.Open(ctx, opts.Database, logger)
 	if err != nil {
 		return nil, err
@@ -238,7 +263,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if opts.KnowledgeWebhook != "" {
 		// The knowledge documents of the RAG feeds (pools and
 		// deployments) pushed as they change, through the durable outbox.
-		id, err := subs.Ensure(ctx, sqlstore.StreamInventory, subscription.Input{
+		id, err := subs.Ensure(ctx, subscription.Inventory, subscription.Input{
 			ConsumerSubscriptionID: KnowledgeWebhookConsumer, Callback: opts.KnowledgeWebhook, Filter: "(in,objectType,ResourcePool,Deployment)",
 		})
 		if err != nil {
@@ -246,7 +271,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			return nil, fmt.Errorf("knowledge webhook: %w", err)
 		}
 		logger.Info("knowledge webhook subscribed", "subscription", id)
-	} else if err := subs.RemoveConsumer(ctx, sqlstore.StreamInventory, KnowledgeWebhookConsumer); err != nil {
+	} else if err := subs.RemoveConsumer(ctx, subscription.Inventory, KnowledgeWebhookConsumer); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("knowledge webhook: %w", err)
 	}
@@ -256,15 +281,25 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	raisers := alarms.NewRaisers(alarmSvc, store, opts.UtilizationThreshold, logger.With("component", "alarms"))
 
 	syncer := inventory.NewSyncer(store, nil, opts.RefreshInterval, logger, waker{dispatcher.Wake}, raisers)
-	if err := syncer.PublishBuiltin(ctx); err != nil {
+	if err := syncer.PublishBuiltin(ctx, defaultPlace(opts.Place, opts.Cloud.Name)); err != nil {
 		store.Close()
-		return nil, fmt.Errorf("publishing the O-Cloud resource type: %w", err)
+		return nil, fmt.Errorf("publishing the O-Cloud's own inventory: %w", err)
+	}
+	if err := syncer.PublishConfig(ctx, opts.Locations, opts.OCloudSites); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	cloud := opts.Cloud
 	if cloud.AlarmDictionary == nil {
 		cloud.AlarmDictionary = &alarms.Dictionary
 	}
 	svc := inventory.NewService(store, cloud, logger)
+	notifier.WithShaper(svc)
+	svc.SetPlacesChanged(func() {
+		// Pools show their site's location: sync them again.
+		syncer.Refresh()
+		dispatcher.Wake()
+	})
 	reg.MustRegister(inventory.NewCollector(syncer, store))
 
 	var box *secrets.Box
@@ -403,11 +438,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", opts.Listen)
-	if err != nil {
-		store.Close()
-		return nil, fmt.Errorf("listen on %s: %w", opts.Listen, err)
-	}
+	bound = true
 	if reloader != nil {
 		ln = tls.NewListener(ln, reloader.TLSConfig())
 	}
@@ -551,6 +582,31 @@ func (a *App) ready(ctx context.Context) error {
 }
 
 // wakingStore wakes the dispatcher after every alarm change it commits.
+// boundURI puts the port of addr into a service URI that names port 0
+// (the default URI of --listen 127.0.0.1:0).
+func boundURI(uri string, addr net.Addr) string {
+	u, err := url.Parse(uri)
+	tcp, ok := addr.(*net.TCPAddr)
+	if err != nil || !ok || u.Port() != "0" {
+		return uri
+	}
+	u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(tcp.Port))
+	return u.String()
+}
+
+// defaultPlace completes the O-Cloud's default location.
+func defaultPlace(p inventory.Place, cloudName string) inventory.Place {
+	l := &p.Location
+	l.GlobalLocationID = cmp.Or(l.GlobalLocationID, "default")
+	if l.Coordinate == nil && len(l.CivicAddress) == 0 && l.Address == "" {
+		host, _ := os.Hostname()
+		l.Address = "host " + cmp.Or(host, "localhost")
+	}
+	l.Name = cmp.Or(l.Name, cmp.Or(l.Address, l.GlobalLocationID))
+	l.Description = cmp.Or(l.Description, "Default location of O-Cloud "+cmp.Or(cloudName, "nephoran-ocloud"))
+	return p
+}
+
 type wakingStore struct {
 	*sqlstore.Store
 	wake func()

@@ -130,7 +130,12 @@ func TestCreateRefusesBadSpecs(t *testing.T) {
 // reserved reads extensions.capacity of a pool as the API renders it.
 func poolCapacity(t *testing.T, f fixture, id string) map[string]any {
 	t.Helper()
-	doc, err := f.inv.GetPool(context.Background(), id)
+	obj, err := f.inv.GetPool(context.Background(), inventory.V1, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As a client reads it: through JSON.
+	b, err := json.Marshal(obj)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +144,7 @@ func poolCapacity(t *testing.T, f fixture, id string) map[string]any {
 			Capacity map[string]any `json:"capacity"`
 		} `json:"extensions"`
 	}
-	if err := json.Unmarshal(doc, &p); err != nil {
+	if err := json.Unmarshal(b, &p); err != nil {
 		t.Fatal(err)
 	}
 	return p.Extensions.Capacity
@@ -213,7 +218,7 @@ func TestCreatePlacesReservesAndExplains(t *testing.T) {
 		if cpuOf(c, "reserved") != 2000 || cpuOf(c, "free") != 8000-2000-2000 {
 			t.Fatalf("core-b capacity = %v", c)
 		}
-		page, err := f.inv.ListPools(ctx, collection.Request{}, "cpu:4500m")
+		page, err := f.inv.ListPools(ctx, inventory.V1, collection.Request{}, "cpu:4500m")
 		if err != nil {
 			t.Fatal(err)
 		}

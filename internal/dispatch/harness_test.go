@@ -74,7 +74,7 @@ func newHarness(t testing.TB, store *sqlstore.Store) *harness {
 // subscribe creates a subscription through the service, as the API does.
 func (h *harness) subscribe(stream, callback, filter string) sqlstore.Subscription {
 	h.t.Helper()
-	doc, err := h.svc.Create(context.Background(), stream, subscription.Input{Callback: callback, Filter: filter, ConsumerSubscriptionID: "consumer-" + filter})
+	doc, err := h.svc.Create(context.Background(), subscription.Kind{Stream: stream, Major: 1}, subscription.Input{Callback: callback, Filter: filter, ConsumerSubscriptionID: "consumer-" + filter})
 	if err != nil {
 		h.t.Fatalf("create subscription to %s with filter %q: %v", callback, filter, err)
 	}
@@ -92,7 +92,7 @@ func (h *harness) subscribe(stream, callback, filter string) sqlstore.Subscripti
 // status returns the delivery status the API shows for sub.
 func (h *harness) status(sub sqlstore.Subscription) map[string]any {
 	h.t.Helper()
-	doc, err := h.svc.Get(context.Background(), sub.Stream, sub.ID)
+	doc, err := h.svc.Get(context.Background(), subscription.Kind{Stream: sub.Stream, Major: 1}, sub.ID)
 	if err != nil {
 		h.t.Fatal(err)
 	}

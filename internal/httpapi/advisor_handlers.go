@@ -45,8 +45,8 @@ func (h *nephoranHandlers) GetRecommendation(ctx context.Context, req nephapi.Ge
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromValue[nephapi.Recommendation](rec)
-	return nephapi.GetRecommendation200JSONResponse(v), err
+	p := req.Params
+	return view[nephapi.Recommendation](advisor.Schema, rec, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *nephoranHandlers) GetPerformanceReport(ctx context.Context, _ nephapi.GetPerformanceReportRequestObject) (nephapi.GetPerformanceReportResponseObject, error) {

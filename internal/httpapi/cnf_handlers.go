@@ -116,8 +116,8 @@ func (h *nephoranHandlers) GetCnfPackage(ctx context.Context, req nephapi.GetCnf
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromValue[nephapi.CnfPackage](pkg)
-	return nephapi.GetCnfPackage200JSONResponse(v), err
+	p := req.Params
+	return view[nephapi.CnfPackage](lcm.PackageSchema, pkg, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *nephoranHandlers) DeleteCnfPackage(ctx context.Context, req nephapi.DeleteCnfPackageRequestObject) (nephapi.DeleteCnfPackageResponseObject, error) {
@@ -161,8 +161,8 @@ func (h *nephoranHandlers) GetCnfInstance(ctx context.Context, req nephapi.GetCn
 		return nil, err
 	}
 	inst = h.lcm.RefreshStatus(ctx, inst)
-	v, err := fromValue[nephapi.CnfInstance](inst)
-	return nephapi.GetCnfInstance200JSONResponse(v), err
+	p := req.Params
+	return view[nephapi.CnfInstance](lcm.InstanceSchema, inst, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *nephoranHandlers) DeleteCnfInstance(ctx context.Context, req nephapi.DeleteCnfInstanceRequestObject) (nephapi.DeleteCnfInstanceResponseObject, error) {
@@ -235,8 +235,8 @@ func (h *nephoranHandlers) GetLcmOpOcc(ctx context.Context, req nephapi.GetLcmOp
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromValue[nephapi.LcmOpOcc](op)
-	return nephapi.GetLcmOpOcc200JSONResponse(v), err
+	p := req.Params
+	return view[nephapi.LcmOpOcc](lcm.OpSchema, op, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 // bodyError keeps a size-limit error (413) and makes anything else a 400.

@@ -51,8 +51,10 @@ func (h *nephoranHandlers) GetDeployment(ctx context.Context, req nephapi.GetDep
 	if err != nil {
 		return nil, err
 	}
-	v, etag, err := deploymentView(d)
-	return nephapi.GetDeployment200JSONResponse{Body: v, Headers: nephapi.GetDeployment200ResponseHeaders{ETag: &etag}}, err
+	p := req.Params
+	r, err := view[nephapi.Deployment](deployment.Schema, d, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
+	r.etag = d.ETag()
+	return r, err
 }
 
 func (h *nephoranHandlers) UpdateDeployment(ctx context.Context, req nephapi.UpdateDeploymentRequestObject) (nephapi.UpdateDeploymentResponseObject, error) {

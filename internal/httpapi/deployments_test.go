@@ -98,3 +98,37 @@ func TestDeploymentAPIProblems(t *testing.T) {
 		}
 	})
 }
+
+// The Nephoran objects' own GETs take the attribute selectors their
+// collections take, validated the same way.
+func TestNephoranObjectSelectors(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T, b sqlstoretest.Backend) {
+		e := newEnv(t, b)
+		one := 1
+		pkg, err := e.lcm.CreatePackage(context.Background(), lcm.PackageInput{
+			Name: "app", Version: "1", VnfdInfo: lcm.VnfdInfo{VnfdID: "vnfd-app"},
+			Flavours: []lcm.Flavour{{FlavourID: "small", Replicas: &one, Resources: &lcm.Resources{CPU: "100m"}}},
+		}, cnftest.HelmChart(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := "/o2ims/v1/cnfPackages/" + pkg.PackageID
+		whole := e.do(t, "GET", path).object(t)
+		if whole["name"] != "app" || whole["vnfdInfo"] == nil {
+			t.Fatalf("package %v", whole)
+		}
+		only := e.do(t, "GET", path+"?fields=vnfdInfo").object(t)
+		if only["vnfdInfo"] == nil || only["name"] != "app" {
+			t.Errorf("fields=vnfdInfo: %v", only)
+		}
+		without := e.do(t, "GET", path+"?exclude_fields=vnfdInfo").object(t)
+		if _, ok := without["vnfdInfo"]; ok || without["name"] != "app" {
+			t.Errorf("exclude_fields=vnfdInfo: %v", without)
+		}
+		for _, p := range []string{path + "?fields=(WrongAttrName)", "/o2ims/v1/deployments?fields=(WrongAttrName)"} {
+			if r := e.do(t, "GET", p); r.status != 400 || !strings.Contains(string(r.body), "WrongAttrName") {
+				t.Errorf("%s: %d %s", p, r.status, r.body)
+			}
+		}
+	})
+}

@@ -7,9 +7,6 @@ import (
 	"github.com/nephoran/o2ims/internal/collection"
 	"net/http"
 	"net/url"
-
-	"github.com/nephoran/o2ims/internal/inventory"
-	"github.com/nephoran/o2ims/internal/query"
 )
 
 // listResponse writes one page of a collection. The generated response
@@ -20,14 +17,6 @@ type listResponse struct {
 	items []map[string]any
 	next  string // the Link header value, if a next page exists
 	stamp string // X-Change-Stamp, for collections with changedSince
-}
-
-func list(ctx context.Context, inv *inventory.Service, sc *query.Schema, req collection.Request) (listResponse, error) {
-	page, err := inv.List(ctx, sc, req)
-	if err != nil {
-		return listResponse{}, err
-	}
-	return newListResponse(ctx, page), nil
 }
 
 func newListResponse(ctx context.Context, page collection.Page) listResponse {
@@ -55,17 +44,25 @@ func (r listResponse) write(w http.ResponseWriter) error {
 
 // writeOK answers 200 with v as JSON; v is encoded before anything is
 // written, so an encoding error can still become a problem.
-func writeOK(w http.ResponseWriter, v any) error {
+func writeOK(w http.ResponseWriter, v any) error { return writeStatus(w, http.StatusOK, v) }
+
+// writeStatus answers status with v as JSON, encoded before anything is
+// written.
+func writeStatus(w http.ResponseWriter, status int, v any) error {
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(v); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
 	return err
 }
 
+func (r listResponse) VisitListLocationsResponse(w http.ResponseWriter) error    { return r.write(w) }
+func (r listResponse) VisitListOCloudSitesResponse(w http.ResponseWriter) error  { return r.write(w) }
+func (r listResponse) VisitGetLocationsResponse(w http.ResponseWriter) error     { return r.write(w) }
+func (r listResponse) VisitGetOCloudSitesResponse(w http.ResponseWriter) error   { return r.write(w) }
 func (r listResponse) VisitGetResourceTypesResponse(w http.ResponseWriter) error { return r.write(w) }
 func (r listResponse) VisitGetResourcePoolsResponse(w http.ResponseWriter) error { return r.write(w) }
 func (r listResponse) VisitGetResourcesResponse(w http.ResponseWriter) error     { return r.write(w) }

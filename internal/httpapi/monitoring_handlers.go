@@ -7,7 +7,6 @@ import (
 	"github.com/nephoran/o2ims/internal/httpapi/gen/common"
 	monapi "github.com/nephoran/o2ims/internal/httpapi/gen/monitoring"
 	"github.com/nephoran/o2ims/internal/ims"
-	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/subscription"
 )
 
@@ -70,7 +69,7 @@ func (h *monitoringHandlers) PatchAlarm(ctx context.Context, req monapi.PatchAla
 
 func (h *monitoringHandlers) GetAlarmSubscriptions(ctx context.Context, req monapi.GetAlarmSubscriptionsRequestObject) (monapi.GetAlarmSubscriptionsResponseObject, error) {
 	p := req.Params
-	page, err := h.subs.List(ctx, sqlstore.StreamAlarm, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
+	page, err := h.subs.List(ctx, subscription.Alarm, listRequest(p.Filter, p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault, p.Limit, p.NextpageOpaqueMarker))
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +80,7 @@ func (h *monitoringHandlers) CreateAlarmSubscription(ctx context.Context, req mo
 	if req.Body == nil {
 		return nil, ims.Errorf(ims.EINVALID, "a subscription body is required")
 	}
-	doc, err := h.subs.Create(ctx, sqlstore.StreamAlarm, subscription.Input{
+	doc, err := h.subs.Create(ctx, subscription.Alarm, subscription.Input{
 		ConsumerSubscriptionID: deref(req.Body.ConsumerSubscriptionId),
 		Filter:                 deref(req.Body.Filter),
 		Callback:               req.Body.Callback,
@@ -99,7 +98,7 @@ func (h *monitoringHandlers) CreateAlarmSubscription(ctx context.Context, req mo
 
 func (h *monitoringHandlers) GetAlarmSubscription(ctx context.Context, req monapi.GetAlarmSubscriptionRequestObject) (monapi.GetAlarmSubscriptionResponseObject, error) {
 	p := req.Params
-	doc, err := h.subs.Get(ctx, sqlstore.StreamAlarm, req.AlarmSubscriptionId.String())
+	doc, err := h.subs.Get(ctx, subscription.Alarm, req.AlarmSubscriptionId.String())
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +106,7 @@ func (h *monitoringHandlers) GetAlarmSubscription(ctx context.Context, req monap
 }
 
 func (h *monitoringHandlers) DeleteAlarmSubscription(ctx context.Context, req monapi.DeleteAlarmSubscriptionRequestObject) (monapi.DeleteAlarmSubscriptionResponseObject, error) {
-	if err := h.subs.Delete(ctx, sqlstore.StreamAlarm, req.AlarmSubscriptionId.String()); err != nil {
+	if err := h.subs.Delete(ctx, subscription.Alarm, req.AlarmSubscriptionId.String()); err != nil {
 		return nil, err
 	}
 	return monapi.DeleteAlarmSubscription200Response{}, nil

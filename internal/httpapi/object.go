@@ -18,8 +18,22 @@ type selectors struct {
 }
 
 // objectResponse answers a single object's GET with the object as its
-// collection renders it, projected by the attribute selectors.
-type objectResponse struct{ obj map[string]any }
+// collection renders it, projected by the attribute selectors, and its
+// ETag when it has one.
+type objectResponse struct {
+	obj  map[string]any
+	etag string
+}
+
+// view is one for an object the API shows as its generated type T: the
+// attributes T does not define are dropped before the selectors apply.
+func view[T any](sc *query.Schema, v any, s selectors) (objectResponse, error) {
+	t, err := fromValue[T](v)
+	if err != nil {
+		return objectResponse{}, err
+	}
+	return one(sc, t, s)
+}
 
 // one projects doc (stored JSON, a decoded object or a value that
 // marshals to one) by the selectors, validated against sc as on the
@@ -48,8 +62,34 @@ func one(sc *query.Schema, doc any, s selectors) (objectResponse, error) {
 	return objectResponse{obj: sel.Apply(obj)}, nil
 }
 
-func (r objectResponse) write(w http.ResponseWriter) error { return writeOK(w, r.obj) }
+func (r objectResponse) write(w http.ResponseWriter) error {
+	if r.etag != "" {
+		w.Header().Set("ETag", r.etag)
+	}
+	return writeOK(w, r.obj)
+}
 
+func (r objectResponse) VisitGetProviderResponse(w http.ResponseWriter) error   { return r.write(w) }
+func (r objectResponse) VisitGetCnfPackageResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r objectResponse) VisitGetCnfInstanceResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r objectResponse) VisitGetLcmOpOccResponse(w http.ResponseWriter) error   { return r.write(w) }
+func (r objectResponse) VisitGetDeploymentResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r objectResponse) VisitGetRecommendationResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+
+func (r objectResponse) VisitGetLocationByIDResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r objectResponse) VisitGetOCloudSiteByIDResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r objectResponse) VisitReplaceLocationResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r objectResponse) VisitReplaceOCloudSiteResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+func (r objectResponse) VisitGetLocationResponse(w http.ResponseWriter) error     { return r.write(w) }
+func (r objectResponse) VisitGetOCloudSiteResponse(w http.ResponseWriter) error   { return r.write(w) }
 func (r objectResponse) VisitGetCloudInfoResponse(w http.ResponseWriter) error    { return r.write(w) }
 func (r objectResponse) VisitGetResourceTypeResponse(w http.ResponseWriter) error { return r.write(w) }
 func (r objectResponse) VisitGetResourcePoolResponse(w http.ResponseWriter) error { return r.write(w) }
@@ -81,19 +121,16 @@ func (r objectResponse) VisitGetDeploymentManagerByIDResponse(w http.ResponseWri
 }
 
 // withDMSCredentials adds the O2dms profile credentials to a deployment
-// manager's document when the server exposes them (creds is set) and the
-// caller holds auth.PermissionDMSCredentials. Only a deployment manager's
-// own GET calls it: lists, notifications and logs never carry them.
-func withDMSCredentials(ctx context.Context, creds func(string) (map[string]any, bool), doc json.RawMessage) (any, error) {
+// manager (decoded, not shared) when the server exposes them (creds is
+// set) and the caller holds auth.PermissionDMSCredentials. Only a
+// deployment manager's own GET calls it: lists, notifications and logs
+// never carry them.
+func withDMSCredentials(ctx context.Context, creds func(string) (map[string]any, bool), obj map[string]any) map[string]any {
 	if creds == nil {
-		return doc, nil
+		return obj
 	}
 	if p, _ := auth.PrincipalFrom(ctx); !p.Has(auth.PermissionDMSCredentials) {
-		return doc, nil
-	}
-	var obj map[string]any
-	if err := json.Unmarshal(doc, &obj); err != nil {
-		return nil, ims.Internal(fmt.Errorf("decode deployment manager: %w", err), "reading failed")
+		return obj
 	}
 	ext, _ := obj["extensions"].(map[string]any)
 	name, _ := ext["providerName"].(string)
@@ -101,5 +138,5 @@ func withDMSCredentials(ctx context.Context, creds func(string) (map[string]any,
 	if c, ok := creds(name); ok && profile != nil {
 		maps.Copy(profile, c)
 	}
-	return obj, nil
+	return obj
 }

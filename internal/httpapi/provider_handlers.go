@@ -106,8 +106,8 @@ func (h *nephoranHandlers) GetProvider(ctx context.Context, req nephapi.GetProvi
 	if err != nil {
 		return nil, err
 	}
-	v, err := fromMap[nephapi.Provider](h.providerView(reg))
-	return nephapi.GetProvider200JSONResponse(v), err
+	p := req.Params
+	return view[nephapi.Provider](providerSchema, h.providerView(reg), selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *nephoranHandlers) DeleteProvider(ctx context.Context, req nephapi.DeleteProviderRequestObject) (nephapi.DeleteProviderResponseObject, error) {

@@ -28,6 +28,7 @@ import (
 	"github.com/nephoran/o2ims/internal/auth"
 	"github.com/nephoran/o2ims/internal/deployment"
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
+	inv2api "github.com/nephoran/o2ims/internal/httpapi/gen/inventoryv2"
 	monapi "github.com/nephoran/o2ims/internal/httpapi/gen/monitoring"
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
 	"github.com/nephoran/o2ims/internal/ims"
@@ -157,13 +158,21 @@ func New(opts Options) (*Server, error) {
 		writeError(w, r, s.logger, err)
 	}
 	strictOpts := invapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}
+	v1 := inventoryAPI{v: inventory.V1, inv: opts.Inventory, subs: opts.Subscriptions, kind: subscription.Inventory, dmsCredentials: opts.DMSCredentials}
+	v2 := inventoryAPI{v: inventory.V2, inv: opts.Inventory, subs: opts.Subscriptions, kind: subscription.InventoryV2, dmsCredentials: opts.DMSCredentials}
 	invapi.HandlerWithOptions(
-		invapi.NewStrictHandlerWithOptions(&inventoryHandlers{inv: opts.Inventory, subs: opts.Subscriptions, dmsCredentials: opts.DMSCredentials},
+		invapi.NewStrictHandlerWithOptions(&inventoryHandlers{api: v1},
 			[]invapi.StrictMiddlewareFunc{strictBodies[invapi.StrictHandlerFunc]}, strictOpts),
 		invapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
+	inv2api.HandlerWithOptions(
+		inv2api.NewStrictHandlerWithOptions(&inventoryV2Handlers{api: v2},
+			[]inv2api.StrictMiddlewareFunc{strictBodies[inv2api.StrictHandlerFunc]},
+			inv2api.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
+		inv2api.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
+	)
 	nephapi.HandlerWithOptions(
-		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, dmsCredentials: opts.DMSCredentials, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM, deployments: opts.Deployments, advisor: opts.Advisor, report: opts.Report, changes: opts.Changes},
+		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, api: v1, places: v2, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM, deployments: opts.Deployments, advisor: opts.Advisor, report: opts.Report, changes: opts.Changes},
 			[]nephapi.StrictMiddlewareFunc{strictBodies[nephapi.StrictHandlerFunc]},
 			nephapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
 		nephapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},

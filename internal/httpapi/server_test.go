@@ -46,19 +46,35 @@ const (
 	typeS = "20000000-0000-4000-8000-000000000001"
 	typeD = "20000000-0000-4000-8000-000000000002"
 	dmID  = "30000000-0000-4000-8000-000000000001"
+	siteE = "50000000-0000-4000-8000-00000000000e"
+	siteW = "50000000-0000-4000-8000-00000000000f"
+)
+
+// The places of the fixture: the O-Cloud's default location, and two
+// locations of the configuration file with a provider's site at each.
+var (
+	defaultPlace = inventory.Place{Location: ims.Location{GlobalLocationID: "default", Name: "Lab", Address: "lab"}}
+	fixtureLocs  = []ims.Location{
+		{GlobalLocationID: "loc-east", Name: "East", Address: "east"},
+		{GlobalLocationID: "loc-west", Name: "West", Address: "west", Coordinate: &ims.GeoPoint{Type: "Point", Coordinates: []float64{13.4, 52.5}}},
+	}
 )
 
 func resID(i int) string { return fmt.Sprintf("40000000-0000-4000-8000-%012d", i) }
 
 func fixture() ims.Snapshot {
 	s := ims.Snapshot{
+		Sites: []ims.OCloudSite{
+			{OCloudSiteID: siteE, GlobalLocationID: "loc-east", Name: "east-1"},
+			{OCloudSiteID: siteW, GlobalLocationID: "loc-west", Name: "west-1"},
+		},
 		ResourceTypes: []ims.ResourceType{
 			{ResourceTypeID: typeS, Name: "server", Vendor: "acme", Model: "S1", ResourceKind: ims.ResourceKindPhysical, ResourceClass: ims.ResourceClassCompute},
 			{ResourceTypeID: typeD, Name: "disk", Vendor: "acme", Model: "D1", ResourceKind: ims.ResourceKindPhysical, ResourceClass: ims.ResourceClassStorage},
 		},
 		ResourcePools: []ims.ResourcePool{
-			{ResourcePoolID: poolA, Name: "my pool", Location: "east", Extensions: ims.Extensions{"site": "east-1", "racks": 4}},
-			{ResourcePoolID: poolB, Name: "other", Location: "west", Extensions: ims.Extensions{"site": "west-1", "racks": 10}},
+			{ResourcePoolID: poolA, Name: "my pool", OCloudSiteID: siteE, Extensions: ims.Extensions{"site": "east-1", "racks": 4}},
+			{ResourcePoolID: poolB, Name: "other", OCloudSiteID: siteW, Extensions: ims.Extensions{"site": "west-1", "racks": 10}},
 		},
 		DeploymentManagers: []ims.DeploymentManager{{DeploymentManagerID: dmID, Name: "dm", ServiceURI: "https://dm", SupportedLocations: []string{"east"}, Capacity: map[string]any{"cpu": 8}}},
 	}
@@ -81,6 +97,7 @@ type env struct {
 	handler  http.Handler
 	reg      *prometheus.Registry
 	store    *sqlstore.Store
+	syncer   *inventory.Syncer
 	alarms   *alarms.Service
 	lcm      *lcm.Service
 	oCloudID string
@@ -95,6 +112,12 @@ func newEnv(t testing.TB, b sqlstoretest.Backend) *env {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := sqlstoretest.Open(t, b)
 	syncer := inventory.NewSyncer(store, nil, time.Hour, logger)
+	if err := syncer.PublishBuiltin(context.Background(), defaultPlace); err != nil {
+		t.Fatal(err)
+	}
+	if err := syncer.PublishConfig(context.Background(), fixtureLocs, nil); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := syncer.SyncOnce(context.Background(), staticProvider{fixture()}); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +150,7 @@ func newEnv(t testing.TB, b sqlstoretest.Backend) *env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, handler: h, reg: reg, store: store, alarms: alarmSvc, lcm: lcmSvc, oCloudID: oCloudID}
+	return &env{srv: srv, handler: h, reg: reg, store: store, syncer: syncer, alarms: alarmSvc, lcm: lcmSvc, oCloudID: oCloudID}
 }
 
 type response struct {
@@ -194,10 +217,15 @@ func TestInventoryAPI(t *testing.T) {
 		e := newEnv(t, b)
 
 		t.Run("versions", func(t *testing.T) {
-			for _, p := range []string{"/o2ims-infrastructureInventory/api_versions", inv + "/api_versions"} {
+			// The API's root lists both majors; each major lists its own.
+			for p, want := range map[string]string{
+				"/o2ims-infrastructureInventory/api_versions":    `{"apiVersions":[{"version":"1.0.0"},{"version":"2.0.0"}],"uriPrefix":"/o2ims-infrastructureInventory"}`,
+				inv + "/api_versions":                            `{"apiVersions":[{"version":"1.0.0"}],"uriPrefix":"/o2ims-infrastructureInventory/v1"}`,
+				"/o2ims-infrastructureInventory/v2/api_versions": `{"apiVersions":[{"version":"2.0.0"}],"uriPrefix":"/o2ims-infrastructureInventory/v2"}`,
+			} {
 				r := e.do(t, "GET", p)
-				if r.status != 200 || !strings.Contains(string(r.body), `"uriPrefix":"/o2ims-infrastructureInventory/v1"`) || !strings.Contains(string(r.body), `"version":"1.0.0"`) {
-					t.Errorf("%s: %d %s", p, r.status, r.body)
+				if r.status != 200 || strings.TrimSpace(string(r.body)) != want {
+					t.Errorf("%s: %d %s, want %s", p, r.status, r.body, want)
 				}
 			}
 		})

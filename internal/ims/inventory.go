@@ -48,14 +48,55 @@ type ResourceType struct {
 	Extensions     Extensions    `json:"extensions,omitempty"`
 }
 
-// ResourcePool groups resources, typically those of one site.
+// ResourcePool groups resources of one O-Cloud site. OCloudSiteID is the
+// model (O2ims v11); OCloudID, GlobalLocationID and Location are what
+// O2ims v1 shows of it, filled in from the site and its location when the
+// inventory is stored.
 type ResourcePool struct {
 	ResourcePoolID   string     `json:"resourcePoolId"`
 	Name             string     `json:"name"`
 	Description      string     `json:"description"`
+	OCloudSiteID     string     `json:"oCloudSiteId,omitempty"`
 	OCloudID         string     `json:"oCloudId"`
 	GlobalLocationID string     `json:"globalLocationId"`
 	Location         string     `json:"location"`
+	Extensions       Extensions `json:"extensions,omitempty"`
+}
+
+// Location is a place where O-Cloud sites are (O2ims v11 LocationInfo).
+// GlobalLocationID is assigned by the SMO or the operator. At least one of
+// Coordinate, CivicAddress and Address describes it.
+type Location struct {
+	GlobalLocationID string           `json:"globalLocationId"`
+	Name             string           `json:"name"`
+	Description      string           `json:"description"`
+	Coordinate       *GeoPoint        `json:"coordinate,omitempty"`
+	CivicAddress     []CivicAddressEl `json:"civicAddress,omitempty"`
+	Address          string           `json:"address,omitempty"`
+	Extensions       Extensions       `json:"extensions,omitempty"`
+}
+
+// GeoPoint is a GeoJSON Point (RFC 7946): longitude, latitude and an
+// optional altitude.
+type GeoPoint struct {
+	Type        string    `json:"type"`
+	Coordinates []float64 `json:"coordinates"`
+}
+
+// CivicAddressEl is one element of a civic address (RFC 4776 CAtype and
+// its value).
+type CivicAddressEl struct {
+	CaType  int    `json:"caType"`
+	CaValue string `json:"caValue"`
+}
+
+// OCloudSite is a site of the O-Cloud at a location (O2ims v11
+// OCloudSiteInfo); resource pools belong to one site.
+type OCloudSite struct {
+	OCloudSiteID     string     `json:"oCloudSiteId"`
+	GlobalLocationID string     `json:"globalLocationId"`
+	Name             string     `json:"name"`
+	Description      string     `json:"description"`
 	Extensions       Extensions `json:"extensions,omitempty"`
 }
 
@@ -92,6 +133,11 @@ type DeploymentManager struct {
 // store. The OCloudID fields of pools and deployment managers are filled in
 // by the store.
 type Snapshot struct {
+	// Sites are the O-Cloud sites the provider defines; a pool names its
+	// site (OCloudSiteID) among these or the operator's. A pool without
+	// one is put in the provider's default site, and a site without a
+	// location in the O-Cloud's default location.
+	Sites              []OCloudSite
 	ResourceTypes      []ResourceType
 	ResourcePools      []ResourcePool
 	Resources          []Resource

@@ -54,6 +54,8 @@ var (
 			{Name: "location", Type: query.String},
 			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
 		},
+		// The site is the v2 model; v1 shows the site's location instead.
+		Stored: []query.Attr{{Name: "oCloudSiteId", Type: query.String, Column: "ocloud_site_id"}},
 	}
 	ResourceSchema = &query.Schema{
 		Name: "resources", Object: "resource", DocColumn: "doc",
@@ -67,6 +69,33 @@ var (
 			{Name: "elements", Type: query.Object, List: true, Complex: true, ExcludedByDefault: true, Always: true},
 			{Name: "tags", Type: query.String, List: true, Complex: true},
 			{Name: "groups", Type: query.String, List: true, Complex: true},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
+		},
+	}
+	// LocationSchema and OCloudSiteSchema are the places of the O-Cloud
+	// (O2ims v11, inventory v2 only). Their lists of sites and pools are
+	// derived when read.
+	LocationSchema = &query.Schema{
+		Name: "locations", Object: "location", DocColumn: "doc",
+		Attrs: []query.Attr{
+			{Name: "globalLocationId", Type: query.String, Column: "id"},
+			{Name: "name", Type: query.String, Column: "name"},
+			{Name: "description", Type: query.String, Always: true},
+			{Name: "oCloudSiteIds", Type: query.String, List: true, Complex: true, Always: true, Derived: true},
+			{Name: "coordinate", Type: query.Object, Complex: true},
+			{Name: "civicAddress", Type: query.Object, List: true, Complex: true},
+			{Name: "address", Type: query.String},
+			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
+		},
+	}
+	OCloudSiteSchema = &query.Schema{
+		Name: "ocloud_sites", Object: "O-Cloud site", DocColumn: "doc",
+		Attrs: []query.Attr{
+			{Name: "oCloudSiteId", Type: query.String, Column: "id"},
+			{Name: "globalLocationId", Type: query.String, Column: "global_location_id"},
+			{Name: "name", Type: query.String, Column: "name"},
+			{Name: "description", Type: query.String, Always: true},
+			{Name: "resourcePools", Type: query.String, List: true, Complex: true, Always: true, Derived: true},
 			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
 		},
 	}

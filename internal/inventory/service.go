@@ -24,6 +24,7 @@ type Store interface {
 	ApplySnapshot(ctx context.Context, source string, sets []sqlstore.ObjectSet) ([]sqlstore.Change, error)
 	ReservedByPool(ctx context.Context, now time.Time, ids []string) (map[string]placement.Resources, error)
 	FreeCapacityAtLeast(need placement.Resources, now time.Time) query.Cond
+	Update(ctx context.Context, fn func(tx *sqlstore.ObjectTx) error) error
 }
 
 // CloudConfig describes this O-Cloud; the identifier itself is kept in the store.
@@ -46,6 +47,8 @@ type Service struct {
 	logger *slog.Logger
 
 	oCloudID atomic.Value // string, once read
+
+	placesChanged PlacesChanged
 
 	dictOnce sync.Once
 	dict     map[string]any // the decoded AlarmDictionary
@@ -78,33 +81,48 @@ func (s *Service) CloudInfo(ctx context.Context) (ims.OCloud, error) {
 	}, nil
 }
 
-// List runs req over the objects of sc.
+// List runs req over the objects of sc, the schema of one inventory
+// version, shown as that version shows them.
 func (s *Service) List(ctx context.Context, sc *query.Schema, req collection.Request) (collection.Page, error) {
-	var opts collection.Options
-	if sc == ResourceTypeSchema {
-		opts.Decorate = s.decorateTypes
-	}
-	return collection.List(ctx, s.store, sc, req, opts)
+	return collection.List(ctx, s.store, sc, req, collection.Options{Decorate: s.decorator(sc)})
 }
 
-// Get returns one object of sc as JSON.
-func (s *Service) Get(ctx context.Context, sc *query.Schema, id string) (json.RawMessage, error) {
+// decorator completes stored documents of sc for reading: the version's
+// shape, and v1's embedded alarm dictionary.
+func (s *Service) decorator(sc *query.Schema) func(context.Context, []map[string]any) error {
+	v := versionOfSchema(sc)
+	return func(ctx context.Context, objs []map[string]any) error {
+		if v != nil {
+			if err := s.Shape(ctx, v, sc.Name, objs); err != nil {
+				return err
+			}
+		}
+		if sc == ResourceTypeSchema {
+			return s.decorateTypes(ctx, objs)
+		}
+		return nil
+	}
+}
+
+// Get returns one object of sc, shown as sc's version shows it.
+func (s *Service) Get(ctx context.Context, sc *query.Schema, id string) (map[string]any, error) {
 	doc, err := s.store.Get(ctx, sc, id)
-	if err != nil || sc != ResourceTypeSchema || s.cloud.AlarmDictionary == nil {
-		return doc, err
-	}
-	var obj map[string]any
-	if err := json.Unmarshal(doc, &obj); err != nil {
-		return nil, ims.Internal(fmt.Errorf("decode resource type: %w", err), "reading failed")
-	}
-	if err := s.decorateTypes(ctx, []map[string]any{obj}); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(obj)
-	if err != nil {
-		return nil, ims.Internal(err, "reading failed")
+	return s.read(ctx, sc, doc, s.decorator(sc))
+}
+
+// read decodes a stored document and decorates it.
+func (s *Service) read(ctx context.Context, sc *query.Schema, doc json.RawMessage, decorate func(context.Context, []map[string]any) error) (map[string]any, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(doc, &obj); err != nil {
+		return nil, ims.Internal(fmt.Errorf("decode %s: %w", sc.Object, err), "reading failed")
 	}
-	return b, nil
+	if err := decorate(ctx, []map[string]any{obj}); err != nil {
+		return nil, err
+	}
+	return obj, nil
 }
 
 // decorateTypes embeds the alarm dictionary in resource types (excluded
@@ -130,42 +148,38 @@ func (s *Service) decorateTypes(_ context.Context, objs []map[string]any) error 
 	return nil
 }
 
-// GetResource returns a resource only if it belongs to pool.
-func (s *Service) GetResource(ctx context.Context, poolID, id string) (json.RawMessage, error) {
+// GetResource returns a resource of version v only if it belongs to pool.
+func (s *Service) GetResource(ctx context.Context, v *Version, poolID, id string) (map[string]any, error) {
 	if _, err := s.store.Get(ctx, ResourcePoolSchema, poolID); err != nil {
 		return nil, err
 	}
-	doc, err := s.store.Get(ctx, ResourceSchema, id)
+	obj, err := s.Get(ctx, v.Resources, id)
 	if err != nil {
 		return nil, err
 	}
-	var r struct {
-		ResourcePoolID string `json:"resourcePoolId"`
-	}
-	if err := json.Unmarshal(doc, &r); err != nil {
-		return nil, ims.Internal(fmt.Errorf("decode resource: %w", err), "reading failed")
-	}
-	if r.ResourcePoolID != poolID {
+	if obj["resourcePoolId"] != poolID {
 		return nil, ims.Errorf(ims.ENOTFOUND, "resource %q not found in resource pool %q", id, poolID)
 	}
-	return doc, nil
+	return obj, nil
 }
 
 // ListResourcesInPool lists the resources of one pool; an unknown pool is ENOTFOUND.
-func (s *Service) ListResourcesInPool(ctx context.Context, poolID string, req collection.Request) (collection.Page, error) {
+func (s *Service) ListResourcesInPool(ctx context.Context, v *Version, poolID string, req collection.Request) (collection.Page, error) {
 	if _, err := s.store.Get(ctx, ResourcePoolSchema, poolID); err != nil {
 		return collection.Page{}, err
 	}
-	return collection.List(ctx, s.store, ResourceSchema, req, collection.Options{
-		Scope: []query.Term{{Op: query.Eq, Path: []string{"resourcePoolId"}, Values: []string{poolID}}},
+	return collection.List(ctx, s.store, v.Resources, req, collection.Options{
+		Scope:    []query.Term{{Op: query.Eq, Path: []string{"resourcePoolId"}, Values: []string{poolID}}},
+		Decorate: s.decorator(v.Resources),
 	})
 }
 
-// ListPools lists resource pools, each with its free capacity; minCapacity
-// (the "cpu:4,memory:8Gi" form, may be empty) keeps only pools whose free
-// capacity covers it, evaluated in the store with the filter.
-func (s *Service) ListPools(ctx context.Context, req collection.Request, minCapacity string, conds ...query.Cond) (collection.Page, error) {
-	opts := collection.Options{Decorate: s.decoratePools, Conds: conds}
+// ListPools lists resource pools of version v, each with its free
+// capacity; minCapacity (the "cpu:4,memory:8Gi" form, may be empty) keeps
+// only pools whose free capacity covers it, evaluated in the store with
+// the filter.
+func (s *Service) ListPools(ctx context.Context, v *Version, req collection.Request, minCapacity string, conds ...query.Cond) (collection.Page, error) {
+	opts := collection.Options{Decorate: s.poolDecorator(v), Conds: conds}
 	if minCapacity != "" {
 		need, err := placement.ParseResources(minCapacity)
 		if err != nil {
@@ -173,27 +187,25 @@ func (s *Service) ListPools(ctx context.Context, req collection.Request, minCapa
 		}
 		opts.Conds = append(opts.Conds, s.store.FreeCapacityAtLeast(need, time.Now()))
 	}
-	return collection.List(ctx, s.store, ResourcePoolSchema, req, opts)
+	return collection.List(ctx, s.store, v.ResourcePools, req, opts)
 }
 
-// GetPool returns one resource pool with its free capacity.
-func (s *Service) GetPool(ctx context.Context, id string) (json.RawMessage, error) {
-	doc, err := s.store.Get(ctx, ResourcePoolSchema, id)
+// GetPool returns one resource pool of version v with its free capacity.
+func (s *Service) GetPool(ctx context.Context, v *Version, id string) (map[string]any, error) {
+	doc, err := s.store.Get(ctx, v.ResourcePools, id)
 	if err != nil {
 		return nil, err
 	}
-	var obj map[string]any
-	if err := json.Unmarshal(doc, &obj); err != nil {
-		return nil, ims.Internal(fmt.Errorf("decode pool: %w", err), "reading failed")
+	return s.read(ctx, v.ResourcePools, doc, s.poolDecorator(v))
+}
+
+func (s *Service) poolDecorator(v *Version) func(context.Context, []map[string]any) error {
+	return func(ctx context.Context, objs []map[string]any) error {
+		if err := s.Shape(ctx, v, ResourcePoolSchema.Name, objs); err != nil {
+			return err
+		}
+		return s.decoratePools(ctx, objs)
 	}
-	if err := s.decoratePools(ctx, []map[string]any{obj}); err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(obj)
-	if err != nil {
-		return nil, ims.Internal(err, "reading failed")
-	}
-	return b, nil
 }
 
 // decoratePools completes extensions.capacity with what deployments hold

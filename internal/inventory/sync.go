@@ -1,12 +1,16 @@
 package inventory
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/sqlstore"
@@ -68,6 +72,7 @@ type Syncer struct {
 	observers []Observer
 
 	mu      sync.Mutex
+	place   Place // the O-Cloud's default location
 	order   []string
 	status  map[string]*ProviderStatus
 	provs   map[string]Provider
@@ -77,8 +82,9 @@ type Syncer struct {
 }
 
 type runningProvider struct {
-	cancel context.CancelFunc
-	done   chan struct{}
+	cancel  context.CancelFunc
+	done    chan struct{}
+	trigger chan struct{}
 }
 
 // NewSyncer returns a Syncer refreshing every interval.
@@ -147,11 +153,7 @@ func (s *Syncer) Remove(ctx context.Context, name string) error {
 			s.logger.Warn("closing provider", "provider", name, "err", err)
 		}
 	}
-	oCloudID, err := s.store.OCloudID(ctx)
-	if err != nil {
-		return err
-	}
-	sets, err := objectSets(oCloudID, ims.Snapshot{})
+	sets, err := s.objectSets(ctx, name, "", ims.Snapshot{})
 	if err != nil {
 		return err
 	}
@@ -168,22 +170,34 @@ func (s *Syncer) Remove(ctx context.Context, name string) error {
 
 func (s *Syncer) startLocked(p Provider) {
 	ctx, cancel := context.WithCancel(s.runCtx)
-	r := &runningProvider{cancel: cancel, done: make(chan struct{})}
+	r := &runningProvider{cancel: cancel, done: make(chan struct{}), trigger: make(chan struct{}, 1)}
 	s.running[p.Name()] = r
 	s.wg.Go(func() {
 		defer close(r.done)
-		s.loop(ctx, p)
+		s.loop(ctx, p, r.trigger)
 	})
+}
+
+// Refresh asks every running provider for a sync within moments (the
+// operator changed a site or location the pools show).
+func (s *Syncer) Refresh() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.running {
+		select {
+		case r.trigger <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // loop syncs p now, then every interval and, for a Watcher, shortly after
 // each change (changes arriving together are synced once).
-func (s *Syncer) loop(ctx context.Context, p Provider) {
+func (s *Syncer) loop(ctx context.Context, p Provider, trigger chan struct{}) {
 	interval := s.interval
 	if iv, ok := p.(Intervaler); ok && iv.RefreshInterval() > 0 {
 		interval = iv.RefreshInterval()
 	}
-	trigger := make(chan struct{}, 1)
 	if w, ok := p.(Watcher); ok {
 		var wg sync.WaitGroup
 		defer wg.Wait()
@@ -221,15 +235,65 @@ func (s *Syncer) loop(ctx context.Context, p Provider) {
 // O-Cloud itself; no provider name can take this form.
 const builtinSource = "@o-cloud"
 
-// PublishBuiltin stores the objects of the O-Cloud itself (its resource
-// type) as a provider's snapshot is stored, with notifications of any
-// change.
-func (s *Syncer) PublishBuiltin(ctx context.Context) error {
-	sets, err := objectSets("", ims.Snapshot{ResourceTypes: []ims.ResourceType{ims.OCloudResourceType()}})
-	if err != nil {
+// Place is the O-Cloud's default location: the one its own site (the
+// local host's) is at, and the one a provider's site is at unless the
+// provider says otherwise.
+type Place struct {
+	Location ims.Location
+}
+
+// PublishBuiltin stores the objects of the O-Cloud itself, its resource
+// type and its default location, as a provider's snapshot is stored, with
+// notifications of any change.
+func (s *Syncer) PublishBuiltin(ctx context.Context, place Place) error {
+	if err := ValidateLocation(place.Location); err != nil {
+		return fmt.Errorf("the O-Cloud's default location: %w", err)
+	}
+	s.mu.Lock()
+	s.place = place
+	s.mu.Unlock()
+	types := sqlstore.ObjectSet{Schema: ResourceTypeSchema}
+	if err := addDoc(&types, ims.OCloudResourceTypeID, ims.OCloudResourceType()); err != nil {
 		return err
 	}
-	_, err = s.store.ApplySnapshot(ctx, builtinSource, sets[:1])
+	locs := sqlstore.ObjectSet{Schema: LocationSchema}
+	if err := addDoc(&locs, place.Location.GlobalLocationID, place.Location); err != nil {
+		return err
+	}
+	_, err := s.store.ApplySnapshot(ctx, builtinSource, []sqlstore.ObjectSet{types, locs})
+	return err
+}
+
+// PublishConfig stores the locations and sites of the configuration file,
+// replacing those of the previous start. A site's location must be among
+// them or already stored.
+func (s *Syncer) PublishConfig(ctx context.Context, locations []ims.Location, sites []ims.OCloudSite) error {
+	locs := sqlstore.ObjectSet{Schema: LocationSchema}
+	known := map[string]bool{}
+	for i, l := range locations {
+		if err := ValidateLocation(l); err != nil {
+			return fmt.Errorf("locations[%d]: %w", i, err)
+		}
+		known[l.GlobalLocationID] = true
+		if err := addDoc(&locs, l.GlobalLocationID, l); err != nil {
+			return err
+		}
+	}
+	set := sqlstore.ObjectSet{Schema: OCloudSiteSchema}
+	for i, site := range sites {
+		if err := ValidateSite(site); err != nil {
+			return fmt.Errorf("oCloudSites[%d]: %w", i, err)
+		}
+		if !known[site.GlobalLocationID] {
+			if _, err := s.store.Get(ctx, LocationSchema, site.GlobalLocationID); err != nil {
+				return fmt.Errorf("oCloudSites[%d]: globalLocationId %q: no such location", i, site.GlobalLocationID)
+			}
+		}
+		if err := addDoc(&set, site.OCloudSiteID, site); err != nil {
+			return err
+		}
+	}
+	_, err := s.store.ApplySnapshot(ctx, SourceConfig, []sqlstore.ObjectSet{locs, set})
 	return err
 }
 
@@ -280,7 +344,7 @@ func (s *Syncer) sync(ctx context.Context, p Provider) ([]sqlstore.Change, map[s
 	if err != nil {
 		return nil, nil, err
 	}
-	sets, err := objectSets(oCloudID, snap)
+	sets, err := s.objectSets(ctx, p.Name(), oCloudID, snap)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -322,9 +386,64 @@ func (s *Syncer) ProviderStatus(name string) (ProviderStatus, bool) {
 	return *st, true
 }
 
-// objectSets turns a snapshot into the store's object sets, stamping the
-// O-Cloud id on pools and deployment managers.
-func objectSets(oCloudID string, snap ims.Snapshot) ([]sqlstore.ObjectSet, error) {
+// objectSets turns provider's snapshot into the store's object sets: it
+// puts pools without a site in the provider's default site and sites
+// without a location at the O-Cloud's default location, and fills in what
+// v1 shows of a pool's place (the O-Cloud id, the site's location) and a
+// deployment manager's supportedLocations (its provider's locations).
+func (s *Syncer) objectSets(ctx context.Context, provider, oCloudID string, snap ims.Snapshot) ([]sqlstore.ObjectSet, error) {
+	s.mu.Lock()
+	place := s.place
+	s.mu.Unlock()
+	sites := map[string]ims.OCloudSite{}
+	siteSet := sqlstore.ObjectSet{Schema: OCloudSiteSchema}
+	addSite := func(site ims.OCloudSite) error {
+		if site.GlobalLocationID == "" {
+			site.GlobalLocationID = place.Location.GlobalLocationID
+		}
+		sites[site.OCloudSiteID] = site
+		return addDoc(&siteSet, site.OCloudSiteID, site)
+	}
+	for _, site := range snap.Sites {
+		if err := addSite(site); err != nil {
+			return nil, err
+		}
+	}
+	defaultSite := DefaultSiteID(provider)
+	locations := map[string]*ims.Location{place.Location.GlobalLocationID: &place.Location}
+	locationOf := func(siteID string) (*ims.Location, error) {
+		site, ok := sites[siteID]
+		if !ok {
+			doc, err := s.store.Get(ctx, OCloudSiteSchema, siteID)
+			if ims.ErrorCode(err) == ims.ENOTFOUND {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			if err := json.Unmarshal(doc, &site); err != nil {
+				return nil, ims.Internal(fmt.Errorf("decode site %s: %w", siteID, err), "storing inventory failed")
+			}
+			sites[siteID] = site
+		}
+		if l, ok := locations[site.GlobalLocationID]; ok {
+			return l, nil
+		}
+		var l *ims.Location
+		doc, err := s.store.Get(ctx, LocationSchema, site.GlobalLocationID)
+		switch {
+		case err == nil:
+			l = new(ims.Location)
+			if err := json.Unmarshal(doc, l); err != nil {
+				return nil, ims.Internal(fmt.Errorf("decode location %s: %w", site.GlobalLocationID, err), "storing inventory failed")
+			}
+		case ims.ErrorCode(err) != ims.ENOTFOUND:
+			return nil, err
+		}
+		locations[site.GlobalLocationID] = l
+		return l, nil
+	}
+
 	types := sqlstore.ObjectSet{Schema: ResourceTypeSchema}
 	for _, t := range snap.ResourceTypes {
 		if err := addDoc(&types, t.ResourceTypeID, t); err != nil {
@@ -332,8 +451,33 @@ func objectSets(oCloudID string, snap ims.Snapshot) ([]sqlstore.ObjectSet, error
 		}
 	}
 	pools := sqlstore.ObjectSet{Schema: ResourcePoolSchema}
+	var poolLocations []string
 	for _, p := range snap.ResourcePools {
 		p.OCloudID = oCloudID
+		if p.OCloudSiteID == "" {
+			p.OCloudSiteID = defaultSite
+			if _, ok := sites[defaultSite]; !ok {
+				err := addSite(ims.OCloudSite{
+					OCloudSiteID: defaultSite, Name: provider,
+					Description: "The resource pools of provider " + provider + " that name no site of their own",
+					Extensions:  ims.Extensions{"providerName": provider},
+				})
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
+		l, err := locationOf(p.OCloudSiteID)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil && l.GlobalLocationID != "" {
+			p.GlobalLocationID = l.GlobalLocationID
+			p.Location = cmp.Or(l.Address, l.Name)
+			if !slices.Contains(poolLocations, l.GlobalLocationID) {
+				poolLocations = append(poolLocations, l.GlobalLocationID)
+			}
+		}
 		if err := addDoc(&pools, p.ResourcePoolID, p); err != nil {
 			return nil, err
 		}
@@ -347,11 +491,23 @@ func objectSets(oCloudID string, snap ims.Snapshot) ([]sqlstore.ObjectSet, error
 	dms := sqlstore.ObjectSet{Schema: DeploymentManagerSchema}
 	for _, d := range snap.DeploymentManagers {
 		d.OCloudID = oCloudID
+		if len(d.SupportedLocations) == 0 {
+			d.SupportedLocations = poolLocations
+		}
 		if err := addDoc(&dms, d.DeploymentManagerID, d); err != nil {
 			return nil, err
 		}
 	}
-	return []sqlstore.ObjectSet{types, pools, resources, dms}, nil
+	return []sqlstore.ObjectSet{siteSet, types, pools, resources, dms}, nil
+}
+
+// siteNamespace derives the ids of providers' default sites.
+var siteNamespace = uuid.MustParse("0c10ad00-0000-5000-8000-0000000051e0")
+
+// DefaultSiteID is the id of the site a provider's pools are in when
+// they name none; it is the same on every installation.
+func DefaultSiteID(provider string) string {
+	return uuid.NewSHA1(siteNamespace, []byte("site/"+provider)).String()
 }
 
 func addDoc(set *sqlstore.ObjectSet, id string, v any) error {

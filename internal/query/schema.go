@@ -66,6 +66,10 @@ type Attr struct {
 	// (String). O2ims clients read such attributes as present, if empty,
 	// under all_fields.
 	Always bool
+	// Derived marks an attribute computed from other objects when the
+	// object is read (a location's sites, say); it is not in the stored
+	// document, so filters refuse it.
+	Derived bool
 }
 
 // empty is the value an Always attribute takes when a document lacks it.
@@ -100,6 +104,10 @@ type Schema struct {
 	// it to every statement, Builder.Where does not.
 	Where string
 	Attrs []Attr
+	// Stored are columns the store writes from the document that are not
+	// attributes of this rendering of the object (another API version
+	// shows them). Filters and selectors never see them.
+	Stored []Attr
 }
 
 // attr returns the attribute called name, or nil.

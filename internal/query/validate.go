@@ -45,6 +45,9 @@ func (t Term) validate(s *Schema) error {
 	if err != nil {
 		return err
 	}
+	if a.Derived {
+		return termErr(t, "attribute %q is derived from other objects and cannot be filtered on", a.Name)
+	}
 	if t.Op.multi() {
 		if len(t.Values) == 0 {
 			return termErr(t, "operator %q takes at least one value", t.Op)

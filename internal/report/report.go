@@ -84,7 +84,7 @@ type Report struct {
 
 // Inventory reads the pools with their free capacity.
 type Inventory interface {
-	ListPools(ctx context.Context, req collection.Request, minCapacity string, conds ...query.Cond) (collection.Page, error)
+	ListPools(ctx context.Context, v *inventory.Version, req collection.Request, minCapacity string, conds ...query.Cond) (collection.Page, error)
 }
 
 // Store reads resource and type counts.
@@ -140,7 +140,7 @@ func (b *Builder) Build(ctx context.Context) (Report, error) {
 	poolInfo := map[string]Pool{}
 	marker := ""
 	for {
-		page, err := b.inv.ListPools(ctx, collection.Request{AllFields: true, Limit: ptr(collection.MaxLimit), Marker: marker}, "")
+		page, err := b.inv.ListPools(ctx, inventory.V1, collection.Request{AllFields: true, Limit: ptr(collection.MaxLimit), Marker: marker}, "")
 		if err != nil {
 			return r, err
 		}

@@ -251,7 +251,7 @@ func scope(sc *query.Schema) string {
 // the primary key, which every table has.
 func columnsOf(sc *query.Schema) []query.Attr {
 	var cols []query.Attr
-	for _, a := range sc.Attrs {
+	for _, a := range append(sc.Attrs[:len(sc.Attrs):len(sc.Attrs)], sc.Stored...) {
 		if a.Column != "" && a.Column != "id" {
 			cols = append(cols, a)
 		}

@@ -62,6 +62,20 @@ func (t *ObjectTx) Get(ctx context.Context, sc *query.Schema, id string) (json.R
 	return json.RawMessage(doc), nil
 }
 
+// Source returns the owner of an object: a provider's name, SourceAPI,
+// or another source that stored it.
+func (t *ObjectTx) Source(ctx context.Context, sc *query.Schema, id string) (string, error) {
+	var src string
+	err := t.tx.QueryRowContext(ctx, t.s.rebind(fmt.Sprintf("SELECT source FROM %s WHERE id = ?%s", sc.Name, scope(sc))), id).Scan(&src)
+	if isNoRows(err) {
+		return "", ims.Errorf(ims.ENOTFOUND, "%s %q not found", sc.Object, id)
+	}
+	if err != nil {
+		return "", ims.Internal(fmt.Errorf("get %s %s: %w", sc.Name, id, err), "reading failed")
+	}
+	return src, nil
+}
+
 // Put inserts or replaces an object and records a create or modify event
 // (none when the document is unchanged).
 func (t *ObjectTx) Put(ctx context.Context, sc *query.Schema, id string, doc json.RawMessage) error {

@@ -16,8 +16,11 @@ import (
 // subscription consumes its stream in order from Cursor (the last event
 // seq it is done with), so delivery order is commit order.
 type Subscription struct {
-	ID                     string
-	Stream                 string
+	ID     string
+	Stream string
+	// APIMajor is the major version of the API the subscription was made
+	// with (inventory v1 or v2); it decides its notifications' shape.
+	APIMajor               int
 	Callback               string
 	ConsumerSubscriptionID string
 	Filter                 string
@@ -33,7 +36,7 @@ type Subscription struct {
 	Expired                int64
 }
 
-const subscriptionColumns = `id, stream, callback, COALESCE(consumer_subscription_id, ''), filter, doc, created_at, cursor,
+const subscriptionColumns = `id, stream, api_major, callback, COALESCE(consumer_subscription_id, ''), filter, doc, created_at, cursor,
 	attempts, next_attempt_at, retrying_since, last_error, last_delivered_at, delivered_count, expired_count`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -42,7 +45,7 @@ func scanSubscription(row scanner) (Subscription, error) {
 	var s Subscription
 	var doc []byte
 	var created, next, retrying, delivered int64
-	err := row.Scan(&s.ID, &s.Stream, &s.Callback, &s.ConsumerSubscriptionID, &s.Filter, &doc, &created, &s.Cursor,
+	err := row.Scan(&s.ID, &s.Stream, &s.APIMajor, &s.Callback, &s.ConsumerSubscriptionID, &s.Filter, &doc, &created, &s.Cursor,
 		&s.Attempts, &next, &retrying, &s.LastError, &delivered, &s.Delivered, &s.Expired)
 	if err != nil {
 		return s, err
@@ -101,9 +104,10 @@ func (s *Store) CreateSubscription(ctx context.Context, sub Subscription, dedupe
 	if s.dialect == query.Postgres {
 		docArg = "?::jsonb"
 	}
-	_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO subscriptions (id, stream, dedupe_key, callback, consumer_subscription_id, filter, doc, created_at, cursor)
-		VALUES (?, ?, ?, ?, ?, ?, `+docArg+`, ?, ?)`),
-		sub.ID, sub.Stream, dedupeKey, sub.Callback, sub.ConsumerSubscriptionID, sub.Filter, string(sub.Doc), time.Now().UnixMilli(), cursor)
+	major := max(sub.APIMajor, 1)
+	_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO subscriptions (id, stream, api_major, dedupe_key, callback, consumer_subscription_id, filter, doc, created_at, cursor)
+		VALUES (?, ?, ?, ?, ?, ?, ?, `+docArg+`, ?, ?)`),
+		sub.ID, sub.Stream, major, dedupeKey, sub.Callback, sub.ConsumerSubscriptionID, sub.Filter, string(sub.Doc), time.Now().UnixMilli(), cursor)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return ims.Errorf(ims.ECONFLICT, "a subscription with this callback and filter already exists")

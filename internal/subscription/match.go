@@ -22,36 +22,78 @@ const (
 	attrEventType  = "notificationEventType"
 )
 
-// inventoryObjects are the object types of the inventory stream, in the
-// order their names are listed to clients.
-var inventoryObjects = []struct {
+// objectKind is one object type of the inventory stream as one major
+// version of the inventory API names and shows it.
+type objectKind struct {
 	schema *query.Schema
 	name   string
-}{
-	{inventory.ResourceTypeSchema, "ResourceType"},
-	{inventory.ResourcePoolSchema, "ResourcePool"},
-	{inventory.ResourceSchema, "Resource"},
-	{inventory.DeploymentManagerSchema, "DeploymentManager"},
+}
+
+// inventoryObjects are the object types of the inventory stream per
+// inventory API major version, in the order their names are listed to
+// clients. The Nephoran objects are the same in both.
+var inventoryObjects = map[int][]objectKind{
+	1: {
+		{inventory.ResourceTypeSchema, "ResourceType"},
+		{inventory.ResourcePoolSchema, "ResourcePool"},
+		{inventory.ResourceSchema, "Resource"},
+		{inventory.DeploymentManagerSchema, "DeploymentManager"},
+	},
+	2: {
+		{inventory.ResourceTypeSchemaV2, "ResourceType"},
+		{inventory.ResourcePoolSchemaV2, "ResourcePool"},
+		{inventory.ResourceSchemaV2, "Resource"},
+		{inventory.DeploymentManagerSchemaV2, "DeploymentManager"},
+		{inventory.LocationSchema, "Location"},
+		{inventory.OCloudSiteSchema, "OCloudSite"},
+	},
+}
+
+var nephoranObjects = []objectKind{
 	{lcm.PackageSchema, "CnfPackage"},
 	{lcm.InstanceSchema, "CnfInstance"},
 	{lcm.OpSchema, "LcmOpOcc"},
 	{deployment.Schema, "Deployment"},
 }
 
-// objectTypes maps inventory tables to O2ims object type names.
-var objectTypes = map[string]string{}
-
-// objectTypeNames lists the names objectType filters accept.
-var objectTypeNames []string
-
-var schemasByTable = map[string]*query.Schema{alarms.RecordSchema.Name: alarms.RecordSchema}
-
 func init() {
-	for _, o := range inventoryObjects {
-		objectTypes[o.schema.Name] = o.name
-		objectTypeNames = append(objectTypeNames, o.name)
-		schemasByTable[o.schema.Name] = o.schema
+	for m := range inventoryObjects {
+		inventoryObjects[m] = append(inventoryObjects[m], nephoranObjects...)
 	}
+}
+
+// objectsOf returns the object types a subscription of kind k sees.
+func objectsOf(k Kind) []objectKind {
+	if k.Stream != sqlstore.StreamInventory {
+		return []objectKind{{alarms.RecordSchema, ""}}
+	}
+	if objs, ok := inventoryObjects[k.Major]; ok {
+		return objs
+	}
+	return inventoryObjects[1]
+}
+
+// kindOf is the kind of a stored subscription.
+func kindOf(sub sqlstore.Subscription) Kind {
+	return Kind{Stream: sub.Stream, Major: max(sub.APIMajor, 1)}
+}
+
+// objectOf finds the object type of a table for kind k.
+func objectOf(k Kind, table string) (objectKind, bool) {
+	for _, o := range objectsOf(k) {
+		if o.schema.Name == table {
+			return o, true
+		}
+	}
+	return objectKind{}, false
+}
+
+func objectTypeNames(k Kind) []string {
+	var names []string
+	for _, o := range objectsOf(k) {
+		names = append(names, o.name)
+	}
+	return names
 }
 
 var inventoryEventNames = map[string]int{"CREATE": 0, "MODIFY": 1, "DELETE": 2}
@@ -88,15 +130,12 @@ func split(f query.Filter) compiled {
 // Validate checks a subscription filter of stream: event attributes take
 // known values with eq/neq/in/nin, and every other term must be valid for
 // at least one of the object types the filter can match.
-func (m *Matchers) Validate(stream string, f query.Filter) error {
+func (m *Matchers) Validate(k Kind, f query.Filter) error {
 	c := split(f)
-	candidates := []*query.Schema{alarms.RecordSchema}
-	if stream == sqlstore.StreamInventory {
-		candidates = candidates[:0]
-		for _, o := range inventoryObjects {
-			candidates = append(candidates, o.schema)
-		}
-	}
+	stream := k.Stream
+	var candidates []objectKind
+	candidates = append(candidates, objectsOf(k)...)
+	names := objectTypeNames(k)
 	for _, t := range c.eventTerms {
 		switch t.Op {
 		case query.Eq, query.Neq, query.In, query.Nin:
@@ -108,13 +147,13 @@ func (m *Matchers) Validate(stream string, f query.Filter) error {
 				return ims.Errorf(ims.EINVALID, "filter: objectType applies to inventory subscriptions only, in %s", t)
 			}
 			for _, v := range t.Values {
-				if !slices.Contains(objectTypeNames, v) {
+				if !slices.Contains(names, v) {
 					return ims.Errorf(ims.EINVALID, "filter: unknown objectType %q in %s (use %s or %s)", v, t,
-						strings.Join(objectTypeNames[:len(objectTypeNames)-1], ", "), objectTypeNames[len(objectTypeNames)-1])
+						strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 				}
 			}
 			if t.Op == query.Eq || t.Op == query.In {
-				candidates = slices.DeleteFunc(candidates, func(s *query.Schema) bool { return !slices.Contains(t.Values, objectTypes[s.Name]) })
+				candidates = slices.DeleteFunc(candidates, func(o objectKind) bool { return !slices.Contains(t.Values, o.name) })
 			}
 			continue
 		}
@@ -130,8 +169,8 @@ func (m *Matchers) Validate(stream string, f query.Filter) error {
 	for _, t := range c.object.Terms {
 		var firstErr error
 		ok := false
-		for _, sc := range candidates {
-			err := query.Filter{Terms: []query.Term{t}}.Validate(sc)
+		for _, o := range candidates {
+			err := query.Filter{Terms: []query.Term{t}}.Validate(o.schema)
 			if err == nil {
 				ok = true
 				break
@@ -192,10 +231,16 @@ func (m *Matchers) Forget(id string) {
 // Match reports whether ev concerns sub: every event term holds, and the
 // object terms hold on the prior or the post state of the object.
 func (m *Matchers) Match(sub sqlstore.Subscription, ev sqlstore.Event) bool {
+	obj, ok := objectOf(kindOf(sub), ev.ObjectType)
+	if !ok {
+		// An object type the subscription's API version does not have
+		// (a v2 location for a v1 subscriber).
+		return false
+	}
 	c := m.compiledFor(sub)
 	eventDoc := map[string]any{attrEventType: float64(ev.EventType)}
-	if t, ok := objectTypes[ev.ObjectType]; ok {
-		eventDoc[attrObjectType] = t
+	if obj.name != "" {
+		eventDoc[attrObjectType] = obj.name
 	}
 	for _, t := range c.eventTerms {
 		t := t
@@ -217,10 +262,7 @@ func (m *Matchers) Match(sub sqlstore.Subscription, ev sqlstore.Event) bool {
 	if len(c.object.Terms) == 0 {
 		return true
 	}
-	sc := schemasByTable[ev.ObjectType]
-	if sc == nil {
-		return false
-	}
+	sc := obj.schema
 	for _, state := range []json.RawMessage{ev.Post, ev.Prior} {
 		if len(state) == 0 {
 			continue

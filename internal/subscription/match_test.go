@@ -86,7 +86,7 @@ func TestValidate(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
-			err = m.Validate(tc.stream, f)
+			err = m.Validate(Kind{Stream: tc.stream, Major: 1}, f)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("Validate = %v, want valid", err)
@@ -233,7 +233,7 @@ func TestMatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := m.Validate(tc.stream, f); err != nil {
+			if err := m.Validate(Kind{Stream: tc.stream, Major: 1}, f); err != nil {
 				t.Fatalf("filter %q invalid: %v", tc.filter, err)
 			}
 			sub := sqlstore.Subscription{ID: uuid.NewString(), Stream: tc.stream, Filter: tc.filter}

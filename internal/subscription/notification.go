@@ -27,6 +27,20 @@ type Notifier struct {
 	poster        Poster
 	serviceURI    string
 	globalCloudID string
+	shaper        Shaper
+}
+
+// Shaper converts stored inventory documents into the objects of one
+// inventory API version (inventory.Service.Shape).
+type Shaper interface {
+	Shape(ctx context.Context, v *inventory.Version, table string, objs []map[string]any) error
+}
+
+// WithShaper makes the notifier show object states as each subscriber's
+// inventory API version shows them; without one they are sent as stored.
+func (n *Notifier) WithShaper(sh Shaper) *Notifier {
+	n.shaper = sh
+	return n
 }
 
 // NewNotifier returns a notifier. serviceURI prefixes objectRef URIs.
@@ -42,7 +56,7 @@ func (n *Notifier) Match(sub sqlstore.Subscription, ev sqlstore.Event) bool {
 // Deliver sends the notification of ev to sub's callback. retry tells
 // whether a failure is worth another attempt.
 func (n *Notifier) Deliver(ctx context.Context, sub sqlstore.Subscription, ev sqlstore.Event) (retry bool, err error) {
-	body, err := n.Render(sub, ev)
+	body, err := n.RenderContext(ctx, sub, ev)
 	if err != nil {
 		return false, err
 	}
@@ -57,45 +71,63 @@ func notificationID(sub sqlstore.Subscription, ev sqlstore.Event) string {
 
 // Render builds the notification body of ev for sub.
 func (n *Notifier) Render(sub sqlstore.Subscription, ev sqlstore.Event) ([]byte, error) {
+	return n.RenderContext(context.Background(), sub, ev)
+}
+
+// RenderContext builds the notification body of ev for sub: objectRef
+// and object states as sub's inventory API version shows them.
+func (n *Notifier) RenderContext(ctx context.Context, sub sqlstore.Subscription, ev sqlstore.Event) ([]byte, error) {
 	if ev.Stream == sqlstore.StreamAlarm {
 		return n.renderAlarm(sub, ev)
+	}
+	v, ok := inventory.VersionOf(kindOf(sub).Major)
+	if !ok {
+		v = inventory.V1
 	}
 	body := map[string]any{
 		"notificationId":        notificationID(sub, ev),
 		"notificationEventType": ev.EventType,
-		"objectRef":             n.serviceURI + n.objectPath(ev),
+		"objectRef":             n.serviceURI + objectPath(v, ev),
 	}
 	if sub.ConsumerSubscriptionID != "" {
 		body["consumerSubscriptionId"] = sub.ConsumerSubscriptionID
 	}
-	if len(ev.Prior) > 0 {
-		body["priorObjectState"] = ev.Prior
-	}
-	if len(ev.Post) > 0 {
-		body["postObjectState"] = ev.Post
+	for key, state := range map[string]json.RawMessage{"priorObjectState": ev.Prior, "postObjectState": ev.Post} {
+		if len(state) == 0 {
+			continue
+		}
+		shaped, err := n.shape(ctx, v, ev.ObjectType, state)
+		if err != nil {
+			return nil, err
+		}
+		body[key] = shaped
 	}
 	return json.Marshal(body)
 }
 
-func (n *Notifier) objectPath(ev sqlstore.Event) string {
-	const base = "/o2ims-infrastructureInventory/v1"
-	switch ev.ObjectType {
-	case inventory.ResourceTypeSchema.Name:
-		return base + "/resourceTypes/" + ev.ObjectID
-	case inventory.ResourcePoolSchema.Name:
-		return base + "/resourcePools/" + ev.ObjectID
-	case inventory.DeploymentManagerSchema.Name:
-		return base + "/deploymentManagers/" + ev.ObjectID
-	case inventory.ResourceSchema.Name:
-		state := ev.Post
-		if len(state) == 0 {
-			state = ev.Prior
-		}
-		var r struct {
-			ResourcePoolID string `json:"resourcePoolId"`
-		}
-		_ = json.Unmarshal(state, &r)
-		return base + "/resourcePools/" + r.ResourcePoolID + "/resources/" + ev.ObjectID
+// shape renders a stored state as version v shows it; states of objects
+// the versions show alike go out as stored.
+func (n *Notifier) shape(ctx context.Context, v *inventory.Version, table string, state json.RawMessage) (any, error) {
+	if n.shaper == nil || v.Schema(table) == nil || table == inventory.DeploymentManagerSchema.Name {
+		return state, nil
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(state, &obj); err != nil {
+		return nil, fmt.Errorf("decode %s state: %w", table, err)
+	}
+	if err := n.shaper.Shape(ctx, v, table, []map[string]any{obj}); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+func objectPath(v *inventory.Version, ev sqlstore.Event) string {
+	state := ev.Post
+	if len(state) == 0 {
+		state = ev.Prior
+	}
+	if p, ok := v.ObjectPath(ev.ObjectType, ev.ObjectID, state); ok {
+		return p
 	}
 	switch ev.ObjectType {
 	case lcm.PackageSchema.Name:
@@ -107,7 +139,7 @@ func (n *Notifier) objectPath(ev sqlstore.Event) string {
 	case deployment.Schema.Name:
 		return "/o2ims/v1/deployments/" + ev.ObjectID
 	}
-	return base + "/" + ev.ObjectType + "/" + ev.ObjectID
+	return v.Prefix + "/" + ev.ObjectType + "/" + ev.ObjectID
 }
 
 func (n *Notifier) renderAlarm(sub sqlstore.Subscription, ev sqlstore.Event) ([]byte, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"maps"
 	"strings"
@@ -58,24 +59,27 @@ const (
 	maxConsumerLen = 1024
 )
 
-// idAttr names the identifier attribute of each stream's representation.
-func idAttr(stream string) string {
-	if stream == sqlstore.StreamAlarm {
+// idAttr names the identifier attribute of each kind's representation.
+func idAttr(k Kind) string {
+	if k.Stream == sqlstore.StreamAlarm {
 		return "alarmSubscriptionId"
 	}
 	return "subscriptionId"
 }
 
-func schemaOf(stream string) *query.Schema {
-	if stream == sqlstore.StreamAlarm {
+func schemaOf(k Kind) *query.Schema {
+	switch {
+	case k.Stream == sqlstore.StreamAlarm:
 		return AlarmSchema
+	case k.Major == 2:
+		return InventoryV2Schema
 	}
 	return InventorySchema
 }
 
-// Create validates and stores a subscription of stream and returns its
+// Create validates and stores a subscription of kind k and returns its
 // representation.
-func (s *Service) Create(ctx context.Context, stream string, in Input) (map[string]any, error) {
+func (s *Service) Create(ctx context.Context, k Kind, in Input) (map[string]any, error) {
 	if len(in.ConsumerSubscriptionID) > maxConsumerLen {
 		return nil, ims.Errorf(ims.EINVALID, "consumerSubscriptionId: longer than %d characters", maxConsumerLen)
 	}
@@ -89,11 +93,11 @@ func (s *Service) Create(ctx context.Context, stream string, in Input) (map[stri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.matchers.Validate(stream, f); err != nil {
+	if err := s.matchers.Validate(k, f); err != nil {
 		return nil, err
 	}
 	id := uuid.NewString()
-	doc := map[string]any{idAttr(stream): id, "callback": in.Callback, "filter": in.Filter}
+	doc := map[string]any{idAttr(k): id, "callback": in.Callback, "filter": in.Filter}
 	if in.ConsumerSubscriptionID != "" {
 		doc["consumerSubscriptionId"] = in.ConsumerSubscriptionID
 	}
@@ -102,42 +106,46 @@ func (s *Service) Create(ctx context.Context, stream string, in Input) (map[stri
 		return nil, ims.Internal(err, "creating the subscription failed")
 	}
 	// The same callback with an equivalent filter is the same subscription.
-	key := sha256.Sum256([]byte(stream + "\x00" + in.Callback + "\x00" + f.String()))
-	sub := sqlstore.Subscription{ID: id, Stream: stream, Callback: in.Callback, ConsumerSubscriptionID: in.ConsumerSubscriptionID, Filter: in.Filter, Doc: b}
+	scope := k.Stream
+	if k.Major > 1 {
+		scope += fmt.Sprintf("/v%d", k.Major)
+	}
+	key := sha256.Sum256([]byte(scope + "\x00" + in.Callback + "\x00" + f.String()))
+	sub := sqlstore.Subscription{ID: id, Stream: k.Stream, APIMajor: k.Major, Callback: in.Callback, ConsumerSubscriptionID: in.ConsumerSubscriptionID, Filter: in.Filter, Doc: b}
 	if err := s.store.CreateSubscription(ctx, sub, hex.EncodeToString(key[:])); err != nil {
 		return nil, err
 	}
-	s.logger.InfoContext(ctx, "subscription created", "stream", stream, "id", id, "callback", redactURL(in.Callback))
-	return s.Get(ctx, stream, id)
+	s.logger.InfoContext(ctx, "subscription created", "stream", k.Stream, "major", k.Major, "id", id, "callback", redactURL(in.Callback))
+	return s.Get(ctx, k, id)
 }
 
-// Ensure makes in the only subscription of stream with its
+// Ensure makes in the only subscription of kind k with its
 // consumerSubscriptionId: one with another callback or filter is deleted,
 // and in is created unless it exists. It is how the server keeps the
 // subscriptions its configuration names (a webhook) across restarts.
-func (s *Service) Ensure(ctx context.Context, stream string, in Input) (string, error) {
+func (s *Service) Ensure(ctx context.Context, k Kind, in Input) (string, error) {
 	if in.ConsumerSubscriptionID == "" {
 		return "", ims.Errorf(ims.EINVALID, "consumerSubscriptionId: required to keep a configured subscription")
 	}
-	subs, err := s.byConsumer(ctx, stream, in.ConsumerSubscriptionID)
+	subs, err := s.byConsumer(ctx, k, in.ConsumerSubscriptionID)
 	if err != nil {
 		return "", err
 	}
 	var keep string
 	for _, sub := range subs {
-		id, _ := sub[idAttr(stream)].(string)
+		id, _ := sub[idAttr(k)].(string)
 		if keep == "" && sub["callback"] == in.Callback && sub["filter"] == in.Filter {
 			keep = id
 			continue
 		}
-		if err := s.Delete(ctx, stream, id); err != nil {
+		if err := s.Delete(ctx, k, id); err != nil {
 			return "", err
 		}
 	}
 	if keep != "" {
 		return keep, nil
 	}
-	doc, err := s.Create(ctx, stream, in)
+	doc, err := s.Create(ctx, k, in)
 	if ims.ErrorCode(err) == ims.ECONFLICT {
 		// A consumer's own subscription already sends the same.
 		return "", nil
@@ -145,32 +153,32 @@ func (s *Service) Ensure(ctx context.Context, stream string, in Input) (string, 
 	if err != nil {
 		return "", err
 	}
-	id, _ := doc[idAttr(stream)].(string)
+	id, _ := doc[idAttr(k)].(string)
 	return id, nil
 }
 
-// RemoveConsumer deletes the subscriptions of stream with the
+// RemoveConsumer deletes the subscriptions of kind k with the
 // consumerSubscriptionId consumer.
-func (s *Service) RemoveConsumer(ctx context.Context, stream, consumer string) error {
-	subs, err := s.byConsumer(ctx, stream, consumer)
+func (s *Service) RemoveConsumer(ctx context.Context, k Kind, consumer string) error {
+	subs, err := s.byConsumer(ctx, k, consumer)
 	if err != nil {
 		return err
 	}
 	for _, sub := range subs {
-		id, _ := sub[idAttr(stream)].(string)
-		if err := s.Delete(ctx, stream, id); err != nil {
+		id, _ := sub[idAttr(k)].(string)
+		if err := s.Delete(ctx, k, id); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// byConsumer returns the stored subscriptions of stream with the
+// byConsumer returns the stored subscriptions of kind k with the
 // consumerSubscriptionId consumer.
-func (s *Service) byConsumer(ctx context.Context, stream, consumer string) ([]map[string]any, error) {
+func (s *Service) byConsumer(ctx context.Context, k Kind, consumer string) ([]map[string]any, error) {
 	var out []map[string]any
 	f := query.Filter{Terms: []query.Term{{Op: query.Eq, Path: []string{"consumerSubscriptionId"}, Values: []string{consumer}}}}
-	err := collection.Each(ctx, s.store, schemaOf(stream), f, func(doc json.RawMessage) error {
+	err := collection.Each(ctx, s.store, schemaOf(k), f, func(doc json.RawMessage) error {
 		var sub map[string]any
 		if err := json.Unmarshal(doc, &sub); err != nil {
 			return ims.Internal(err, "reading the subscriptions failed")
@@ -182,10 +190,13 @@ func (s *Service) byConsumer(ctx context.Context, stream, consumer string) ([]ma
 }
 
 // Get returns one subscription with its delivery status in extensions.
-func (s *Service) Get(ctx context.Context, stream, id string) (map[string]any, error) {
-	sub, err := s.store.GetSubscription(ctx, stream, id)
+func (s *Service) Get(ctx context.Context, k Kind, id string) (map[string]any, error) {
+	sub, err := s.store.GetSubscription(ctx, k.Stream, id)
 	if err != nil {
 		return nil, err
+	}
+	if max(sub.APIMajor, 1) != k.Major {
+		return nil, ims.Errorf(ims.ENOTFOUND, "subscription %q not found", id)
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(sub.Doc, &doc); err != nil {
@@ -196,17 +207,20 @@ func (s *Service) Get(ctx context.Context, stream, id string) (map[string]any, e
 }
 
 // Delete removes a subscription; nothing more is delivered to it.
-func (s *Service) Delete(ctx context.Context, stream, id string) error {
-	if err := s.store.DeleteSubscription(ctx, stream, id); err != nil {
+func (s *Service) Delete(ctx context.Context, k Kind, id string) error {
+	if _, err := s.Get(ctx, k, id); err != nil {
+		return err
+	}
+	if err := s.store.DeleteSubscription(ctx, k.Stream, id); err != nil {
 		return err
 	}
 	s.matchers.Forget(id)
-	s.logger.InfoContext(ctx, "subscription deleted", "stream", stream, "id", id)
+	s.logger.InfoContext(ctx, "subscription deleted", "stream", k.Stream, "major", k.Major, "id", id)
 	return nil
 }
 
-// List lists subscriptions of stream with the SOL013 query language.
-func (s *Service) List(ctx context.Context, stream string, req collection.Request) (collection.Page, error) {
+// List lists subscriptions of kind k with the SOL013 query language.
+func (s *Service) List(ctx context.Context, k Kind, req collection.Request) (collection.Page, error) {
 	// The delivery status is added after the query, from live columns;
 	// a filter on it would be evaluated on documents that lack it and
 	// give wrong answers, so it is refused.
@@ -217,11 +231,11 @@ func (s *Service) List(ctx context.Context, stream string, req collection.Reques
 			}
 		}
 	}
-	return collection.List(ctx, s.store, schemaOf(stream), req, collection.Options{
+	return collection.List(ctx, s.store, schemaOf(k), req, collection.Options{
 		Decorate: func(ctx context.Context, objs []map[string]any) error {
 			ids := make([]string, 0, len(objs))
 			for _, o := range objs {
-				if id, ok := o[idAttr(stream)].(string); ok {
+				if id, ok := o[idAttr(k)].(string); ok {
 					ids = append(ids, id)
 				}
 			}
@@ -230,7 +244,7 @@ func (s *Service) List(ctx context.Context, stream string, req collection.Reques
 				return err
 			}
 			for _, o := range objs {
-				id, _ := o[idAttr(stream)].(string)
+				id, _ := o[idAttr(k)].(string)
 				if sub, ok := subs[id]; ok {
 					addStatus(o, sub)
 				}

@@ -91,7 +91,7 @@ type AlarmDictionaryService struct {
 // AlarmDictionaries returns the service for the alarm dictionaries of the
 // inventory.
 func (c *Client) AlarmDictionaries() *AlarmDictionaryService {
-	return &AlarmDictionaryService{c: c, col: newCollection[AlarmDictionary](c, "alarm dictionary", InventoryAPIPrefix, "alarmDictionaries")}
+	return &AlarmDictionaryService{c: c, col: newCollection[AlarmDictionary](c, "alarm dictionary", c.inventory, "alarmDictionaries")}
 }
 
 // List returns the page of alarm dictionaries opts select.
@@ -117,5 +117,5 @@ func (s *AlarmDictionaryService) ForResourceType(ctx context.Context, typeID str
 	if typeID == "" {
 		return nil, errors.New("o2: empty resource type ID")
 	}
-	return newSingleton[AlarmDictionary](s.c, InventoryAPIPrefix, "resourceTypes", typeID, "alarmDictionary").get(ctx)
+	return newSingleton[AlarmDictionary](s.c, s.c.inventory, "resourceTypes", typeID, "alarmDictionary").get(ctx)
 }

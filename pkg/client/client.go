@@ -17,6 +17,9 @@ const (
 	// InventoryAPIPrefix is the root of the O2ims_InfrastructureInventory
 	// API, version 1.
 	InventoryAPIPrefix = "/o2ims-infrastructureInventory/v1"
+	// InventoryV2APIPrefix is the root of the O2ims_InfrastructureInventory
+	// API, version 2 (O2ims v11: locations, O-Cloud sites, pools in sites).
+	InventoryV2APIPrefix = "/o2ims-infrastructureInventory/v2"
 	// MonitoringAPIPrefix is the root of the
 	// O2ims_InfrastructureMonitoring API, version 1: alarms, alarm
 	// subscriptions, the alarm service configuration and probable causes.
@@ -68,12 +71,20 @@ type Config struct {
 	// UserAgent is sent in the User-Agent header; empty selects
 	// "o2ims-go-client/<module version>".
 	UserAgent string
+	// InventoryVersion is the major version of the
+	// O2ims_InfrastructureInventory API the inventory services address:
+	// 1 (the default when zero) or 2. Version 2 fills ResourcePool's
+	// OCloudSiteID and ResourceType's AlarmDictionaryID where version 1
+	// fills OCloudID, GlobalLocationID, Location and ParentID. Locations
+	// and OCloudSites exist in version 2 only and always address it.
+	InventoryVersion int
 }
 
 // Client is a connection to one O2 IMS. It is safe for concurrent use by
 // multiple goroutines; create it once with NewClient and reuse it.
 type Client struct {
 	endpoint  *url.URL
+	inventory string // the inventory API's root
 	http      *http.Client
 	userAgent string
 	retry     retryPolicy
@@ -95,6 +106,14 @@ func NewClient(cfg *Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	inventory := InventoryAPIPrefix
+	switch cfg.InventoryVersion {
+	case 0, 1:
+	case 2:
+		inventory = InventoryV2APIPrefix
+	default:
+		return nil, fmt.Errorf("o2: InventoryVersion %d: the inventory API has versions 1 and 2", cfg.InventoryVersion)
+	}
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = "o2ims-go-client/" + moduleVersion()
@@ -108,6 +127,7 @@ func NewClient(cfg *Config) (*Client, error) {
 	}
 	return &Client{
 		endpoint:  ep,
+		inventory: inventory,
 		http:      hc,
 		userAgent: ua,
 		retry:     newRetryPolicy(retries),
@@ -123,14 +143,14 @@ func (c *Client) Endpoint() string {
 // CloudInfo returns the description of the O-Cloud the IMS manages.
 func (c *Client) CloudInfo(ctx context.Context) (*CloudInfo, error) {
 	var info CloudInfo
-	if err := c.getJSON(ctx, c.resolve(InventoryAPIPrefix), &info); err != nil {
+	if err := c.getJSON(ctx, c.resolve(c.inventory), &info); err != nil {
 		return nil, err
 	}
 	return &info, nil
 }
 
 // APIVersions returns the versions of the O2ims_InfrastructureInventory API
-// the IMS supports.
+// the IMS supports, every major version of it (1.x and 2.x).
 func (c *Client) APIVersions(ctx context.Context) (*APIVersions, error) {
 	var v APIVersions
 	u := c.resolve(strings.TrimSuffix(InventoryAPIPrefix, "/v1"), "api_versions")

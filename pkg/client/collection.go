@@ -249,6 +249,20 @@ func (col collection[T]) patchInto(ctx context.Context, id string, patch, out an
 	return err
 }
 
+// replace PUTs in as the object with identifier id and returns what the
+// server stored. PUT is idempotent, so it is retried like a read.
+func (col collection[T]) replace(ctx context.Context, id string, in any) (*T, error) {
+	u, err := col.item(id)
+	if err != nil {
+		return nil, err
+	}
+	var out T
+	if _, err := col.c.do(ctx, call{method: http.MethodPut, url: u, body: in, out: &out}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // delete deletes the object with identifier id.
 func (col collection[T]) delete(ctx context.Context, id string) error {
 	u, err := col.item(id)

@@ -83,7 +83,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("CloudInfo = %+v", info)
 	}
 	versions, err := c.APIVersions(ctx)
-	if err != nil || len(versions.APIVersions) == 0 || versions.URIPrefix != o2.InventoryAPIPrefix {
+	if err != nil || len(versions.APIVersions) != 2 || versions.URIPrefix != "/o2ims-infrastructureInventory" {
 		t.Errorf("APIVersions = %+v, %v", versions, err)
 	}
 

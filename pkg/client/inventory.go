@@ -14,7 +14,7 @@ type ResourceTypeService struct {
 // ResourceTypes returns the service for the resource types of the
 // inventory.
 func (c *Client) ResourceTypes() *ResourceTypeService {
-	return &ResourceTypeService{col: newCollection[ResourceType](c, "resource type", InventoryAPIPrefix, "resourceTypes")}
+	return &ResourceTypeService{col: newCollection[ResourceType](c, "resource type", c.inventory, "resourceTypes")}
 }
 
 // List returns the page of resource types opts select.
@@ -42,7 +42,7 @@ type ResourcePoolService struct {
 // ResourcePools returns the service for the resource pools of the
 // inventory.
 func (c *Client) ResourcePools() *ResourcePoolService {
-	return &ResourcePoolService{col: newCollection[ResourcePool](c, "resource pool", InventoryAPIPrefix, "resourcePools")}
+	return &ResourcePoolService{col: newCollection[ResourcePool](c, "resource pool", c.inventory, "resourcePools")}
 }
 
 // List returns the page of resource pools opts select.
@@ -70,7 +70,7 @@ type DeploymentManagerService struct {
 // DeploymentManagers returns the service for the deployment managers of
 // the inventory.
 func (c *Client) DeploymentManagers() *DeploymentManagerService {
-	return &DeploymentManagerService{col: newCollection[DeploymentManager](c, "deployment manager", InventoryAPIPrefix, "deploymentManagers")}
+	return &DeploymentManagerService{col: newCollection[DeploymentManager](c, "deployment manager", c.inventory, "deploymentManagers")}
 }
 
 // List returns the page of deployment managers opts select.
@@ -104,7 +104,7 @@ func (c *Client) Resources() *ResourceService {
 
 // inPool returns the collection of the resources of pool poolID.
 func (s *ResourceService) inPool(poolID string) (collection[Resource], error) {
-	pools := newCollection[ResourcePool](s.c, "resource pool", InventoryAPIPrefix, "resourcePools")
+	pools := newCollection[ResourcePool](s.c, "resource pool", s.c.inventory, "resourcePools")
 	return child[Resource](pools, poolID, "resource", "resources")
 }
 

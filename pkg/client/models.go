@@ -82,6 +82,9 @@ type ResourceType struct {
 	// of this type; lists include it with AllFields or Fields
 	// "alarmDictionary", Get always.
 	AlarmDictionary *AlarmDictionary `json:"alarmDictionary,omitempty"`
+	// AlarmDictionaryID identifies that dictionary (inventory v2, which
+	// does not embed it).
+	AlarmDictionaryID string `json:"alarmDictionaryId,omitempty"`
 	// Extensions are implementation-specific attributes.
 	Extensions map[string]any `json:"extensions,omitempty"`
 }
@@ -95,11 +98,16 @@ type ResourcePool struct {
 	Name string `json:"name"`
 	// Description is a human-readable description.
 	Description string `json:"description,omitempty"`
-	// OCloudID identifies the O-Cloud the pool belongs to.
-	OCloudID string `json:"oCloudId"`
-	// GlobalLocationID identifies the pool's location as known to the SMO.
+	// OCloudSiteID identifies the O-Cloud site the pool is in
+	// (inventory v2).
+	OCloudSiteID string `json:"oCloudSiteId,omitempty"`
+	// OCloudID identifies the O-Cloud the pool belongs to (inventory v1).
+	OCloudID string `json:"oCloudId,omitempty"`
+	// GlobalLocationID identifies the pool's location as known to the
+	// SMO: its site's location (inventory v1).
 	GlobalLocationID string `json:"globalLocationId,omitempty"`
-	// Location describes where the pool is.
+	// Location describes where the pool is: its site's location's address
+	// or name (inventory v1).
 	Location string `json:"location,omitempty"`
 	// Extensions are implementation-specific attributes.
 	Extensions map[string]any `json:"extensions,omitempty"`

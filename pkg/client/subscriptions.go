@@ -144,7 +144,7 @@ type SubscriptionService struct {
 
 // Subscriptions returns the service for the inventory subscriptions.
 func (c *Client) Subscriptions() *SubscriptionService {
-	return &SubscriptionService{col: newCollection[Subscription](c, "subscription", InventoryAPIPrefix, "subscriptions")}
+	return &SubscriptionService{col: newCollection[Subscription](c, "subscription", c.inventory, "subscriptions")}
 }
 
 // List returns the page of inventory subscriptions opts select.

@@ -28,6 +28,7 @@ __all__ = [
     "AlarmServiceConfigurationPatch",
     "AlarmSubscriptionInfo",
     "Capacity",
+    "CivicAddressElement",
     "CnfInstance",
     "CnfPackage",
     "CnfPackageMetadata",
@@ -48,14 +49,19 @@ __all__ = [
     "DeploymentStatusUpdate",
     "Flavour",
     "FlavourResources",
+    "GeoJsonPoint",
     "InstantiateRequest",
     "InstantiatedCnfInfo",
     "IntentRequirements",
     "IntentRequirementsFunctionsItem",
     "InventoryChangeNotification",
     "LcmOpOcc",
+    "LocationInfo",
+    "LocationRequest",
     "NetworkRequirements",
     "OCloudInfo",
+    "OCloudSiteInfo",
+    "OCloudSiteRequest",
     "PackageWorkload",
     "PerformanceReport",
     "PerformanceReportApi",
@@ -344,6 +350,78 @@ class InventoryChangeNotification(Model):
 
 
 @dataclass(kw_only=True, repr=False)
+class LocationInfo(Model):
+    """
+    A place where O-Cloud sites are (O2ims v11 clause 3.2.6.2.16). At least one of
+    `coordinate`, `civicAddress` and `address` is present. `oCloudSiteIds` is derived:
+    the sites at this location (it cannot be filtered on). Excluded by default:
+    `extensions`.
+    """
+
+    __schema__: ClassVar[str] = "inventory_v2.yaml#/components/schemas/LocationInfo"
+    __required__: ClassVar[tuple[str, ...]] = ("globalLocationId", "name", "description", "oCloudSiteIds", "extensions")
+
+    #: Identifier of the location, assigned by the SMO or the operator.
+    global_location_id: str | None = field_("globalLocationId", "str")
+    name: str | None = field_("name", "str")
+    description: str | None = field_("description", "str")
+    o_cloud_site_ids: list[str] | None = field_("oCloudSiteIds", "str", many=True)
+
+    #: A GeoJSON Point (RFC 7946).
+    coordinate: GeoJsonPoint | None = field_("coordinate", "GeoJsonPoint")
+    civic_address: list[CivicAddressElement] | None = field_("civicAddress", "CivicAddressElement", many=True)
+    address: str | None = field_("address", "str")
+
+    #: Implementation-specific attributes; every key may be filtered and selected.
+    extensions: dict[str, Any] | None = field_("extensions", "dict")
+
+
+@dataclass(kw_only=True, repr=False)
+class GeoJsonPoint(Model):
+    """A GeoJSON Point (RFC 7946)."""
+
+    __schema__: ClassVar[str] = "inventory_v2.yaml#/components/schemas/GeoJsonPoint"
+    __required__: ClassVar[tuple[str, ...]] = ("type", "coordinates")
+
+    type: str | None = field_("type", "str")
+
+    #: Longitude, latitude and optionally altitude.
+    coordinates: list[float] | None = field_("coordinates", "float", many=True)
+
+
+@dataclass(kw_only=True, repr=False)
+class CivicAddressElement(Model):
+    """One element of a civic address (RFC 4776)."""
+
+    __schema__: ClassVar[str] = "inventory_v2.yaml#/components/schemas/CivicAddressElement"
+    __required__: ClassVar[tuple[str, ...]] = ("caType", "caValue")
+
+    ca_type: int | None = field_("caType", "int")
+    ca_value: str | None = field_("caValue", "str")
+
+
+@dataclass(kw_only=True, repr=False)
+class OCloudSiteInfo(Model):
+    """
+    A site of the O-Cloud at a location (O2ims v11 clause 3.2.6.2.17). `resourcePools`
+    is derived: the pools in this site (it cannot be filtered on). Excluded by default:
+    `extensions`.
+    """
+
+    __schema__: ClassVar[str] = "inventory_v2.yaml#/components/schemas/OCloudSiteInfo"
+    __required__: ClassVar[tuple[str, ...]] = ("oCloudSiteId", "globalLocationId", "name", "description", "resourcePools", "extensions")
+
+    o_cloud_site_id: str | None = field_("oCloudSiteId", "str")
+    global_location_id: str | None = field_("globalLocationId", "str")
+    name: str | None = field_("name", "str")
+    description: str | None = field_("description", "str")
+    resource_pools: list[str] | None = field_("resourcePools", "str", many=True)
+
+    #: Implementation-specific attributes; every key may be filtered and selected.
+    extensions: dict[str, Any] | None = field_("extensions", "dict")
+
+
+@dataclass(kw_only=True, repr=False)
 class AlarmEventRecord(_mixins.AlarmEventRecordMixin, Model):
     """
     An alarm raised on the O-Cloud. Alarms not tied to an inventory object carry the
@@ -478,6 +556,42 @@ class ProbableCause(Model):
     probable_cause_id: str | None = field_("probableCauseId", "str")
     name: str | None = field_("name", "str")
     description: str | None = field_("description", "str")
+
+
+@dataclass(kw_only=True, repr=False)
+class LocationRequest(Model):
+    """The LocationRequest object of the O2 IMS APIs."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/LocationRequest"
+    __required__: ClassVar[tuple[str, ...]] = ("name",)
+
+    global_location_id: str | None = field_("globalLocationId", "str")
+    name: str | None = field_("name", "str")
+    description: str | None = field_("description", "str")
+
+    #: A GeoJSON Point (RFC 7946).
+    coordinate: GeoJsonPoint | None = field_("coordinate", "GeoJsonPoint")
+    civic_address: list[CivicAddressElement] | None = field_("civicAddress", "CivicAddressElement", many=True)
+    address: str | None = field_("address", "str")
+
+    #: Implementation-specific attributes; every key may be filtered and selected.
+    extensions: dict[str, Any] | None = field_("extensions", "dict")
+
+
+@dataclass(kw_only=True, repr=False)
+class OCloudSiteRequest(Model):
+    """The OCloudSiteRequest object of the O2 IMS APIs."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/OCloudSiteRequest"
+    __required__: ClassVar[tuple[str, ...]] = ("globalLocationId", "name")
+
+    o_cloud_site_id: str | None = field_("oCloudSiteId", "str")
+    global_location_id: str | None = field_("globalLocationId", "str")
+    name: str | None = field_("name", "str")
+    description: str | None = field_("description", "str")
+
+    #: Implementation-specific attributes; every key may be filtered and selected.
+    extensions: dict[str, Any] | None = field_("extensions", "dict")
 
 
 @dataclass(kw_only=True, repr=False)

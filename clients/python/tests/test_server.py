@@ -99,8 +99,9 @@ class ServerTest(unittest.IsolatedAsyncioTestCase):
         self.assertTrue(info.o_cloud_id)
         self.assertEqual(self.pool.o_cloud_id, info.o_cloud_id)
         versions = await self.c.api_versions()
-        self.assertEqual(versions.uri_prefix, "/o2ims-infrastructureInventory/v1")
-        self.assertTrue(versions.api_versions[0].version)
+        # The API's root lists both majors the server serves.
+        self.assertEqual(versions.uri_prefix, "/o2ims-infrastructureInventory")
+        self.assertEqual([v.version for v in versions.api_versions], ["1.0.0", "2.0.0"])
 
     async def test_local_host_pool(self):
         self.assertEqual(self.pool.provider, "local")

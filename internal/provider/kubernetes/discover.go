@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -155,7 +156,11 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 		acc.allocMem += n.Status.Allocatable.Memory().Value()
 		acc.allocPods += n.Status.Allocatable.Pods().Value()
 	}
+	running := map[string]int{} // pods not yet finished, per node
 	for _, pod := range pods {
+		if pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed && pod.Spec.NodeName != "" {
+			running[pod.Spec.NodeName]++
+		}
 		name, ok := nodePool[pod.Spec.NodeName]
 		if !ok {
 			continue
@@ -204,13 +209,25 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 		if v := shared[ZoneLabel]; v != "" {
 			ext["zone"] = v
 		}
-		snap.ResourcePools = append(snap.ResourcePools, ims.ResourcePool{
-			ResourcePoolID:   p.id("pool/" + acc.name),
-			Name:             acc.name,
-			Description:      "Nodes of cluster " + p.opts.Name + " labelled " + PoolLabel + "=" + acc.name,
-			GlobalLocationID: acc.name,
-			Extensions:       ext,
-		})
+		pool := ims.ResourcePool{
+			ResourcePoolID: p.id("pool/" + acc.name),
+			Name:           acc.name,
+			Description:    "Nodes of cluster " + p.opts.Name + " labelled " + PoolLabel + "=" + acc.name,
+			Extensions:     ext,
+		}
+		if site := shared[SiteLabel]; site != "" {
+			pool.OCloudSiteID = p.id("site/" + site)
+			if !slices.ContainsFunc(snap.Sites, func(s ims.OCloudSite) bool { return s.OCloudSiteID == pool.OCloudSiteID }) {
+				snap.Sites = append(snap.Sites, ims.OCloudSite{
+					OCloudSiteID:     pool.OCloudSiteID,
+					GlobalLocationID: shared[LocationLabel],
+					Name:             site,
+					Description:      "Nodes of cluster " + p.opts.Name + " labelled " + SiteLabel + "=" + site,
+					Extensions:       ims.Extensions{"provider": ProviderType, "providerName": p.opts.Name},
+				})
+			}
+		}
+		snap.ResourcePools = append(snap.ResourcePools, pool)
 	}
 
 	for _, n := range nodes {
@@ -245,6 +262,17 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 			}
 		}
 		healthy, reason := nodeHealth(n)
+		// The O2ims v11 states (extensions, as v11 publishes them).
+		admin, oper, usage := "UNLOCKED", "ENABLED", "IDLE"
+		if n.Spec.Unschedulable {
+			admin = "LOCKED"
+		}
+		if !healthy {
+			oper = "DISABLED"
+		}
+		if running[n.Name] > 0 {
+			usage = "ACTIVE"
+		}
 		asset := n.Spec.ProviderID
 		if asset == "" {
 			asset = n.Status.NodeInfo.SystemUUID
@@ -261,19 +289,22 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 			Tags:           []string{"kubernetes", "node"},
 			Groups:         []string{p.opts.Name},
 			Extensions: ims.Extensions{
-				"provider":       ProviderType,
-				"providerName":   p.opts.Name,
-				"nodeName":       n.Name,
-				"nodeUid":        string(n.UID),
-				"healthy":        healthy,
-				"healthReason":   reason,
-				"labels":         n.Labels,
-				"capacity":       quantities(n.Status.Capacity),
-				"allocatable":    quantities(n.Status.Allocatable),
-				"conditions":     conditions(n),
-				"addresses":      addresses(n),
-				"kubeletVersion": n.Status.NodeInfo.KubeletVersion,
-				"unschedulable":  n.Spec.Unschedulable,
+				"provider":         ProviderType,
+				"providerName":     p.opts.Name,
+				"nodeName":         n.Name,
+				"nodeUid":          string(n.UID),
+				"healthy":          healthy,
+				"healthReason":     reason,
+				"labels":           n.Labels,
+				"capacity":         quantities(n.Status.Capacity),
+				"allocatable":      quantities(n.Status.Allocatable),
+				"conditions":       conditions(n),
+				"addresses":        addresses(n),
+				"kubeletVersion":   n.Status.NodeInfo.KubeletVersion,
+				"unschedulable":    n.Spec.Unschedulable,
+				"adminState":       admin,
+				"operationalState": oper,
+				"usageState":       usage,
 			},
 		})
 	}
@@ -286,11 +317,6 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 		classNames = append(classNames, c.Name)
 	}
 	sort.Strings(classNames)
-	var locations []string
-	for name := range pools {
-		locations = append(locations, name)
-	}
-	sort.Strings(locations)
 	caps := map[string]any{"kubernetesVersion": version, "storageClasses": classNames}
 	if cni != "" {
 		caps["cni"] = cni
@@ -300,7 +326,6 @@ func (p *Provider) snapshot(nodes []*corev1.Node, pods []*corev1.Pod, classes []
 		Name:                p.opts.Name,
 		Description:         "Kubernetes cluster " + p.opts.Name,
 		ServiceURI:          p.config.Host,
-		SupportedLocations:  locations,
 		Capabilities:        caps,
 		Capacity: map[string]any{
 			"cpuMillicores": totalCPU,

@@ -43,6 +43,15 @@ const ProviderType = "kubernetes"
 // PoolLabel assigns a node to a resource pool.
 const PoolLabel = "nephoran.io/resource-pool"
 
+// SiteLabel puts the pool of the nodes that share it in the O-Cloud site
+// of that name, which LocationLabel (when they share it too) places at a
+// location (its globalLocationId). Pools without it are in the provider's
+// default site.
+const (
+	SiteLabel     = "nephoran.io/site"
+	LocationLabel = "nephoran.io/global-location-id"
+)
+
 // The well-known node labels that give a pool its region and zone when all
 // of its nodes share them.
 const (

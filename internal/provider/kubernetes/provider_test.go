@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +68,7 @@ func TestNodesPoolsAndLifecycle(t *testing.T) {
 	ctx := context.Background()
 	p := newProvider(t, plane, "edge-1")
 	a, b := "lifecycle-a", "lifecycle-b"
-	if err := plane.CreateNode(ctx, a, map[string]string{kubernetes.PoolLabel: "site-east", "node.kubernetes.io/instance-type": "m5.large"}, "4", "8Gi"); err != nil {
+	if err := plane.CreateNode(ctx, a, map[string]string{kubernetes.PoolLabel: "site-east", kubernetes.SiteLabel: "berlin-1", kubernetes.LocationLabel: "DE-BER", "node.kubernetes.io/instance-type": "m5.large"}, "4", "8Gi"); err != nil {
 		t.Fatal(err)
 	}
 	if err := plane.CreateNode(ctx, b, nil, "2", "4Gi"); err != nil {
@@ -96,6 +95,9 @@ func TestNodesPoolsAndLifecycle(t *testing.T) {
 	}
 	ra, _ := nodeOf(snap, a)
 	rb, _ := nodeOf(snap, b)
+	if ra.Extensions["operationalState"] != "ENABLED" || ra.Extensions["adminState"] != "UNLOCKED" || ra.Extensions["usageState"] == nil {
+		t.Errorf("O2ims states of a ready node: %v", ra.Extensions)
+	}
 	if ra.ResourcePoolID != east.ResourcePoolID || rb.ResourcePoolID != def.ResourcePoolID {
 		t.Fatalf("pools: a in %s (want %s), b in %s (want %s)", ra.ResourcePoolID, east.ResourcePoolID, rb.ResourcePoolID, def.ResourcePoolID)
 	}
@@ -115,8 +117,14 @@ func TestNodesPoolsAndLifecycle(t *testing.T) {
 	if dm.Capabilities["kubernetesVersion"] == "" || dm.Capacity["cpuMillicores"] == nil {
 		t.Errorf("deployment manager capabilities/capacity: %+v %+v", dm.Capabilities, dm.Capacity)
 	}
-	if !slices.Contains(dm.SupportedLocations, "site-east") {
-		t.Errorf("supported locations %v", dm.SupportedLocations)
+	// The site label puts the pool in a site of that name at the
+	// location label's location; the unlabelled pool names no site (the
+	// inventory puts it in the provider's default site).
+	if len(snap.Sites) != 1 || snap.Sites[0].Name != "berlin-1" || snap.Sites[0].GlobalLocationID != "DE-BER" || east.OCloudSiteID != snap.Sites[0].OCloudSiteID {
+		t.Errorf("sites %+v, pool east in site %q", snap.Sites, east.OCloudSiteID)
+	}
+	if def.OCloudSiteID != "" {
+		t.Errorf("default pool in site %q, want none", def.OCloudSiteID)
 	}
 
 	// Relabelling moves the node to another pool under the same id.

@@ -30,14 +30,12 @@ type Options struct {
 	// Name is the provider name reported in extensions.providerName;
 	// "local" if empty.
 	Name string
-	// SiteName names the resource pool of the host's site; "<hostname>-site"
-	// if empty.
+	// SiteName names the host's O-Cloud site and its resource pool;
+	// "<hostname>-site" if empty.
 	SiteName string
-	// GlobalLocationID is copied to the resource pool and, when set, is the
-	// deployment manager's supported location.
+	// GlobalLocationID is the location of the host's site; empty puts it
+	// at the O-Cloud's default location.
 	GlobalLocationID string
-	// Location is free text copied to the resource pool.
-	Location string
 	// ServiceURI is the endpoint advertised by the deployment manager.
 	ServiceURI string
 	// ProcRoot is where procfs is mounted; "/proc" if empty. Tests point
@@ -186,9 +184,17 @@ func (p *Provider) Discover(ctx context.Context) (ims.Snapshot, error) {
 	resources := append([]ims.Resource{host}, devices...)
 	slices.SortFunc(resources, func(a, b ims.Resource) int { return strings.Compare(a.ResourceID, b.ResourceID) })
 
+	siteID := ids.id("site")
 	return ims.Snapshot{
+		Sites: []ims.OCloudSite{{
+			OCloudSiteID:     siteID,
+			GlobalLocationID: p.opts.GlobalLocationID,
+			Name:             h.site,
+			Description:      fmt.Sprintf("Site of host %s", h.hostname),
+			Extensions:       ims.Extensions{"provider": ProviderType, "providerName": p.opts.Name},
+		}},
 		ResourceTypes:      types.list(),
-		ResourcePools:      []ims.ResourcePool{p.pool(h, poolID)},
+		ResourcePools:      []ims.ResourcePool{p.pool(h, poolID, siteID)},
 		Resources:          resources,
 		DeploymentManagers: []ims.DeploymentManager{p.deploymentManager(h, ids, hostID)},
 	}, nil
@@ -219,14 +225,13 @@ func (p *Provider) deviceResources(devs []device, ids idMinter, types *typeRegis
 	return out
 }
 
-func (p *Provider) pool(h hostFacts, id string) ims.ResourcePool {
+func (p *Provider) pool(h hostFacts, id, siteID string) ims.ResourcePool {
 	return ims.ResourcePool{
-		ResourcePoolID:   id,
-		Name:             h.site,
-		Description:      fmt.Sprintf("Site of host %s, discovered by the %s provider", h.hostname, p.opts.Name),
-		GlobalLocationID: p.opts.GlobalLocationID,
-		Location:         p.opts.Location,
-		Extensions:       ims.Extensions{"provider": ProviderType, "providerName": p.opts.Name, "hostname": h.hostname},
+		ResourcePoolID: id,
+		Name:           h.site,
+		Description:    fmt.Sprintf("Site of host %s, discovered by the %s provider", h.hostname, p.opts.Name),
+		OCloudSiteID:   siteID,
+		Extensions:     ims.Extensions{"provider": ProviderType, "providerName": p.opts.Name, "hostname": h.hostname},
 	}
 }
 
@@ -236,7 +241,6 @@ func (p *Provider) deploymentManager(h hostFacts, ids idMinter, hostID string) i
 		Name:                h.hostname,
 		Description:         fmt.Sprintf("Workloads run directly on host %s", h.hostname),
 		ServiceURI:          p.opts.ServiceURI,
-		SupportedLocations:  []string{cmp.Or(p.opts.GlobalLocationID, h.site)},
 		Capabilities: map[string]any{
 			"runtime":      "host",
 			"os":           h.os,
@@ -275,6 +279,11 @@ func (p *Provider) hostExtensions(h hostFacts, skippedNICs, skippedDisks int) im
 		"memory":                     map[string]any{"totalBytes": h.mem.total, "availableBytes": h.mem.available},
 		"skippedVirtualInterfaces":   skippedNICs,
 		"skippedVirtualBlockDevices": skippedDisks,
+		// The O2ims v11 states: the IMS runs on this host, so it is on
+		// and working; nothing here locks it.
+		"adminState":       "UNLOCKED",
+		"operationalState": "ENABLED",
+		"powerState":       "ON",
 	}
 	putString(ext, "kernel", h.kernel)
 	if h.hasUptime {

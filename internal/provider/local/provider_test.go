@@ -191,7 +191,6 @@ func TestDiscoverFixture(t *testing.T) {
 	root := newFixture(t)
 	opts := fixtureOptions(root)
 	opts.GlobalLocationID = "geo:52.52,13.40"
-	opts.Location = "Rack 4, Berlin"
 	opts.ServiceURI = "ssh://edge-01"
 	snap := discover(t, opts)
 
@@ -207,16 +206,23 @@ func TestDiscoverFixture(t *testing.T) {
 		t.Fatalf("pools = %d, want 1", len(snap.ResourcePools))
 	}
 	pool := snap.ResourcePools[0]
+	siteID := ids.id("site")
 	wantPool := ims.ResourcePool{
-		ResourcePoolID:   poolID,
-		Name:             "edge-01-site",
-		Description:      pool.Description,
-		GlobalLocationID: "geo:52.52,13.40",
-		Location:         "Rack 4, Berlin",
-		Extensions:       ims.Extensions{"provider": "local", "providerName": "local", "hostname": "edge-01"},
+		ResourcePoolID: poolID,
+		Name:           "edge-01-site",
+		Description:    pool.Description,
+		OCloudSiteID:   siteID,
+		Extensions:     ims.Extensions{"provider": "local", "providerName": "local", "hostname": "edge-01"},
 	}
 	if !reflect.DeepEqual(pool, wantPool) {
 		t.Errorf("pool = %+v, want %+v", pool, wantPool)
+	}
+	wantSite := []ims.OCloudSite{{
+		OCloudSiteID: siteID, GlobalLocationID: "geo:52.52,13.40", Name: "edge-01-site", Description: "Site of host edge-01",
+		Extensions: ims.Extensions{"provider": "local", "providerName": "local"},
+	}}
+	if !reflect.DeepEqual(snap.Sites, wantSite) {
+		t.Errorf("sites = %+v, want %+v", snap.Sites, wantSite)
 	}
 
 	host := mustResource(t, snap, "host")
@@ -234,6 +240,9 @@ func TestDiscoverFixture(t *testing.T) {
 		"uptimeSeconds":              int64(12345),
 		"skippedVirtualInterfaces":   1,
 		"skippedVirtualBlockDevices": 1,
+		"adminState":                 "UNLOCKED",
+		"operationalState":           "ENABLED",
+		"powerState":                 "ON",
 		"cpu": map[string]any{
 			"vendor": "GenuineIntel", "model": "Intel(R) Xeon(R) Gold 6338N CPU @ 2.20GHz",
 			"sockets": 1, "cores": 1, "threads": 2, "mhz": 3400.0,
@@ -364,7 +373,6 @@ func TestDiscoverFixture(t *testing.T) {
 		Name:                "edge-01",
 		Description:         dm.Description,
 		ServiceURI:          "ssh://edge-01",
-		SupportedLocations:  []string{"geo:52.52,13.40"},
 		Capabilities:        map[string]any{"runtime": "host", "os": "Fixture Linux 12 (test)", "architecture": runtime.GOARCH},
 		Capacity:            map[string]any{"cpu": 2, "memoryBytes": int64(16318412 * 1024)},
 		Extensions:          ims.Extensions{"provider": "local", "providerName": "local", "hostResourceId": hostID},

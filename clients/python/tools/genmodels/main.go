@@ -33,7 +33,10 @@ import (
 )
 
 // specFiles are the documents read, in the order their models are written.
-var specFiles = []string{"common.yaml", "inventory.yaml", "monitoring.yaml", "nephoran.yaml"}
+var specFiles = []string{"common.yaml", "inventory.yaml", v2Spec, "monitoring.yaml", "nephoran.yaml"}
+
+// v2Spec is the inventory v2 document.
+const v2Spec = "inventory_v2.yaml"
 
 // inlineNames names the classes of inline objects, by their location.
 var inlineNames = map[string]string{
@@ -145,6 +148,11 @@ func Generate(fsys fs.FS) ([]byte, error) {
 			ptr := f + "#/components/schemas/" + name
 			s := get(schemas, name)
 			if !g.hasProperties(f, s) {
+				continue
+			}
+			if _, v1 := g.byName[name]; v1 && f == v2Spec {
+				// The client reads inventory v1; of v2 it models only
+				// the objects v1 lacks (locations and sites).
 				continue
 			}
 			if _, err := g.add(name, ptr, f, s); err != nil {

@@ -18,7 +18,8 @@ import (
 
 	externalRef0 "github.com/nephoran/o2ims/internal/httpapi/gen/common"
 	externalRef1 "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
-	externalRef2 "github.com/nephoran/o2ims/internal/httpapi/gen/monitoring"
+	externalRef2 "github.com/nephoran/o2ims/internal/httpapi/gen/inventoryv2"
+	externalRef3 "github.com/nephoran/o2ims/internal/httpapi/gen/monitoring"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -708,6 +709,21 @@ type LcmOpOccOperation string
 // LcmOpOccOperationState defines model for LcmOpOcc.OperationState.
 type LcmOpOccOperationState string
 
+// LocationRequest defines model for LocationRequest.
+type LocationRequest struct {
+	Address      *string                             `json:"address,omitempty"`
+	CivicAddress *[]externalRef2.CivicAddressElement `json:"civicAddress,omitempty"`
+
+	// Coordinate A GeoJSON Point (RFC 7946).
+	Coordinate  *externalRef2.GeoJsonPoint `json:"coordinate,omitempty"`
+	Description *string                    `json:"description,omitempty"`
+
+	// Extensions Implementation-specific attributes; every key may be filtered and selected.
+	Extensions       *externalRef0.Extensions `json:"extensions,omitempty"`
+	GlobalLocationId *string                  `json:"globalLocationId,omitempty"`
+	Name             string                   `json:"name"`
+}
+
 // NetworkRequirements Kept with the deployment and passed on to the network functions' integrations.
 type NetworkRequirements struct {
 	// Bandwidth Example: 10Gbps
@@ -717,6 +733,17 @@ type NetworkRequirements struct {
 	Latency              *string                `json:"latency,omitempty"`
 	SliceId              *string                `json:"sliceId,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// OCloudSiteRequest defines model for OCloudSiteRequest.
+type OCloudSiteRequest struct {
+	Description *string `json:"description,omitempty"`
+
+	// Extensions Implementation-specific attributes; every key may be filtered and selected.
+	Extensions       *externalRef0.Extensions `json:"extensions,omitempty"`
+	GlobalLocationId string                   `json:"globalLocationId"`
+	Name             string                   `json:"name"`
+	OCloudSiteId     *openapi_types.UUID      `json:"oCloudSiteId,omitempty"`
 }
 
 // PerformanceReport defines model for PerformanceReport.
@@ -1029,6 +1056,27 @@ type ListRecommendationsParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// GetRecommendationParams defines parameters for GetRecommendation.
+type GetRecommendationParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // ListAlarmsParams defines parameters for ListAlarms.
 type ListAlarmsParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
@@ -1141,6 +1189,27 @@ type ListCnfInstancesParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// GetCnfInstanceParams defines parameters for GetCnfInstance.
+type GetCnfInstanceParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // ListCnfPackagesParams defines parameters for ListCnfPackages.
 type ListCnfPackagesParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
@@ -1244,6 +1313,27 @@ type CreateCnfPackageMultipartBody struct {
 
 // CreateCnfPackageJSONBodyContentType defines parameters for CreateCnfPackage.
 type CreateCnfPackageJSONBodyContentType string
+
+// GetCnfPackageParams defines parameters for GetCnfPackage.
+type GetCnfPackageParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
 
 // ListDeploymentManagersParams defines parameters for ListDeploymentManagers.
 type ListDeploymentManagersParams struct {
@@ -1389,6 +1479,27 @@ type ListDeploymentsParams struct {
 	ChangedSince *externalRef0.ChangedSince `form:"changedSince,omitempty" json:"changedSince,omitempty"`
 }
 
+// GetDeploymentParams defines parameters for GetDeployment.
+type GetDeploymentParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // UpdateDeploymentParams defines parameters for UpdateDeployment.
 type UpdateDeploymentParams struct {
 	// IfMatch The ETag of the deployment as last read.
@@ -1457,6 +1568,181 @@ type ListLcmOpOccsParams struct {
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
 }
 
+// GetLcmOpOccParams defines parameters for GetLcmOpOcc.
+type GetLcmOpOccParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
+// ListLocationsParams defines parameters for ListLocations.
+type ListLocationsParams struct {
+	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
+	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
+	// object matches when every term holds.
+	//
+	// | operator | values | matches when |
+	// |---|---|---|
+	// | `eq`, `neq` | one | equal / not equal |
+	// | `gt`, `gte`, `lt`, `lte` | one | ordered comparison in the attribute's type |
+	// | `in`, `nin` | one or more | equal to one of / none of the values |
+	// | `cont`, `ncont` | one or more | the string contains one of / none of the values |
+	//
+	// Values compare in the attribute's type (number, boolean, string,
+	// timestamp). Values holding `,`, `/`, `;`, `(`, `)` or spaces are
+	// single-quoted; `''` inside quotes is one quote. A list-valued
+	// attribute matches when any element matches; `neq`, `nin` and `ncont`
+	// are the negation of their positive operator, so they also match an
+	// absent attribute. Any key below `extensions` may be addressed, for
+	// example `(eq,extensions/provider,local)`. Unknown attributes, wrong
+	// operators, a wrong number of values and bad quoting are rejected
+	// with 400.
+	Filter *externalRef0.Filter `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+
+	// Limit Page size: at most this many objects are returned (default 100,
+	// at most 1000). When more exist the response carries a
+	// `Link: <...>; rel="next"` header.
+	Limit *externalRef0.Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
+	// `Link` header of the previous response. Markers are keyset
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
+	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
+
+// GetLocationByIDParams defines parameters for GetLocationByID.
+type GetLocationByIDParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
+// ListOCloudSitesParams defines parameters for ListOCloudSites.
+type ListOCloudSitesParams struct {
+	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
+	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
+	// object matches when every term holds.
+	//
+	// | operator | values | matches when |
+	// |---|---|---|
+	// | `eq`, `neq` | one | equal / not equal |
+	// | `gt`, `gte`, `lt`, `lte` | one | ordered comparison in the attribute's type |
+	// | `in`, `nin` | one or more | equal to one of / none of the values |
+	// | `cont`, `ncont` | one or more | the string contains one of / none of the values |
+	//
+	// Values compare in the attribute's type (number, boolean, string,
+	// timestamp). Values holding `,`, `/`, `;`, `(`, `)` or spaces are
+	// single-quoted; `''` inside quotes is one quote. A list-valued
+	// attribute matches when any element matches; `neq`, `nin` and `ncont`
+	// are the negation of their positive operator, so they also match an
+	// absent attribute. Any key below `extensions` may be addressed, for
+	// example `(eq,extensions/provider,local)`. Unknown attributes, wrong
+	// operators, a wrong number of values and bad quoting are rejected
+	// with 400.
+	Filter *externalRef0.Filter `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+
+	// Limit Page size: at most this many objects are returned (default 100,
+	// at most 1000). When more exist the response carries a
+	// `Link: <...>; rel="next"` header.
+	Limit *externalRef0.Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
+	// `Link` header of the previous response. Markers are keyset
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
+	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
+
+// GetOCloudSiteByIDParams defines parameters for GetOCloudSiteByID.
+type GetOCloudSiteByIDParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
 // ListProvidersParams defines parameters for ListProviders.
 type ListProvidersParams struct {
 	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
@@ -1511,6 +1797,27 @@ type ListProvidersParams struct {
 	// also accepted, as page N of `limit` objects (a page past the end,
 	// or more than 10000 objects in, is empty); any other value is 400.
 	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
+
+// GetProviderParams defines parameters for GetProvider.
+type GetProviderParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
 }
 
 // ListResourcePoolsParams defines parameters for ListResourcePools.
@@ -1798,6 +2105,18 @@ type UpdateDeploymentApplicationMergePatchPlusJSONRequestBody = DeploymentPatch
 // UpdateDeploymentStatusJSONRequestBody defines body for UpdateDeploymentStatus for application/json ContentType.
 type UpdateDeploymentStatusJSONRequestBody = DeploymentStatusUpdate
 
+// CreateLocationJSONRequestBody defines body for CreateLocation for application/json ContentType.
+type CreateLocationJSONRequestBody = LocationRequest
+
+// ReplaceLocationJSONRequestBody defines body for ReplaceLocation for application/json ContentType.
+type ReplaceLocationJSONRequestBody = LocationRequest
+
+// CreateOCloudSiteJSONRequestBody defines body for CreateOCloudSite for application/json ContentType.
+type CreateOCloudSiteJSONRequestBody = OCloudSiteRequest
+
+// ReplaceOCloudSiteJSONRequestBody defines body for ReplaceOCloudSite for application/json ContentType.
+type ReplaceOCloudSiteJSONRequestBody = OCloudSiteRequest
+
 // CreateProviderJSONRequestBody defines body for CreateProvider for application/json ContentType.
 type CreateProviderJSONRequestBody = ProviderRequest
 
@@ -1909,7 +2228,7 @@ type ServerInterface interface {
 	CreateRecommendation(w http.ResponseWriter, r *http.Request)
 	// GetRecommendation Get one recommendation
 	// (GET /o2ims/v1/advisor/recommendations/{recommendationId})
-	GetRecommendation(w http.ResponseWriter, r *http.Request, recommendationId openapi_types.UUID)
+	GetRecommendation(w http.ResponseWriter, r *http.Request, recommendationId openapi_types.UUID, params GetRecommendationParams)
 	// ListAlarms List alarm event records
 	// (GET /o2ims/v1/alarms)
 	ListAlarms(w http.ResponseWriter, r *http.Request, params ListAlarmsParams)
@@ -1924,7 +2243,7 @@ type ServerInterface interface {
 	DeleteCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId)
 	// GetCnfInstance Get one CNF instance
 	// (GET /o2ims/v1/cnfInstances/{cnfInstanceId})
-	GetCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId)
+	GetCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId, params GetCnfInstanceParams)
 	// InstantiateCnfInstance Deploy the instance onto a deployment manager and pool
 	// (POST /o2ims/v1/cnfInstances/{cnfInstanceId}/instantiate)
 	InstantiateCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId)
@@ -1945,7 +2264,7 @@ type ServerInterface interface {
 	DeleteCnfPackage(w http.ResponseWriter, r *http.Request, packageId PackageId)
 	// GetCnfPackage Get one CNF package
 	// (GET /o2ims/v1/cnfPackages/{packageId})
-	GetCnfPackage(w http.ResponseWriter, r *http.Request, packageId PackageId)
+	GetCnfPackage(w http.ResponseWriter, r *http.Request, packageId PackageId, params GetCnfPackageParams)
 	// ListDeploymentManagers List deployment managers
 	// (GET /o2ims/v1/deploymentManagers)
 	ListDeploymentManagers(w http.ResponseWriter, r *http.Request, params ListDeploymentManagersParams)
@@ -1963,7 +2282,7 @@ type ServerInterface interface {
 	DeleteDeployment(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId)
 	// GetDeployment Get one deployment
 	// (GET /o2ims/v1/deployments/{deploymentId})
-	GetDeployment(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId)
+	GetDeployment(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId, params GetDeploymentParams)
 	// UpdateDeployment Change a deployment's description or component replicas
 	// (PATCH /o2ims/v1/deployments/{deploymentId})
 	UpdateDeployment(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId, params UpdateDeploymentParams)
@@ -1975,10 +2294,40 @@ type ServerInterface interface {
 	ListLcmOpOccs(w http.ResponseWriter, r *http.Request, params ListLcmOpOccsParams)
 	// GetLcmOpOcc Get one lifecycle operation occurrence
 	// (GET /o2ims/v1/lcmOpOccs/{lcmOpOccId})
-	GetLcmOpOcc(w http.ResponseWriter, r *http.Request, lcmOpOccId LcmOpOccId)
+	GetLcmOpOcc(w http.ResponseWriter, r *http.Request, lcmOpOccId LcmOpOccId, params GetLcmOpOccParams)
+	// ListLocations List locations (as inventory v2 shows them)
+	// (GET /o2ims/v1/locations)
+	ListLocations(w http.ResponseWriter, r *http.Request, params ListLocationsParams)
+	// CreateLocation Define a location
+	// (POST /o2ims/v1/locations)
+	CreateLocation(w http.ResponseWriter, r *http.Request)
+	// DeleteLocation Delete a location defined through this API
+	// (DELETE /o2ims/v1/locations/{globalLocationId})
+	DeleteLocation(w http.ResponseWriter, r *http.Request, globalLocationId externalRef2.GlobalLocationId)
+	// GetLocationByID Get one location
+	// (GET /o2ims/v1/locations/{globalLocationId})
+	GetLocationByID(w http.ResponseWriter, r *http.Request, globalLocationId externalRef2.GlobalLocationId, params GetLocationByIDParams)
+	// ReplaceLocation Replace a location defined through this API
+	// (PUT /o2ims/v1/locations/{globalLocationId})
+	ReplaceLocation(w http.ResponseWriter, r *http.Request, globalLocationId externalRef2.GlobalLocationId)
 	// GetPerformanceReport Performance data per resource pool and deployment
 	// (GET /o2ims/v1/metrics)
 	GetPerformanceReport(w http.ResponseWriter, r *http.Request)
+	// ListOCloudSites List O-Cloud sites (as inventory v2 shows them)
+	// (GET /o2ims/v1/oCloudSites)
+	ListOCloudSites(w http.ResponseWriter, r *http.Request, params ListOCloudSitesParams)
+	// CreateOCloudSite Define an O-Cloud site
+	// (POST /o2ims/v1/oCloudSites)
+	CreateOCloudSite(w http.ResponseWriter, r *http.Request)
+	// DeleteOCloudSite Delete an O-Cloud site defined through this API
+	// (DELETE /o2ims/v1/oCloudSites/{oCloudSiteId})
+	DeleteOCloudSite(w http.ResponseWriter, r *http.Request, oCloudSiteId externalRef2.OCloudSiteId)
+	// GetOCloudSiteByID Get one O-Cloud site
+	// (GET /o2ims/v1/oCloudSites/{oCloudSiteId})
+	GetOCloudSiteByID(w http.ResponseWriter, r *http.Request, oCloudSiteId externalRef2.OCloudSiteId, params GetOCloudSiteByIDParams)
+	// ReplaceOCloudSite Replace an O-Cloud site defined through this API
+	// (PUT /o2ims/v1/oCloudSites/{oCloudSiteId})
+	ReplaceOCloudSite(w http.ResponseWriter, r *http.Request, oCloudSiteId externalRef2.OCloudSiteId)
 	// ListProviders List infrastructure providers
 	// (GET /o2ims/v1/providers)
 	ListProviders(w http.ResponseWriter, r *http.Request, params ListProvidersParams)
@@ -1993,7 +2342,7 @@ type ServerInterface interface {
 	DeleteProvider(w http.ResponseWriter, r *http.Request, providerId ProviderId)
 	// GetProvider Get one provider
 	// (GET /o2ims/v1/providers/{providerId})
-	GetProvider(w http.ResponseWriter, r *http.Request, providerId ProviderId)
+	GetProvider(w http.ResponseWriter, r *http.Request, providerId ProviderId, params GetProviderParams)
 	// ListResourcePools List resource pools
 	// (GET /o2ims/v1/resourcePools)
 	ListResourcePools(w http.ResponseWriter, r *http.Request, params ListResourcePoolsParams)
@@ -2163,8 +2512,63 @@ func (siw *ServerInterfaceWrapper) GetRecommendation(w http.ResponseWriter, r *h
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRecommendationParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetRecommendation(w, r, recommendationId)
+		siw.Handler.GetRecommendation(w, r, recommendationId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2451,8 +2855,63 @@ func (siw *ServerInterfaceWrapper) GetCnfInstance(w http.ResponseWriter, r *http
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCnfInstanceParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetCnfInstance(w, r, cnfInstanceId)
+		siw.Handler.GetCnfInstance(w, r, cnfInstanceId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2706,8 +3165,63 @@ func (siw *ServerInterfaceWrapper) GetCnfPackage(w http.ResponseWriter, r *http.
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCnfPackageParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetCnfPackage(w, r, packageId)
+		siw.Handler.GetCnfPackage(w, r, packageId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3088,8 +3602,63 @@ func (siw *ServerInterfaceWrapper) GetDeployment(w http.ResponseWriter, r *http.
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDeploymentParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetDeployment(w, r, deploymentId)
+		siw.Handler.GetDeployment(w, r, deploymentId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3325,8 +3894,321 @@ func (siw *ServerInterfaceWrapper) GetLcmOpOcc(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetLcmOpOccParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetLcmOpOcc(w, r, lcmOpOccId)
+		siw.Handler.GetLcmOpOcc(w, r, lcmOpOccId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListLocations operation middleware
+func (siw *ServerInterfaceWrapper) ListLocations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLocationsParams
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", r.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "filter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "filter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "nextpage_opaque_marker" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nextpage_opaque_marker", r.URL.Query(), &params.NextpageOpaqueMarker, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListLocations(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateLocation operation middleware
+func (siw *ServerInterfaceWrapper) CreateLocation(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateLocation(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteLocation operation middleware
+func (siw *ServerInterfaceWrapper) DeleteLocation(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "globalLocationId" -------------
+	var globalLocationId externalRef2.GlobalLocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "globalLocationId", r.PathValue("globalLocationId"), &globalLocationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "globalLocationId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteLocation(w, r, globalLocationId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetLocationByID operation middleware
+func (siw *ServerInterfaceWrapper) GetLocationByID(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "globalLocationId" -------------
+	var globalLocationId externalRef2.GlobalLocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "globalLocationId", r.PathValue("globalLocationId"), &globalLocationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "globalLocationId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetLocationByIDParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLocationByID(w, r, globalLocationId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ReplaceLocation operation middleware
+func (siw *ServerInterfaceWrapper) ReplaceLocation(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "globalLocationId" -------------
+	var globalLocationId externalRef2.GlobalLocationId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "globalLocationId", r.PathValue("globalLocationId"), &globalLocationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "globalLocationId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ReplaceLocation(w, r, globalLocationId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3341,6 +4223,264 @@ func (siw *ServerInterfaceWrapper) GetPerformanceReport(w http.ResponseWriter, r
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetPerformanceReport(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListOCloudSites operation middleware
+func (siw *ServerInterfaceWrapper) ListOCloudSites(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOCloudSitesParams
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", r.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "filter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "filter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "nextpage_opaque_marker" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nextpage_opaque_marker", r.URL.Query(), &params.NextpageOpaqueMarker, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListOCloudSites(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateOCloudSite operation middleware
+func (siw *ServerInterfaceWrapper) CreateOCloudSite(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateOCloudSite(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteOCloudSite operation middleware
+func (siw *ServerInterfaceWrapper) DeleteOCloudSite(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "oCloudSiteId" -------------
+	var oCloudSiteId externalRef2.OCloudSiteId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "oCloudSiteId", r.PathValue("oCloudSiteId"), &oCloudSiteId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "oCloudSiteId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteOCloudSite(w, r, oCloudSiteId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetOCloudSiteByID operation middleware
+func (siw *ServerInterfaceWrapper) GetOCloudSiteByID(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "oCloudSiteId" -------------
+	var oCloudSiteId externalRef2.OCloudSiteId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "oCloudSiteId", r.PathValue("oCloudSiteId"), &oCloudSiteId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "oCloudSiteId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetOCloudSiteByIDParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetOCloudSiteByID(w, r, oCloudSiteId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ReplaceOCloudSite operation middleware
+func (siw *ServerInterfaceWrapper) ReplaceOCloudSite(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "oCloudSiteId" -------------
+	var oCloudSiteId externalRef2.OCloudSiteId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "oCloudSiteId", r.PathValue("oCloudSiteId"), &oCloudSiteId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "oCloudSiteId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ReplaceOCloudSite(w, r, oCloudSiteId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3530,8 +4670,63 @@ func (siw *ServerInterfaceWrapper) GetProvider(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetProviderParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetProvider(w, r, providerId)
+		siw.Handler.GetProvider(w, r, providerId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4277,6 +5472,16 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/providers/health", wrapper.GetProvidersHealth)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims/v1/providers/{providerId}", wrapper.DeleteProvider)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/providers/{providerId}", wrapper.GetProvider)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/locations", wrapper.ListLocations)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/locations", wrapper.CreateLocation)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims/v1/locations/{globalLocationId}", wrapper.DeleteLocation)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/locations/{globalLocationId}", wrapper.GetLocationByID)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/o2ims/v1/locations/{globalLocationId}", wrapper.ReplaceLocation)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/oCloudSites", wrapper.ListOCloudSites)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/oCloudSites", wrapper.CreateOCloudSite)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims/v1/oCloudSites/{oCloudSiteId}", wrapper.DeleteOCloudSite)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/oCloudSites/{oCloudSiteId}", wrapper.GetOCloudSiteByID)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/o2ims/v1/oCloudSites/{oCloudSiteId}", wrapper.ReplaceOCloudSite)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/cnfPackages", wrapper.ListCnfPackages)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/cnfPackages", wrapper.CreateCnfPackage)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims/v1/cnfPackages/{packageId}", wrapper.DeleteCnfPackage)
@@ -4437,6 +5642,7 @@ func (response CreateRecommendation422ApplicationProblemPlusJSONResponse) VisitC
 
 type GetRecommendationRequestObject struct {
 	RecommendationId openapi_types.UUID `json:"recommendationId"`
+	Params           GetRecommendationParams
 }
 
 type GetRecommendationResponseObject interface {
@@ -4502,7 +5708,7 @@ type ListAlarms200ResponseHeaders struct {
 }
 
 type ListAlarms200JSONResponse struct {
-	Body    []externalRef2.AlarmEventRecord
+	Body    []externalRef3.AlarmEventRecord
 	Headers ListAlarms200ResponseHeaders
 }
 
@@ -4727,6 +5933,7 @@ func (response DeleteCnfInstance409ApplicationProblemPlusJSONResponse) VisitDele
 
 type GetCnfInstanceRequestObject struct {
 	CnfInstanceId CnfInstanceId `json:"cnfInstanceId"`
+	Params        GetCnfInstanceParams
 }
 
 type GetCnfInstanceResponseObject interface {
@@ -5212,6 +6419,7 @@ func (response DeleteCnfPackage409ApplicationProblemPlusJSONResponse) VisitDelet
 
 type GetCnfPackageRequestObject struct {
 	PackageId PackageId `json:"packageId"`
+	Params    GetCnfPackageParams
 }
 
 type GetCnfPackageResponseObject interface {
@@ -5619,6 +6827,7 @@ func (response DeleteDeployment404ApplicationProblemPlusJSONResponse) VisitDelet
 
 type GetDeploymentRequestObject struct {
 	DeploymentId DeploymentId `json:"deploymentId"`
+	Params       GetDeploymentParams
 }
 
 type GetDeploymentResponseObject interface {
@@ -5944,6 +7153,7 @@ func (response ListLcmOpOccs400ApplicationProblemPlusJSONResponse) VisitListLcmO
 
 type GetLcmOpOccRequestObject struct {
 	LcmOpOccId LcmOpOccId `json:"lcmOpOccId"`
+	Params     GetLcmOpOccParams
 }
 
 type GetLcmOpOccResponseObject interface {
@@ -5996,6 +7206,292 @@ func (response GetLcmOpOcc404ApplicationProblemPlusJSONResponse) VisitGetLcmOpOc
 	return err
 }
 
+type ListLocationsRequestObject struct {
+	Params ListLocationsParams
+}
+
+type ListLocationsResponseObject interface {
+	VisitListLocationsResponse(w http.ResponseWriter) error
+}
+
+type ListLocations200ResponseHeaders struct {
+	Link *string
+}
+
+type ListLocations200JSONResponse struct {
+	Body    []externalRef2.LocationInfo
+	Headers ListLocations200ResponseHeaders
+}
+
+func (response ListLocations200JSONResponse) VisitListLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLocations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListLocations400ApplicationProblemPlusJSONResponse) VisitListLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLocationRequestObject struct {
+	Body *CreateLocationJSONRequestBody
+}
+
+type CreateLocationResponseObject interface {
+	VisitCreateLocationResponse(w http.ResponseWriter) error
+}
+
+type CreateLocation201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateLocation201JSONResponse struct {
+	Body    externalRef2.LocationInfo
+	Headers CreateLocation201ResponseHeaders
+}
+
+func (response CreateLocation201JSONResponse) VisitCreateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLocation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLocation400ApplicationProblemPlusJSONResponse) VisitCreateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLocation409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLocation409ApplicationProblemPlusJSONResponse) VisitCreateLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLocationRequestObject struct {
+	GlobalLocationId externalRef2.GlobalLocationId `json:"globalLocationId"`
+}
+
+type DeleteLocationResponseObject interface {
+	VisitDeleteLocationResponse(w http.ResponseWriter) error
+}
+
+type DeleteLocation204Response struct {
+}
+
+func (response DeleteLocation204Response) VisitDeleteLocationResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteLocation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLocation404ApplicationProblemPlusJSONResponse) VisitDeleteLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLocation409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLocation409ApplicationProblemPlusJSONResponse) VisitDeleteLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLocationByIDRequestObject struct {
+	GlobalLocationId externalRef2.GlobalLocationId `json:"globalLocationId"`
+	Params           GetLocationByIDParams
+}
+
+type GetLocationByIDResponseObject interface {
+	VisitGetLocationByIDResponse(w http.ResponseWriter) error
+}
+
+type GetLocationByID200JSONResponse externalRef2.LocationInfo
+
+func (response GetLocationByID200JSONResponse) VisitGetLocationByIDResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLocationByID400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetLocationByID400ApplicationProblemPlusJSONResponse) VisitGetLocationByIDResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLocationByID404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetLocationByID404ApplicationProblemPlusJSONResponse) VisitGetLocationByIDResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceLocationRequestObject struct {
+	GlobalLocationId externalRef2.GlobalLocationId `json:"globalLocationId"`
+	Body             *ReplaceLocationJSONRequestBody
+}
+
+type ReplaceLocationResponseObject interface {
+	VisitReplaceLocationResponse(w http.ResponseWriter) error
+}
+
+type ReplaceLocation200JSONResponse externalRef2.LocationInfo
+
+func (response ReplaceLocation200JSONResponse) VisitReplaceLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceLocation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceLocation400ApplicationProblemPlusJSONResponse) VisitReplaceLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceLocation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceLocation404ApplicationProblemPlusJSONResponse) VisitReplaceLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceLocation409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceLocation409ApplicationProblemPlusJSONResponse) VisitReplaceLocationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPerformanceReportRequestObject struct {
 }
 
@@ -6023,6 +7519,292 @@ func (response GetPerformanceReport200JSONResponse) VisitGetPerformanceReportRes
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOCloudSitesRequestObject struct {
+	Params ListOCloudSitesParams
+}
+
+type ListOCloudSitesResponseObject interface {
+	VisitListOCloudSitesResponse(w http.ResponseWriter) error
+}
+
+type ListOCloudSites200ResponseHeaders struct {
+	Link *string
+}
+
+type ListOCloudSites200JSONResponse struct {
+	Body    []externalRef2.OCloudSiteInfo
+	Headers ListOCloudSites200ResponseHeaders
+}
+
+func (response ListOCloudSites200JSONResponse) VisitListOCloudSitesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOCloudSites400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListOCloudSites400ApplicationProblemPlusJSONResponse) VisitListOCloudSitesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOCloudSiteRequestObject struct {
+	Body *CreateOCloudSiteJSONRequestBody
+}
+
+type CreateOCloudSiteResponseObject interface {
+	VisitCreateOCloudSiteResponse(w http.ResponseWriter) error
+}
+
+type CreateOCloudSite201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateOCloudSite201JSONResponse struct {
+	Body    externalRef2.OCloudSiteInfo
+	Headers CreateOCloudSite201ResponseHeaders
+}
+
+func (response CreateOCloudSite201JSONResponse) VisitCreateOCloudSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOCloudSite400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOCloudSite400ApplicationProblemPlusJSONResponse) VisitCreateOCloudSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOCloudSite409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOCloudSite409ApplicationProblemPlusJSONResponse) VisitCreateOCloudSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOCloudSiteRequestObject struct {
+	OCloudSiteId externalRef2.OCloudSiteId `json:"oCloudSiteId"`
+}
+
+type DeleteOCloudSiteResponseObject interface {
+	VisitDeleteOCloudSiteResponse(w http.ResponseWriter) error
+}
+
+type DeleteOCloudSite204Response struct {
+}
+
+func (response DeleteOCloudSite204Response) VisitDeleteOCloudSiteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteOCloudSite404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOCloudSite404ApplicationProblemPlusJSONResponse) VisitDeleteOCloudSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOCloudSite409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOCloudSite409ApplicationProblemPlusJSONResponse) VisitDeleteOCloudSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOCloudSiteByIDRequestObject struct {
+	OCloudSiteId externalRef2.OCloudSiteId `json:"oCloudSiteId"`
+	Params       GetOCloudSiteByIDParams
+}
+
+type GetOCloudSiteByIDResponseObject interface {
+	VisitGetOCloudSiteByIDResponse(w http.ResponseWriter) error
+}
+
+type GetOCloudSiteByID200JSONResponse externalRef2.OCloudSiteInfo
+
+func (response GetOCloudSiteByID200JSONResponse) VisitGetOCloudSiteByIDResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOCloudSiteByID400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetOCloudSiteByID400ApplicationProblemPlusJSONResponse) VisitGetOCloudSiteByIDResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOCloudSiteByID404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetOCloudSiteByID404ApplicationProblemPlusJSONResponse) VisitGetOCloudSiteByIDResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceOCloudSiteRequestObject struct {
+	OCloudSiteId externalRef2.OCloudSiteId `json:"oCloudSiteId"`
+	Body         *ReplaceOCloudSiteJSONRequestBody
+}
+
+type ReplaceOCloudSiteResponseObject interface {
+	VisitReplaceOCloudSiteResponse(w http.ResponseWriter) error
+}
+
+type ReplaceOCloudSite200JSONResponse externalRef2.OCloudSiteInfo
+
+func (response ReplaceOCloudSite200JSONResponse) VisitReplaceOCloudSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceOCloudSite400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceOCloudSite400ApplicationProblemPlusJSONResponse) VisitReplaceOCloudSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceOCloudSite404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceOCloudSite404ApplicationProblemPlusJSONResponse) VisitReplaceOCloudSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplaceOCloudSite409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReplaceOCloudSite409ApplicationProblemPlusJSONResponse) VisitReplaceOCloudSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6256,6 +8038,7 @@ func (response DeleteProvider409ApplicationProblemPlusJSONResponse) VisitDeleteP
 
 type GetProviderRequestObject struct {
 	ProviderId ProviderId `json:"providerId"`
+	Params     GetProviderParams
 }
 
 type GetProviderResponseObject interface {
@@ -6764,9 +8547,39 @@ type StrictServerInterface interface {
 	// GetLcmOpOcc Get one lifecycle operation occurrence
 	// (GET /o2ims/v1/lcmOpOccs/{lcmOpOccId})
 	GetLcmOpOcc(ctx context.Context, request GetLcmOpOccRequestObject) (GetLcmOpOccResponseObject, error)
+	// ListLocations List locations (as inventory v2 shows them)
+	// (GET /o2ims/v1/locations)
+	ListLocations(ctx context.Context, request ListLocationsRequestObject) (ListLocationsResponseObject, error)
+	// CreateLocation Define a location
+	// (POST /o2ims/v1/locations)
+	CreateLocation(ctx context.Context, request CreateLocationRequestObject) (CreateLocationResponseObject, error)
+	// DeleteLocation Delete a location defined through this API
+	// (DELETE /o2ims/v1/locations/{globalLocationId})
+	DeleteLocation(ctx context.Context, request DeleteLocationRequestObject) (DeleteLocationResponseObject, error)
+	// GetLocationByID Get one location
+	// (GET /o2ims/v1/locations/{globalLocationId})
+	GetLocationByID(ctx context.Context, request GetLocationByIDRequestObject) (GetLocationByIDResponseObject, error)
+	// ReplaceLocation Replace a location defined through this API
+	// (PUT /o2ims/v1/locations/{globalLocationId})
+	ReplaceLocation(ctx context.Context, request ReplaceLocationRequestObject) (ReplaceLocationResponseObject, error)
 	// GetPerformanceReport Performance data per resource pool and deployment
 	// (GET /o2ims/v1/metrics)
 	GetPerformanceReport(ctx context.Context, request GetPerformanceReportRequestObject) (GetPerformanceReportResponseObject, error)
+	// ListOCloudSites List O-Cloud sites (as inventory v2 shows them)
+	// (GET /o2ims/v1/oCloudSites)
+	ListOCloudSites(ctx context.Context, request ListOCloudSitesRequestObject) (ListOCloudSitesResponseObject, error)
+	// CreateOCloudSite Define an O-Cloud site
+	// (POST /o2ims/v1/oCloudSites)
+	CreateOCloudSite(ctx context.Context, request CreateOCloudSiteRequestObject) (CreateOCloudSiteResponseObject, error)
+	// DeleteOCloudSite Delete an O-Cloud site defined through this API
+	// (DELETE /o2ims/v1/oCloudSites/{oCloudSiteId})
+	DeleteOCloudSite(ctx context.Context, request DeleteOCloudSiteRequestObject) (DeleteOCloudSiteResponseObject, error)
+	// GetOCloudSiteByID Get one O-Cloud site
+	// (GET /o2ims/v1/oCloudSites/{oCloudSiteId})
+	GetOCloudSiteByID(ctx context.Context, request GetOCloudSiteByIDRequestObject) (GetOCloudSiteByIDResponseObject, error)
+	// ReplaceOCloudSite Replace an O-Cloud site defined through this API
+	// (PUT /o2ims/v1/oCloudSites/{oCloudSiteId})
+	ReplaceOCloudSite(ctx context.Context, request ReplaceOCloudSiteRequestObject) (ReplaceOCloudSiteResponseObject, error)
 	// ListProviders List infrastructure providers
 	// (GET /o2ims/v1/providers)
 	ListProviders(ctx context.Context, request ListProvidersRequestObject) (ListProvidersResponseObject, error)
@@ -6899,10 +8712,11 @@ func (sh *strictHandler) CreateRecommendation(w http.ResponseWriter, r *http.Req
 }
 
 // GetRecommendation operation middleware
-func (sh *strictHandler) GetRecommendation(w http.ResponseWriter, r *http.Request, recommendationId openapi_types.UUID) {
+func (sh *strictHandler) GetRecommendation(w http.ResponseWriter, r *http.Request, recommendationId openapi_types.UUID, params GetRecommendationParams) {
 	var request GetRecommendationRequestObject
 
 	request.RecommendationId = recommendationId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetRecommendation(ctx, request.(GetRecommendationRequestObject))
@@ -7034,10 +8848,11 @@ func (sh *strictHandler) DeleteCnfInstance(w http.ResponseWriter, r *http.Reques
 }
 
 // GetCnfInstance operation middleware
-func (sh *strictHandler) GetCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId) {
+func (sh *strictHandler) GetCnfInstance(w http.ResponseWriter, r *http.Request, cnfInstanceId CnfInstanceId, params GetCnfInstanceParams) {
 	var request GetCnfInstanceRequestObject
 
 	request.CnfInstanceId = cnfInstanceId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetCnfInstance(ctx, request.(GetCnfInstanceRequestObject))
@@ -7254,10 +9069,11 @@ func (sh *strictHandler) DeleteCnfPackage(w http.ResponseWriter, r *http.Request
 }
 
 // GetCnfPackage operation middleware
-func (sh *strictHandler) GetCnfPackage(w http.ResponseWriter, r *http.Request, packageId PackageId) {
+func (sh *strictHandler) GetCnfPackage(w http.ResponseWriter, r *http.Request, packageId PackageId, params GetCnfPackageParams) {
 	var request GetCnfPackageRequestObject
 
 	request.PackageId = packageId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetCnfPackage(ctx, request.(GetCnfPackageRequestObject))
@@ -7416,10 +9232,11 @@ func (sh *strictHandler) DeleteDeployment(w http.ResponseWriter, r *http.Request
 }
 
 // GetDeployment operation middleware
-func (sh *strictHandler) GetDeployment(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId) {
+func (sh *strictHandler) GetDeployment(w http.ResponseWriter, r *http.Request, deploymentId DeploymentId, params GetDeploymentParams) {
 	var request GetDeploymentRequestObject
 
 	request.DeploymentId = deploymentId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetDeployment(ctx, request.(GetDeploymentRequestObject))
@@ -7549,10 +9366,11 @@ func (sh *strictHandler) ListLcmOpOccs(w http.ResponseWriter, r *http.Request, p
 }
 
 // GetLcmOpOcc operation middleware
-func (sh *strictHandler) GetLcmOpOcc(w http.ResponseWriter, r *http.Request, lcmOpOccId LcmOpOccId) {
+func (sh *strictHandler) GetLcmOpOcc(w http.ResponseWriter, r *http.Request, lcmOpOccId LcmOpOccId, params GetLcmOpOccParams) {
 	var request GetLcmOpOccRequestObject
 
 	request.LcmOpOccId = lcmOpOccId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetLcmOpOcc(ctx, request.(GetLcmOpOccRequestObject))
@@ -7567,6 +9385,149 @@ func (sh *strictHandler) GetLcmOpOcc(w http.ResponseWriter, r *http.Request, lcm
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetLcmOpOccResponseObject); ok {
 		if err := validResponse.VisitGetLcmOpOccResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListLocations operation middleware
+func (sh *strictHandler) ListLocations(w http.ResponseWriter, r *http.Request, params ListLocationsParams) {
+	var request ListLocationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLocations(ctx, request.(ListLocationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLocations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListLocationsResponseObject); ok {
+		if err := validResponse.VisitListLocationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateLocation operation middleware
+func (sh *strictHandler) CreateLocation(w http.ResponseWriter, r *http.Request) {
+	var request CreateLocationRequestObject
+
+	var body CreateLocationJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLocation(ctx, request.(CreateLocationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLocation")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateLocationResponseObject); ok {
+		if err := validResponse.VisitCreateLocationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteLocation operation middleware
+func (sh *strictHandler) DeleteLocation(w http.ResponseWriter, r *http.Request, globalLocationId externalRef2.GlobalLocationId) {
+	var request DeleteLocationRequestObject
+
+	request.GlobalLocationId = globalLocationId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteLocation(ctx, request.(DeleteLocationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteLocation")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteLocationResponseObject); ok {
+		if err := validResponse.VisitDeleteLocationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLocationByID operation middleware
+func (sh *strictHandler) GetLocationByID(w http.ResponseWriter, r *http.Request, globalLocationId externalRef2.GlobalLocationId, params GetLocationByIDParams) {
+	var request GetLocationByIDRequestObject
+
+	request.GlobalLocationId = globalLocationId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLocationByID(ctx, request.(GetLocationByIDRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLocationByID")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLocationByIDResponseObject); ok {
+		if err := validResponse.VisitGetLocationByIDResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReplaceLocation operation middleware
+func (sh *strictHandler) ReplaceLocation(w http.ResponseWriter, r *http.Request, globalLocationId externalRef2.GlobalLocationId) {
+	var request ReplaceLocationRequestObject
+
+	request.GlobalLocationId = globalLocationId
+
+	var body ReplaceLocationJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ReplaceLocation(ctx, request.(ReplaceLocationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReplaceLocation")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ReplaceLocationResponseObject); ok {
+		if err := validResponse.VisitReplaceLocationResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -7591,6 +9552,149 @@ func (sh *strictHandler) GetPerformanceReport(w http.ResponseWriter, r *http.Req
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetPerformanceReportResponseObject); ok {
 		if err := validResponse.VisitGetPerformanceReportResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListOCloudSites operation middleware
+func (sh *strictHandler) ListOCloudSites(w http.ResponseWriter, r *http.Request, params ListOCloudSitesParams) {
+	var request ListOCloudSitesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOCloudSites(ctx, request.(ListOCloudSitesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOCloudSites")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListOCloudSitesResponseObject); ok {
+		if err := validResponse.VisitListOCloudSitesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateOCloudSite operation middleware
+func (sh *strictHandler) CreateOCloudSite(w http.ResponseWriter, r *http.Request) {
+	var request CreateOCloudSiteRequestObject
+
+	var body CreateOCloudSiteJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateOCloudSite(ctx, request.(CreateOCloudSiteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateOCloudSite")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateOCloudSiteResponseObject); ok {
+		if err := validResponse.VisitCreateOCloudSiteResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteOCloudSite operation middleware
+func (sh *strictHandler) DeleteOCloudSite(w http.ResponseWriter, r *http.Request, oCloudSiteId externalRef2.OCloudSiteId) {
+	var request DeleteOCloudSiteRequestObject
+
+	request.OCloudSiteId = oCloudSiteId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteOCloudSite(ctx, request.(DeleteOCloudSiteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteOCloudSite")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteOCloudSiteResponseObject); ok {
+		if err := validResponse.VisitDeleteOCloudSiteResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetOCloudSiteByID operation middleware
+func (sh *strictHandler) GetOCloudSiteByID(w http.ResponseWriter, r *http.Request, oCloudSiteId externalRef2.OCloudSiteId, params GetOCloudSiteByIDParams) {
+	var request GetOCloudSiteByIDRequestObject
+
+	request.OCloudSiteId = oCloudSiteId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOCloudSiteByID(ctx, request.(GetOCloudSiteByIDRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOCloudSiteByID")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetOCloudSiteByIDResponseObject); ok {
+		if err := validResponse.VisitGetOCloudSiteByIDResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReplaceOCloudSite operation middleware
+func (sh *strictHandler) ReplaceOCloudSite(w http.ResponseWriter, r *http.Request, oCloudSiteId externalRef2.OCloudSiteId) {
+	var request ReplaceOCloudSiteRequestObject
+
+	request.OCloudSiteId = oCloudSiteId
+
+	var body ReplaceOCloudSiteJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ReplaceOCloudSite(ctx, request.(ReplaceOCloudSiteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReplaceOCloudSite")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ReplaceOCloudSiteResponseObject); ok {
+		if err := validResponse.VisitReplaceOCloudSiteResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -7706,10 +9810,11 @@ func (sh *strictHandler) DeleteProvider(w http.ResponseWriter, r *http.Request, 
 }
 
 // GetProvider operation middleware
-func (sh *strictHandler) GetProvider(w http.ResponseWriter, r *http.Request, providerId ProviderId) {
+func (sh *strictHandler) GetProvider(w http.ResponseWriter, r *http.Request, providerId ProviderId, params GetProviderParams) {
 	var request GetProviderRequestObject
 
 	request.ProviderId = providerId
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetProvider(ctx, request.(GetProviderRequestObject))
