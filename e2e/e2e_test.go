@@ -338,6 +338,12 @@ func tour(t testing.TB, s *server) (cloud, hostID string) {
 	return cloud, hostID
 }
 
+// latest is the newest schema version: the number of migrations.
+var latest = func() int {
+	files, _ := filepath.Glob(filepath.Join("..", "internal", "sqlstore", "migrations", "sqlite", "*.sql"))
+	return len(files)
+}()
+
 // TestMigrateCommand moves the schema down and up with the real binary.
 func TestMigrateCommand(t *testing.T) {
 	dir := t.TempDir()
@@ -351,10 +357,10 @@ func TestMigrateCommand(t *testing.T) {
 		}
 		return string(out)
 	}
-	if out := run(); !strings.Contains(out, "schema version 9 (latest 9)") {
+	if out := run(); !strings.Contains(out, fmt.Sprintf("schema version %d (latest %d)", latest, latest)) {
 		t.Fatalf("migrate up: %s", out)
 	}
-	if out := run("--to-version", "1"); !strings.Contains(out, "schema version 1 (latest 9)") {
+	if out := run("--to-version", "1"); !strings.Contains(out, fmt.Sprintf("schema version 1 (latest %d)", latest)) {
 		t.Fatalf("migrate down one: %s", out)
 	}
 	if out := run("--to-version", "0"); !strings.Contains(out, "schema version 0") {
@@ -464,7 +470,7 @@ func TestBackupAndRestore(t *testing.T) {
 		fireAlerts(t, s, "during-backup", 400)
 	}()
 	backup := filepath.Join(t.TempDir(), "o2ims.backup")
-	if out := o2ims(true, "backup", "--data-dir", dir, "--to", backup); !strings.Contains(out, "backed up schema version 9") {
+	if out := o2ims(true, "backup", "--data-dir", dir, "--to", backup); !strings.Contains(out, fmt.Sprintf("backed up schema version %d", latest)) {
 		t.Fatalf("backup: %s", out)
 	}
 	<-writing
@@ -472,7 +478,7 @@ func TestBackupAndRestore(t *testing.T) {
 	s.stop(t)
 
 	restored := t.TempDir()
-	if out := o2ims(true, "restore", "--data-dir", restored, "--from", backup); !strings.Contains(out, "restored schema version 9") {
+	if out := o2ims(true, "restore", "--data-dir", restored, "--from", backup); !strings.Contains(out, fmt.Sprintf("restored schema version %d", latest)) {
 		t.Fatalf("restore: %s", out)
 	}
 	s2 := start(t, "--data-dir", restored)
@@ -487,7 +493,7 @@ func TestBackupAndRestore(t *testing.T) {
 	o2ims(true, "migrate", "--data-dir", old, "--to-version", "5")
 	oldBackup := filepath.Join(t.TempDir(), "old.backup")
 	o2ims(true, "backup", "--data-dir", old, "--to", oldBackup)
-	if out := o2ims(true, "restore", "--data-dir", t.TempDir(), "--from", oldBackup); !strings.Contains(out, "restored schema version 5") || !strings.Contains(out, "now at 9") {
+	if out := o2ims(true, "restore", "--data-dir", t.TempDir(), "--from", oldBackup); !strings.Contains(out, "restored schema version 5") || !strings.Contains(out, fmt.Sprintf("now at %d", latest)) {
 		t.Fatalf("restore of an older backup: %s", out)
 	}
 	// A backup of a newer schema is refused, and nothing changes.

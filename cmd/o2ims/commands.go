@@ -21,6 +21,7 @@ import (
 	"github.com/nephoran/o2ims/internal/advisor"
 	"github.com/nephoran/o2ims/internal/app"
 	"github.com/nephoran/o2ims/internal/deployment"
+	"github.com/nephoran/o2ims/internal/eventstream"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/logging"
@@ -104,6 +105,7 @@ func newServeCommand() *cobra.Command {
 		exposeDMS          bool
 		debugListen        string
 		knowledgeWebhook   string
+		eventStream        eventstream.Options
 		tombstoneRetention time.Duration
 		cnfOpTimeout       time.Duration
 		reservationTTL     time.Duration
@@ -222,6 +224,7 @@ func newServeCommand() *cobra.Command {
 				ExposeDMSCredentials:         exposeDMS,
 				DebugListen:                  debugListen,
 				KnowledgeWebhook:             knowledgeWebhook,
+				EventStream:                  eventStreamOptions(eventStream),
 				TombstoneRetention:           tombstoneRetention,
 				CNFOperationTimeout:          cnfOpTimeout,
 				Deployments:                  deployment.Options{ReservationTTL: reservationTTL, ReserveByDefault: reserve},
@@ -268,6 +271,11 @@ func newServeCommand() *cobra.Command {
 	sec.register(fs)
 	fs.DurationVar(&cnfOpTimeout, "cnf-operation-timeout", 5*time.Minute, "how long a CNF operation waits for its workloads to become ready")
 	fs.DurationVar(&tombstoneRetention, "tombstone-retention", 7*24*time.Hour, "how long the changedSince feeds keep deletions; an older stamp is answered 410")
+	fs.StringVar(&eventStream.URL, "event-stream-url", "", "NATS server(s) (nats://host:4222, comma-separated) the outbox is published to as a JetStream stream: one message per inventory or alarm change")
+	fs.StringVar(&eventStream.CredsFile, "event-stream-creds-file", "", "NATS credentials file (user JWT and nkey seed) for --event-stream-url")
+	fs.StringVar(&eventStream.StreamName, "event-stream-name", eventstream.DefaultStreamName, "JetStream stream of --event-stream-url")
+	fs.StringVar(&eventStream.SubjectPrefix, "event-stream-subject-prefix", eventstream.DefaultSubjectPrefix, "subject prefix of the event stream: <prefix>.<inventory|alarm>.<object type>.<event>")
+	fs.DurationVar(&eventStream.MaxAge, "event-stream-max-age", eventstream.DefaultMaxAge, "how long the JetStream stream keeps a message")
 	fs.StringVar(&knowledgeWebhook, "knowledge-webhook", "", "URL notified of every change of a resource pool or deployment (the RAG feeds' documents), as a subscription the server keeps")
 	fs.StringVar(&debugListen, "debug-listen", "", "loopback address serving /debug/pprof/ and /debug/vars (expvar), e.g. 127.0.0.1:6060; off when empty")
 	fs.BoolVar(&exposeDMS, "expose-dms-credentials", false, "show a cluster's credentials in its deployment manager's O2dms profile to tokens with the scope o2ims:dms-credentials (needs OIDC authentication)")
@@ -467,6 +475,14 @@ func loadConfig(fs *pflag.FlagSet, getenv func(string) string, readFile func(str
 		return nil, fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
 	}
 	return file, nil
+}
+
+// eventStreamOptions is the event stream the flags configure, or nil.
+func eventStreamOptions(o eventstream.Options) *eventstream.Options {
+	if o.URL == "" {
+		return nil
+	}
+	return &o
 }
 
 // structuredKeys are configuration-file keys that are not flags.

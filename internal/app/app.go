@@ -33,6 +33,7 @@ import (
 	"github.com/nephoran/o2ims/internal/auth"
 	"github.com/nephoran/o2ims/internal/deployment"
 	"github.com/nephoran/o2ims/internal/dispatch"
+	"github.com/nephoran/o2ims/internal/eventstream"
 	"github.com/nephoran/o2ims/internal/httpapi"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/intent"
@@ -115,6 +116,10 @@ type Options struct {
 	// (default 7 days); a changedSince stamp from before the oldest kept
 	// one is answered 410.
 	TombstoneRetention time.Duration
+	// EventStream, when set, publishes every outbox event to NATS
+	// JetStream (its URL and stream; the server fills in the rest).
+	EventStream *eventstream.Options
+
 	// KnowledgeWebhook, when set, receives an inventory notification for
 	// every change of a resource pool or deployment (the documents the RAG
 	// feeds index), as a subscription the server keeps; unset, that
@@ -169,6 +174,7 @@ type App struct {
 	syncer        *inventory.Syncer
 	registry      *prometheus.Registry
 	dispatch      *dispatch.Dispatcher
+	events        *eventstream.Publisher
 	alarms        *alarms.Service
 	tls           *tlsconfig.Reloader
 	lcm           *lcm.Service
@@ -259,6 +265,16 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
+	publisher, err := newEventStream(ctx, opts.EventStream, store, notifier, reg, logger)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	// wake tells the outbox's readers of a commit.
+	wake := dispatcher.Wake
+	if publisher != nil {
+		wake = func() { dispatcher.Wake(); publisher.Wake() }
+	}
 	subs := subscription.NewService(store, opts.CallbackPolicy, matchers, logger)
 	if opts.KnowledgeWebhook != "" {
 		// The knowledge documents of the RAG feeds (pools and
@@ -277,10 +293,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 
 	// Alarms; every alarm change wakes the dispatcher.
-	alarmSvc := alarms.NewService(wakingStore{Store: store, wake: dispatcher.Wake}, logger.With("component", "alarms"))
+	alarmSvc := alarms.NewService(wakingStore{Store: store, wake: wake}, logger.With("component", "alarms"))
 	raisers := alarms.NewRaisers(alarmSvc, store, opts.UtilizationThreshold, logger.With("component", "alarms"))
 
-	syncer := inventory.NewSyncer(store, nil, opts.RefreshInterval, logger, waker{dispatcher.Wake}, raisers)
+	syncer := inventory.NewSyncer(store, nil, opts.RefreshInterval, logger, waker{wake}, raisers)
 	if err := syncer.PublishBuiltin(ctx, defaultPlace(opts.Place, opts.Cloud.Name)); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("publishing the O-Cloud's own inventory: %w", err)
@@ -298,7 +314,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	svc.SetPlacesChanged(func() {
 		// Pools show their site's location: sync them again.
 		syncer.Refresh()
-		dispatcher.Wake()
+		wake()
 	})
 	reg.MustRegister(inventory.NewCollector(syncer, store))
 
@@ -354,14 +370,14 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 
 	lcmSvc := lcm.NewService(store, clusters{store: store, syncer: syncer}, alarmSvc, lcm.Options{OperationTimeout: opts.CNFOperationTimeout},
-		logger.With("component", "lcm"), dispatcher.Wake)
+		logger.With("component", "lcm"), wake)
 	reg.MustRegister(lcm.NewCollector(store))
 
 	deployOpts := opts.Deployments
 	deployOpts.UtilizationThreshold = opts.UtilizationThreshold
 	var a1Sync *a1.Syncer // kicked on every deployment change when configured
 	deploySvc := deployment.NewService(store, lcmSvc, alarmSvc, deployOpts, logger.With("component", "deployments"), func() {
-		dispatcher.Wake()
+		wake()
 		if a1Sync != nil {
 			a1Sync.Kick()
 		}
@@ -396,7 +412,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		advisorSvc.UseModel(m)
 	}
 
-	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc, a1: a1Sync}
+	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, events: publisher, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc, a1: a1Sync}
 	var dmsCredentials func(string) (map[string]any, bool)
 	if opts.ExposeDMSCredentials {
 		dmsCredentials = func(name string) (map[string]any, bool) {
@@ -416,7 +432,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Inventory:      svc,
 		Subscriptions:  subs,
 		Alarms:         alarmSvc,
-		Receiver:       alarms.NewReceiver(alarmSvc, wakingStore{Store: store, wake: dispatcher.Wake}),
+		Receiver:       alarms.NewReceiver(alarmSvc, wakingStore{Store: store, wake: wake}),
 		Providers:      registry,
 		LCM:            lcmSvc,
 		Deployments:    deploySvc,
@@ -503,6 +519,9 @@ func (a *App) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { a.syncer.Run(bgCtx) })
 	bg.Go(func() { a.dispatch.Run(bgCtx) })
+	if a.events != nil {
+		bg.Go(func() { a.runEventStream(bgCtx) })
+	}
 	bg.Go(func() { a.alarms.RunRetention(bgCtx, time.Hour) })
 	bg.Go(func() { a.pruneTombstones(bgCtx, time.Hour) })
 	bg.Go(func() { a.lcm.Run(bgCtx) })
@@ -582,6 +601,73 @@ func (a *App) ready(ctx context.Context) error {
 }
 
 // wakingStore wakes the dispatcher after every alarm change it commits.
+// eventStreamReader names the event stream publisher among the outbox's
+// readers.
+const eventStreamReader = "eventstream"
+
+// newEventStream returns the NATS JetStream publisher of the outbox, or
+// nil when none is configured (and then the outbox keeps nothing for it).
+// Its messages are the notifications an inventory v2 and an alarm
+// subscriber get.
+func newEventStream(ctx context.Context, o *eventstream.Options, store *sqlstore.Store, n *subscription.Notifier, reg prometheus.Registerer, logger *slog.Logger) (*eventstream.Publisher, error) {
+	if o == nil {
+		return nil, store.RemoveReader(ctx, eventStreamReader)
+	}
+	opts := *o
+	opts.Streams = []string{sqlstore.StreamInventory, sqlstore.StreamAlarm}
+	opts.Registerer = reg
+	if err := store.RegisterReader(ctx, eventStreamReader, opts.Streams); err != nil {
+		return nil, err
+	}
+	// One pseudo-subscription per stream gives every message a stable
+	// notificationId and the shapes of the newest API.
+	render := func(ev sqlstore.Event) ([]byte, error) {
+		sub := sqlstore.Subscription{ID: eventStreamSubscriptionID, Stream: ev.Stream, APIMajor: 2}
+		return n.RenderContext(context.WithoutCancel(ctx), sub, ev)
+	}
+	p, err := eventstream.New(store, render, opts, logger.With("component", "eventstream"))
+	if err != nil {
+		return nil, fmt.Errorf("event stream: %w", err)
+	}
+	return p, nil
+}
+
+// eventStreamSubscriptionID seeds the notificationIds of the event
+// stream's messages.
+const eventStreamSubscriptionID = "0c10ad00-0000-5000-8000-00000000e5e5"
+
+// runEventStream runs the publisher and records, every few seconds, how
+// far it got, so that the outbox keeps only what it has not published.
+func (a *App) runEventStream(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := a.events.Run(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Error("event stream stopped", "err", err)
+		}
+	})
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			// What it published last is recorded with a fresh context.
+			a.recordEventStream(context.WithoutCancel(ctx))
+			return
+		case <-t.C:
+			a.recordEventStream(ctx)
+		}
+	}
+}
+
+func (a *App) recordEventStream(ctx context.Context) {
+	for stream, seq := range a.events.Status().LastSeq {
+		if err := a.store.SetReaderCursor(ctx, eventStreamReader, stream, seq); err != nil {
+			a.logger.Warn("recording the event stream's progress", "err", err)
+		}
+	}
+}
+
 // boundURI puts the port of addr into a service URI that names port 0
 // (the default URI of --listen 127.0.0.1:0).
 func boundURI(uri string, addr net.Addr) string {

@@ -3,7 +3,10 @@
 // the chosen outbox streams becomes one message, in seq order, exactly
 // once, on the subject
 //
-//	<prefix>.<outbox stream>.<object type>.<created|modified|deleted>
+//	<prefix>.<outbox stream>.<object type>.<event>
+//
+// where the event is created, modified or deleted for inventory changes
+// and new, changed, cleared or acknowledged for alarms.
 //
 // The publisher keeps no cursor of its own: the JetStream stream is the
 // record of what was published. At start, and after every reconnect, it
@@ -783,17 +786,26 @@ func isConflict(err error) bool {
 		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
 }
 
-// eventTypes name EventType values in subjects.
-var eventTypes = []string{"created", "modified", "deleted"}
+// eventTypes name EventType values in subjects, per outbox stream: the
+// O2ims inventory notificationEventType, and the alarm one (NEW, CHANGE,
+// CLEAR, ACKNOWLEDGE).
+var eventTypes = map[string][]string{
+	sqlstore.StreamInventory: {"created", "modified", "deleted"},
+	sqlstore.StreamAlarm:     {"new", "changed", "cleared", "acknowledged"},
+}
 
 // Subject is the subject of ev, of outbox stream stream, under prefix:
-// <prefix>.<stream>.<objectType>.<created|modified|deleted>. Characters of
+// <prefix>.<stream>.<objectType>.<event> (see the package doc). Characters of
 // the object type other than ASCII letters, digits, '_' and '-' become '_'.
 func Subject(prefix, stream string, ev sqlstore.Event) (string, error) {
-	if ev.EventType < 0 || ev.EventType >= len(eventTypes) {
-		return "", fmt.Errorf("unknown event type %d", ev.EventType)
+	names, ok := eventTypes[stream]
+	if !ok {
+		names = eventTypes[sqlstore.StreamInventory]
 	}
-	return prefix + "." + stream + "." + Token(ev.ObjectType) + "." + eventTypes[ev.EventType], nil
+	if ev.EventType < 0 || ev.EventType >= len(names) {
+		return "", fmt.Errorf("unknown event type %d of stream %s", ev.EventType, stream)
+	}
+	return prefix + "." + stream + "." + Token(ev.ObjectType) + "." + names[ev.EventType], nil
 }
 
 // Token makes s a safe subject token: characters other than ASCII letters,

@@ -2,6 +2,7 @@ package eventstream
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -471,12 +472,12 @@ func TestPublishesOutboxStreams(t *testing.T) {
 			msgs := streamMsgs(t, js, opts.StreamName)
 			wantSubjects := map[int64]string{
 				1: ".inventory.resource_pools.created",
-				2: ".alarm.alarm_event_records.created",
+				2: ".alarm.alarm_event_records.new",
 				3: ".inventory.resources.created",
 				4: ".inventory.resources.modified",
-				5: ".alarm.alarm_event_records.modified",
+				5: ".alarm.alarm_event_records.changed",
 				6: ".inventory.odd_type___x.created",
-				7: ".alarm.alarm_event_records.deleted",
+				7: ".alarm.alarm_event_records.cleared",
 				8: ".inventory.resource_pools.deleted",
 			}
 			total := 0
@@ -1033,19 +1034,24 @@ func TestSubject(t *testing.T) {
 		objectType string
 		eventType  int
 		want       string // "" for an error
+		stream     string // "" for inventory
 	}{
-		{"resource_pools", 0, "o2ims.inventory.resource_pools.created"},
-		{"resources", 1, "o2ims.inventory.resources.modified"},
-		{"deployment-managers", 2, "o2ims.inventory.deployment-managers.deleted"},
-		{"a.b", 0, "o2ims.inventory.a_b.created"},
-		{"wild*card>", 0, "o2ims.inventory.wild_card_.created"},
-		{"sp ace\ttab", 0, "o2ims.inventory.sp_ace_tab.created"},
-		{"ünïcode", 0, "o2ims.inventory._n_code.created"},
-		{"", 0, "o2ims.inventory._.created"},
-		{"resources", 3, ""},
-		{"resources", -1, ""},
+		{"alarms", 0, "o2ims.alarm.alarms.new", "alarm"},
+		{"alarms", 3, "o2ims.alarm.alarms.acknowledged", "alarm"},
+		{"alarms", 4, "", "alarm"},
+		{"resource_pools", 0, "o2ims.inventory.resource_pools.created", ""},
+		{"resources", 1, "o2ims.inventory.resources.modified", ""},
+		{"deployment-managers", 2, "o2ims.inventory.deployment-managers.deleted", ""},
+		{"a.b", 0, "o2ims.inventory.a_b.created", ""},
+		{"wild*card>", 0, "o2ims.inventory.wild_card_.created", ""},
+		{"sp ace\ttab", 0, "o2ims.inventory.sp_ace_tab.created", ""},
+		{"ünïcode", 0, "o2ims.inventory._n_code.created", ""},
+		{"", 0, "o2ims.inventory._.created", ""},
+		{"resources", 3, "", ""},
+		{"resources", -1, "", ""},
 	} {
-		got, err := Subject("o2ims", "inventory", sqlstore.Event{ObjectType: tc.objectType, EventType: tc.eventType})
+		stream := cmp.Or(tc.stream, "inventory")
+		got, err := Subject("o2ims", stream, sqlstore.Event{ObjectType: tc.objectType, EventType: tc.eventType})
 		if tc.want == "" {
 			if err == nil {
 				t.Errorf("Subject(%q, %d) = %q, want an error", tc.objectType, tc.eventType, got)

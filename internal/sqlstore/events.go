@@ -208,17 +208,59 @@ func (s *Store) ChangeHorizon(ctx context.Context, sc *query.Schema) (int64, err
 	return seq.Int64, nil
 }
 
-// PruneEvents deletes events every subscription of their stream has moved
-// past, and any event older than maxAge (subscribers retrying that long
-// have given those events up as expired).
+// PruneEvents deletes the events every subscription and every outbox
+// reader of their stream is done with (all of a stream nobody reads), and
+// any event older than maxAge.
 func (s *Store) PruneEvents(ctx context.Context, maxAge time.Duration) (int64, error) {
 	cutoff := time.Now().Add(-maxAge).UnixMilli()
-	res, err := s.db.ExecContext(ctx, s.rebind(`DELETE FROM events WHERE created_at < ? OR seq <= COALESCE(
-		(SELECT MIN(cursor) FROM subscriptions WHERE subscriptions.stream = events.stream),
+	subs := "(SELECT MIN(cursor) FROM subscriptions WHERE subscriptions.stream = events.stream)"
+	readers := "(SELECT MIN(cursor) FROM outbox_readers WHERE outbox_readers.stream = events.stream)"
+	// The lower of the two floors, either possibly NULL (no reader of
+	// that kind): PostgreSQL's LEAST skips NULLs, SQLite's min does not.
+	floor := "LEAST(" + subs + ", " + readers + ")"
+	if s.dialect != query.Postgres {
+		floor = "min(COALESCE(" + subs + ", " + readers + "), COALESCE(" + readers + ", " + subs + "))"
+	}
+	res, err := s.db.ExecContext(ctx, s.rebind(`DELETE FROM events WHERE created_at < ? OR seq <= COALESCE(`+floor+`,
 		(SELECT MAX(seq) FROM events e2 WHERE e2.stream = events.stream))`), cutoff)
 	if err != nil {
 		return 0, ims.Internal(fmt.Errorf("prune events: %w", err), "pruning events failed")
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// RegisterReader makes name a reader of the outbox streams: their events
+// are kept for it from now on (from its stored cursor, or from the start
+// of what the outbox holds for a new reader) until SetReaderCursor moves
+// it on.
+func (s *Store) RegisterReader(ctx context.Context, name string, streams []string) error {
+	for _, stream := range streams {
+		_, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO outbox_readers (name, stream, cursor, updated_at) VALUES (?, ?, 0, ?)
+			ON CONFLICT (name, stream) DO NOTHING`), name, stream, time.Now().UnixMilli())
+		if err != nil {
+			return ims.Internal(fmt.Errorf("register outbox reader %s: %w", name, err), "starting the event stream failed")
+		}
+	}
+	return nil
+}
+
+// SetReaderCursor records that reader name is done with the events of
+// stream up to seq; the cursor never moves back.
+func (s *Store) SetReaderCursor(ctx context.Context, name, stream string, seq int64) error {
+	_, err := s.db.ExecContext(ctx, s.rebind(`UPDATE outbox_readers SET cursor = ?, updated_at = ? WHERE name = ? AND stream = ? AND cursor < ?`),
+		seq, time.Now().UnixMilli(), name, stream, seq)
+	if err != nil {
+		return ims.Internal(fmt.Errorf("outbox reader %s: %w", name, err), "recording the event stream's progress failed")
+	}
+	return nil
+}
+
+// RemoveReader forgets reader name, so the outbox no longer keeps events
+// for it (a server started without its event stream).
+func (s *Store) RemoveReader(ctx context.Context, name string) error {
+	if _, err := s.db.ExecContext(ctx, s.rebind(`DELETE FROM outbox_readers WHERE name = ?`), name); err != nil {
+		return ims.Internal(fmt.Errorf("remove outbox reader %s: %w", name, err), "forgetting the event stream failed")
+	}
+	return nil
 }

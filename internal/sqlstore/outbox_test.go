@@ -628,3 +628,65 @@ func TestOutboxQueueDepths(t *testing.T) {
 		}
 	})
 }
+
+// An outbox reader (the event stream) holds events as a subscription
+// does: with no subscription at all, what it has not read stays; with
+// both, the lower cursor decides; once it is removed, nothing is kept for
+// it.
+func TestOutboxReadersHoldEvents(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T, b sqlstoretest.Backend) {
+		ctx := context.Background()
+		s := sqlstoretest.Open(t, b)
+		if err := s.RegisterReader(ctx, "stream", []string{sqlstore.StreamInventory, sqlstore.StreamAlarm}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 {
+			if _, err := s.ApplySnapshot(ctx, "src", obPools(obPool("a", fmt.Sprint(i)))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		evs := allEvents(t, s, sqlstore.StreamInventory, 0)
+		if n, err := s.PruneEvents(ctx, time.Hour); err != nil || n != 0 {
+			t.Fatalf("PruneEvents with an unread reader = %d, %v; want 0", n, err)
+		}
+		if err := s.SetReaderCursor(ctx, "stream", sqlstore.StreamInventory, evs[1].Seq); err != nil {
+			t.Fatal(err)
+		}
+		// Registering again keeps the cursor; a cursor never moves back.
+		if err := s.RegisterReader(ctx, "stream", []string{sqlstore.StreamInventory}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetReaderCursor(ctx, "stream", sqlstore.StreamInventory, evs[0].Seq); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.PruneEvents(ctx, time.Hour); err != nil || n != 2 {
+			t.Fatalf("PruneEvents = %d, %v; want the 2 read events", n, err)
+		}
+		// A subscription behind the reader holds what it has not read.
+		sub := newSub(sqlstore.StreamInventory, "http://192.0.2.1/late")
+		if err := s.CreateSubscription(ctx, sub, "late"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ApplySnapshot(ctx, "src", obPools(obPool("a", "late"))); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetReaderCursor(ctx, "stream", sqlstore.StreamInventory, evs[3].Seq+1); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.PruneEvents(ctx, time.Hour); err != nil || n != 2 {
+			t.Fatalf("PruneEvents = %d, %v; want the 2 events before the subscription", n, err)
+		}
+		if left := allEvents(t, s, sqlstore.StreamInventory, 0); len(left) != 1 {
+			t.Fatalf("%d events left, want the subscription's 1", len(left))
+		}
+		if err := s.RemoveReader(ctx, "stream"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteSubscription(ctx, sqlstore.StreamInventory, sub.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.PruneEvents(ctx, time.Hour); err != nil || n != 1 {
+			t.Fatalf("PruneEvents after the reader left = %d, %v; want 1", n, err)
+		}
+	})
+}
