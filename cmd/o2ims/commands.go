@@ -29,6 +29,7 @@ import (
 	"github.com/nephoran/o2ims/internal/provider/local"
 	"github.com/nephoran/o2ims/internal/secrets"
 	"github.com/nephoran/o2ims/internal/sqlstore"
+	"github.com/nephoran/o2ims/internal/tracing"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -106,6 +107,7 @@ func newServeCommand() *cobra.Command {
 		debugListen        string
 		knowledgeWebhook   string
 		eventStream        eventstream.Options
+		tracingOpts        tracing.Options
 		tombstoneRetention time.Duration
 		cnfOpTimeout       time.Duration
 		reservationTTL     time.Duration
@@ -225,6 +227,7 @@ func newServeCommand() *cobra.Command {
 				DebugListen:                  debugListen,
 				KnowledgeWebhook:             knowledgeWebhook,
 				EventStream:                  eventStreamOptions(eventStream),
+				Tracing:                      tracingOpts,
 				TombstoneRetention:           tombstoneRetention,
 				CNFOperationTimeout:          cnfOpTimeout,
 				Deployments:                  deployment.Options{ReservationTTL: reservationTTL, ReserveByDefault: reserve},
@@ -271,6 +274,8 @@ func newServeCommand() *cobra.Command {
 	sec.register(fs)
 	fs.DurationVar(&cnfOpTimeout, "cnf-operation-timeout", 5*time.Minute, "how long a CNF operation waits for its workloads to become ready")
 	fs.DurationVar(&tombstoneRetention, "tombstone-retention", 7*24*time.Hour, "how long the changedSince feeds keep deletions; an older stamp is answered 410")
+	fs.StringVar(&tracingOpts.Endpoint, "tracing-endpoint", "", "OTLP collector traces are exported to: http(s)://host:4318 (OTLP/HTTP) or grpc(s)://host:4317; empty uses the OTEL_EXPORTER_OTLP_* variables, with neither tracing is off")
+	fs.Float64Var(&tracingOpts.SamplingRate, "tracing-sampling-rate", 1, "share of new traces recorded, 0 to 1 (a request with a sampled traceparent is always recorded)")
 	fs.StringVar(&eventStream.URL, "event-stream-url", "", "NATS server(s) (nats://host:4222, comma-separated) the outbox is published to as a JetStream stream: one message per inventory or alarm change")
 	fs.StringVar(&eventStream.CredsFile, "event-stream-creds-file", "", "NATS credentials file (user JWT and nkey seed) for --event-stream-url")
 	fs.StringVar(&eventStream.StreamName, "event-stream-name", eventstream.DefaultStreamName, "JetStream stream of --event-stream-url")

@@ -49,6 +49,7 @@ import (
 	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/subscription"
 	"github.com/nephoran/o2ims/internal/tlsconfig"
+	"github.com/nephoran/o2ims/internal/tracing"
 )
 
 // Options is the complete, validated configuration of a server.
@@ -116,6 +117,11 @@ type Options struct {
 	// (default 7 days); a changedSince stamp from before the oldest kept
 	// one is answered 410.
 	TombstoneRetention time.Duration
+	// Tracing exports OpenTelemetry traces to an OTLP collector (or the
+	// OTEL_EXPORTER_OTLP_* environment's); without either only the W3C
+	// trace context is propagated.
+	Tracing tracing.Options
+
 	// EventStream, when set, publishes every outbox event to NATS
 	// JetStream (its URL and stream; the server fills in the rest).
 	EventStream *eventstream.Options
@@ -175,6 +181,7 @@ type App struct {
 	registry      *prometheus.Registry
 	dispatch      *dispatch.Dispatcher
 	events        *eventstream.Publisher
+	stopTracing   func(context.Context) error
 	alarms        *alarms.Service
 	tls           *tlsconfig.Reloader
 	lcm           *lcm.Service
@@ -223,6 +230,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	var limiter *ratelimit.Limiter
 	if opts.RateLimit.RequestsPerSecond > 0 {
 		limiter = ratelimit.New(opts.RateLimit)
+	}
+	stopTracing, err := tracing.Setup(ctx, opts.Tracing)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
 	}
 	// Bind first: with port 0 the service URI learns the port the
 	// server really serves on, before notifications name it.
@@ -412,7 +423,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		advisorSvc.UseModel(m)
 	}
 
-	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, events: publisher, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc, a1: a1Sync}
+	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, events: publisher, stopTracing: stopTracing, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc, a1: a1Sync}
 	var dmsCredentials func(string) (map[string]any, bool)
 	if opts.ExposeDMSCredentials {
 		dmsCredentials = func(name string) (map[string]any, bool) {
@@ -558,6 +569,10 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	stopBackground()
 	bg.Wait()
+	// The last spans reach the collector before the process ends.
+	if terr := a.stopTracing(shutdownCtx); terr != nil {
+		a.logger.Warn("flushing traces", "err", terr)
+	}
 	return err
 }
 

@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nephoran/o2ims/internal/sqlstore"
+	"github.com/nephoran/o2ims/internal/tracing"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Store is the outbox and subscription state.
@@ -286,7 +288,11 @@ func (d *Dispatcher) work(ctx context.Context, sub sqlstore.Subscription, w uint
 				logger.Warn("notification expired undelivered", "event", ev.Seq, "age", age.Round(time.Second), "objectType", ev.ObjectType, "objectId", ev.ObjectID)
 				continue
 			}
-			retry, err := d.handler.Deliver(ctx, sub, ev)
+			dctx, span := tracing.Start(ctx, "notification.deliver",
+				attribute.String("o2ims.subscription", sub.ID), attribute.String("o2ims.stream", sub.Stream),
+				attribute.Int64("o2ims.event.seq", ev.Seq), attribute.String("o2ims.object.type", ev.ObjectType))
+			retry, err := d.handler.Deliver(dctx, sub, ev)
+			tracing.End(span, err)
 			switch {
 			case err == nil:
 				p.Cursor = ev.Seq

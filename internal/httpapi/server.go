@@ -39,6 +39,7 @@ import (
 	"github.com/nephoran/o2ims/internal/ratelimit"
 	"github.com/nephoran/o2ims/internal/report"
 	"github.com/nephoran/o2ims/internal/subscription"
+	"github.com/nephoran/o2ims/internal/tracing"
 )
 
 // Options configure the HTTP handler.
@@ -254,11 +255,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id = newRequestID()
 	}
 	w.Header().Set("X-Request-Id", id)
-	ctx := logging.WithRequestID(r.Context(), id)
+	// A server span, child of the caller's traceparent when it sends one.
+	ctx, span := tracing.StartServer(tracing.Extract(r.Context(), r.Header), r.Method)
+	ctx = logging.WithRequestID(ctx, id)
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 
 	endpoint := "unmatched"
 	defer func() {
+		defer tracing.EndServer(span, r.Method, endpoint, rw.status)
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/sqlstore"
+	"github.com/nephoran/o2ims/internal/tracing"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Provider is an inventory source: the local host, a Kubernetes cluster, a
@@ -298,7 +300,9 @@ func (s *Syncer) PublishConfig(ctx context.Context, locations []ims.Location, si
 }
 
 // SyncOnce runs one discovery of p and applies it, returning the changes.
-func (s *Syncer) SyncOnce(ctx context.Context, p Provider) ([]sqlstore.Change, error) {
+func (s *Syncer) SyncOnce(ctx context.Context, p Provider) (_ []sqlstore.Change, err error) {
+	ctx, span := tracing.Start(ctx, "inventory.sync", attribute.String("o2ims.provider", p.Name()))
+	defer func() { tracing.End(span, err) }()
 	start := time.Now()
 	changes, counts, err := s.sync(ctx, p)
 	if ctx.Err() != nil {

@@ -16,6 +16,8 @@ import (
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/query"
 	"github.com/nephoran/o2ims/internal/sqlstore"
+	"github.com/nephoran/o2ims/internal/tracing"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // busy reports whether an operation is under way on inst.
@@ -335,6 +337,9 @@ func (s *Service) execute(ctx context.Context, opID string) {
 		logger.Error("operation vanished", "err", err)
 		return
 	}
+	ctx, span := tracing.Start(ctx, "lcm."+strings.ToLower(string(op.Operation)),
+		attribute.String("o2ims.lcm_op_occ", opID), attribute.String("o2ims.cnf_instance", op.CnfInstanceID))
+	defer span.End()
 	if err := s.setState(ctx, opID, StateProcessing, nil); err != nil {
 		logger.Error("marking operation processing", "err", err)
 		return

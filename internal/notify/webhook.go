@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/nephoran/o2ims/internal/tracing"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -69,6 +70,8 @@ func NewWebhook(opts WebhookOptions) *Webhook {
 	if opts.Wrap != nil {
 		rt = opts.Wrap(rt)
 	}
+	// A client span per attempt; the subscriber gets its traceparent.
+	rt = tracing.Transport(rt)
 	return &Webhook{client: &http.Client{
 		Transport: rt,
 		Timeout:   opts.Timeout,

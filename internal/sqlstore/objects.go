@@ -13,6 +13,9 @@ import (
 
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/query"
+	"github.com/nephoran/o2ims/internal/tracing"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Object tables follow one shape: the primary key column "id", the owning
@@ -54,6 +57,8 @@ type Change struct {
 // by id, starting after the id "after" (keyset paging). more tells whether
 // further objects exist.
 func (s *Store) List(ctx context.Context, sc *query.Schema, f query.Filter, limit int, after string) (docs []json.RawMessage, lastID string, more bool, err error) {
+	ctx, span := s.span(ctx, "SELECT", sc.Name)
+	defer func() { tracing.End(span, err) }()
 	b := query.Builder{Dialect: s.dialect}
 	where, err := b.Where(f, sc)
 	if err != nil {
@@ -89,9 +94,11 @@ func (s *Store) List(ctx context.Context, sc *query.Schema, f query.Filter, limi
 }
 
 // Get returns the JSON document of one object, or an ENOTFOUND error.
-func (s *Store) Get(ctx context.Context, sc *query.Schema, id string) (json.RawMessage, error) {
+func (s *Store) Get(ctx context.Context, sc *query.Schema, id string) (_ json.RawMessage, err error) {
+	ctx, span := s.span(ctx, "SELECT", sc.Name)
+	defer func() { tracing.End(span, err) }()
 	var doc []byte
-	err := s.db.QueryRowContext(ctx, s.rebind(fmt.Sprintf("SELECT %s FROM %s WHERE id = ?%s", sc.DocColumn, sc.Name, scope(sc))), id).Scan(&doc)
+	err = s.db.QueryRowContext(ctx, s.rebind(fmt.Sprintf("SELECT %s FROM %s WHERE id = ?%s", sc.DocColumn, sc.Name, scope(sc))), id).Scan(&doc)
 	if isNoRows(err) {
 		return nil, ims.Errorf(ims.ENOTFOUND, "%s %q not found", sc.Object, id)
 	}
@@ -115,7 +122,9 @@ func (s *Store) Count(ctx context.Context, sc *query.Schema) (int, error) {
 // objects of the same kinds that source no longer reports are deleted. The
 // same transaction appends one inventory event per change to the outbox.
 // It returns what changed; an unchanged snapshot changes nothing.
-func (s *Store) ApplySnapshot(ctx context.Context, source string, sets []ObjectSet) ([]Change, error) {
+func (s *Store) ApplySnapshot(ctx context.Context, source string, sets []ObjectSet) (_ []Change, err error) {
+	ctx, span := s.span(ctx, "APPLY SNAPSHOT", source)
+	defer func() { tracing.End(span, err) }()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, ims.Internal(fmt.Errorf("begin: %w", err), "storing inventory failed")
@@ -237,6 +246,17 @@ func priorDoc(ctx context.Context, tx *sql.Tx, s *Store, sc *query.Schema, id st
 		return nil, ims.Internal(fmt.Errorf("read %s %s: %w", sc.Name, id, err), "storing inventory failed")
 	}
 	return doc, nil
+}
+
+// span starts the span of a store operation on table (db.* attributes
+// of the OpenTelemetry conventions; the statement text is not recorded).
+func (s *Store) span(ctx context.Context, op, table string) (context.Context, trace.Span) {
+	system := "sqlite"
+	if s.dialect == query.Postgres {
+		system = "postgresql"
+	}
+	return tracing.Start(ctx, op+" "+table, attribute.String("db.system", system),
+		attribute.String("db.operation.name", op), attribute.String("db.collection.name", table))
 }
 
 // scope returns the schema's fixed condition as an AND clause.

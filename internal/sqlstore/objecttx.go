@@ -10,6 +10,7 @@ import (
 
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/query"
+	"github.com/nephoran/o2ims/internal/tracing"
 )
 
 // SourceAPI owns objects created through the API (not by a provider).
@@ -25,7 +26,9 @@ type ObjectTx struct {
 }
 
 // Update runs fn in a transaction and commits its writes and events.
-func (s *Store) Update(ctx context.Context, fn func(tx *ObjectTx) error) error {
+func (s *Store) Update(ctx context.Context, fn func(tx *ObjectTx) error) (err error) {
+	ctx, span := s.span(ctx, "UPDATE", "objects")
+	defer func() { tracing.End(span, err) }()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return ims.Internal(fmt.Errorf("begin: %w", err), "storing failed")

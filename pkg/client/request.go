@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 	"io"
 	"net/http"
 	"net/url"
@@ -115,6 +117,9 @@ func (c *Client) attempt(ctx context.Context, cl call, payload []byte) (int, tim
 	}
 	req.Header.Set("Accept", "application/json, application/problem+json")
 	req.Header.Set("User-Agent", c.userAgent)
+	// The caller's trace context (W3C traceparent), when its program set
+	// up OpenTelemetry propagation.
+	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
 	if payload != nil {
 		req.Header.Set("Content-Type", cl.contentType)
 	}

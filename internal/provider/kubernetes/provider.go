@@ -30,6 +30,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/tracing"
 )
 
 // DMSProfile names the O2dms profile of a cluster's deployment manager:
@@ -107,6 +108,16 @@ type Provider struct {
 // RESTConfigFor builds the client configuration of opts without contacting
 // the cluster, so that a bad kubeconfig is reported at registration.
 func RESTConfigFor(opts Options) (*rest.Config, error) {
+	cfg, err := restConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	// Every call to the cluster is a client span carrying traceparent.
+	cfg.Wrap(tracing.Transport)
+	return cfg, nil
+}
+
+func restConfig(opts Options) (*rest.Config, error) {
 	if opts.RESTConfig != nil {
 		return rest.CopyConfig(opts.RESTConfig), nil
 	}
