@@ -23,7 +23,7 @@ func natsURL() string {
 	return "nats://127.0.0.1:4222"
 }
 
-// TestEventStream runs the real binary with --event-stream-url against the
+// TestEventStream runs the real binary with --nats-url against the
 // real NATS JetStream: every change becomes one message on its subject,
 // the body the notification a v2 subscriber gets, and a restart
 // publishes nothing twice.
@@ -42,7 +42,7 @@ func TestEventStream(t *testing.T) {
 	t.Cleanup(func() { _ = js.DeleteStream(context.Background(), streamName) })
 
 	dir := t.TempDir()
-	args := []string{"--data-dir", dir, "--event-stream-url", natsURL(), "--event-stream-name", streamName, "--event-stream-subject-prefix", prefix}
+	args := []string{"--data-dir", dir, "--nats-url", natsURL(), "--nats-stream", streamName, "--nats-subject-prefix", prefix}
 	s := start(t, args...)
 	if status, body := s.post(t, "/o2ims/v1/locations", map[string]any{"globalLocationId": "ev-1", "name": "Event 1", "address": "Hall 1"}); status != 201 {
 		t.Fatalf("create location: %d %s", status, body)
@@ -79,15 +79,28 @@ func TestEventStream(t *testing.T) {
 	}
 
 	// The O-Cloud's default location, then the operator's.
-	locs := messages(prefix+".inventory.locations.>", 2)
-	if len(locs) != 2 || locs[0].Headers().Get("O2ims-Object-Id") != "default" || locs[1].Subject() != prefix+".inventory.locations.created" {
+	locs := messages(prefix+".inventory.Location.>", 2)
+	if len(locs) != 2 || locs[0].Headers().Get("O2ims-Object-Id") != "default" || locs[1].Subject() != prefix+".inventory.Location.created" {
 		t.Fatalf("location messages: %d %v", len(locs), subjects(locs))
 	}
 	locs = locs[1:]
-	var n map[string]any
-	if err := json.Unmarshal(locs[0].Data(), &n); err != nil {
+	// A CloudEvent whose data is the v2 notification.
+	var ce struct {
+		SpecVersion string         `json:"specversion"`
+		ID          string         `json:"id"`
+		Type        string         `json:"type"`
+		Subject     string         `json:"subject"`
+		Source      string         `json:"source"`
+		Data        map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(locs[0].Data(), &ce); err != nil {
 		t.Fatal(err)
 	}
+	if ce.SpecVersion != "1.0" || ce.Type != "com.nephoran.o2ims.inventory.Location.created" || ce.Subject != "ev-1" ||
+		ce.ID != "inventory-"+locs[0].Headers().Get("O2ims-Outbox-Seq") || ce.ID != locs[0].Headers().Get("Nats-Msg-Id") || ce.Source != s.base {
+		t.Errorf("cloud event %+v (base %s)", ce, s.base)
+	}
+	n := ce.Data
 	if ref, _ := n["objectRef"].(string); !strings.HasSuffix(ref, "/o2ims-infrastructureInventory/v2/locations/ev-1") || n["notificationEventType"] != float64(0) || n["notificationId"] == "" {
 		t.Errorf("location message %v", n)
 	}
@@ -98,7 +111,7 @@ func TestEventStream(t *testing.T) {
 		t.Errorf("headers %v", locs[0].Headers())
 	}
 	// The host's inventory, published as it was stored.
-	if pools := messages(prefix+".inventory.resource_pools.>", 1); len(pools) != 1 {
+	if pools := messages(prefix+".inventory.ResourcePool.>", 1); len(pools) != 1 {
 		t.Errorf("pool messages: %v", subjects(pools))
 	}
 
@@ -108,13 +121,34 @@ func TestEventStream(t *testing.T) {
 	if status, body := s.post(t, "/o2ims/v1/locations", map[string]any{"globalLocationId": "ev-2", "name": "Event 2", "address": "Hall 2"}); status != 201 {
 		t.Fatalf("create location: %d %s", status, body)
 	}
-	locs = messages(prefix+".inventory.locations.>", 3)
+	locs = messages(prefix+".inventory.Location.>", 3)
 	time.Sleep(500 * time.Millisecond)
-	if again := messages(prefix+".inventory.locations.>", 3); len(locs) != 3 || len(again) != 3 {
+	if again := messages(prefix+".inventory.Location.>", 3); len(locs) != 3 || len(again) != 3 {
 		t.Fatalf("location messages after a restart: %v then %v", subjects(locs), subjects(again))
 	}
 	if id := locs[2].Headers().Get("O2ims-Object-Id"); id != "ev-2" {
 		t.Errorf("second message names %q", id)
+	}
+
+	// Killed while alarms are raised, the server restarted publishes
+	// every alarm event, each exactly once.
+	const alerts = 150
+	fireAlerts(t, s, "ev-kill", alerts/2)
+	s.Kill() // SIGKILL, before the publisher can have caught up
+
+	s = start(t, args...)
+	fireAlerts(t, s, "ev-after", alerts/2)
+	raised := messages(prefix+".alarm.Alarm.new", alerts)
+	seen := map[string]bool{}
+	for _, m := range raised {
+		seq := m.Headers().Get("O2ims-Outbox-Seq")
+		if seen[seq] {
+			t.Errorf("outbox event %s published twice", seq)
+		}
+		seen[seq] = true
+	}
+	if len(raised) != alerts {
+		t.Errorf("%d alarm messages, want %d", len(raised), alerts)
 	}
 	s.stop(t)
 }

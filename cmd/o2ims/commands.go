@@ -2,15 +2,18 @@ package main
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,6 +56,9 @@ type commonFlags struct {
 	databaseURL string
 	logLevel    string
 	logFormat   string
+	logOutput   string
+	logMaxSize  int
+	logBackups  int
 }
 
 func (c *commonFlags) register(fs *pflag.FlagSet) {
@@ -61,10 +67,73 @@ func (c *commonFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL URL (postgres://…); empty selects SQLite in --data-dir")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "json or text")
+	fs.StringVar(&c.logOutput, "log-output", "stderr", "stdout, stderr or file:/path (rotated by --log-max-size)")
+	fs.IntVar(&c.logMaxSize, "log-max-size", 100, "MiB a file:/path log grows to before it is rotated to path.1")
+	fs.IntVar(&c.logBackups, "log-max-backups", 5, "rotated log files kept (path.1 … path.N)")
 }
 
-func (c *commonFlags) logger(w io.Writer) (*slog.Logger, error) {
-	return logging.New(w, c.logFormat, c.logLevel)
+func (c *commonFlags) logger() (*logging.Logger, error) {
+	return logging.Open(logging.Config{Format: c.logFormat, Level: c.logLevel, Output: c.logOutput, MaxSizeMB: c.logMaxSize, MaxBackups: c.logBackups}, os.Stdout, os.Stderr)
+}
+
+// reloadLogging answers SIGHUP until ctx ends: the level and format are
+// read again from the environment and the configuration file (the
+// command line still wins) and a file output is reopened.
+func (c *commonFlags) reloadLogging(ctx context.Context, fs *pflag.FlagSet, l *logging.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		level, format, err := reloadedLogFlags(fs, os.Getenv, os.ReadFile)
+		if err == nil {
+			err = l.Reconfigure(format, level)
+		}
+		if rerr := l.Reopen(); err == nil {
+			err = rerr
+		}
+		if err != nil {
+			l.Error("SIGHUP: logging unchanged", "err", err)
+			continue
+		}
+		l.Info("SIGHUP: logging reconfigured", "logLevel", level, "logFormat", format)
+	}
+}
+
+// reloadedLogFlags reads log-level and log-format as a fresh start would:
+// the command line, else the environment, else the configuration file.
+func reloadedLogFlags(fs *pflag.FlagSet, getenv func(string) string, readFile func(string) ([]byte, error)) (level, format string, err error) {
+	cfgPath, _ := fs.GetString("config")
+	if !fs.Changed("config") {
+		cfgPath = cmp.Or(getenv("O2IMS_CONFIG"), cfgPath)
+	}
+	file := map[string]any{}
+	if cfgPath != "" {
+		b, err := readFile(cfgPath)
+		if err != nil {
+			return "", "", fmt.Errorf("read config: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &file); err != nil {
+			return "", "", fmt.Errorf("config %s: %w", cfgPath, err)
+		}
+	}
+	value := func(name, env, def string) string {
+		if f := fs.Lookup(name); f != nil && f.Changed {
+			return f.Value.String()
+		}
+		if v := getenv(env); v != "" {
+			return v
+		}
+		if v, ok := file[name]; ok {
+			return configString(v)
+		}
+		return def
+	}
+	return value("log-level", "O2IMS_LOG_LEVEL", "info"), value("log-format", "O2IMS_LOG_FORMAT", "text"), nil
 }
 
 // configure fills the flags fs from the environment and the
@@ -73,7 +142,11 @@ func (c *commonFlags) configure(fs *pflag.FlagSet) (*slog.Logger, error) {
 	if err := applyConfig(fs, os.Getenv, os.ReadFile); err != nil {
 		return nil, err
 	}
-	return c.logger(os.Stderr)
+	l, err := c.logger()
+	if err != nil {
+		return nil, err
+	}
+	return l.Logger, nil
 }
 
 func (c *commonFlags) database() sqlstore.Options {
@@ -142,10 +215,13 @@ func newServeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			logger, err := common.logger(os.Stderr)
+			log, err := common.logger()
 			if err != nil {
 				return err
 			}
+			defer log.Close()
+			go common.reloadLogging(cmd.Context(), cmd.Flags(), log)
+			logger := log.Logger
 			if serviceURI == "" {
 				serviceURI = "http://" + listen
 			}
@@ -276,11 +352,11 @@ func newServeCommand() *cobra.Command {
 	fs.DurationVar(&tombstoneRetention, "tombstone-retention", 7*24*time.Hour, "how long the changedSince feeds keep deletions; an older stamp is answered 410")
 	fs.StringVar(&tracingOpts.Endpoint, "tracing-endpoint", "", "OTLP collector traces are exported to: http(s)://host:4318 (OTLP/HTTP) or grpc(s)://host:4317; empty uses the OTEL_EXPORTER_OTLP_* variables, with neither tracing is off")
 	fs.Float64Var(&tracingOpts.SamplingRate, "tracing-sampling-rate", 1, "share of new traces recorded, 0 to 1 (a request with a sampled traceparent is always recorded)")
-	fs.StringVar(&eventStream.URL, "event-stream-url", "", "NATS server(s) (nats://host:4222, comma-separated) the outbox is published to as a JetStream stream: one message per inventory or alarm change")
-	fs.StringVar(&eventStream.CredsFile, "event-stream-creds-file", "", "NATS credentials file (user JWT and nkey seed) for --event-stream-url")
-	fs.StringVar(&eventStream.StreamName, "event-stream-name", eventstream.DefaultStreamName, "JetStream stream of --event-stream-url")
-	fs.StringVar(&eventStream.SubjectPrefix, "event-stream-subject-prefix", eventstream.DefaultSubjectPrefix, "subject prefix of the event stream: <prefix>.<inventory|alarm>.<object type>.<event>")
-	fs.DurationVar(&eventStream.MaxAge, "event-stream-max-age", eventstream.DefaultMaxAge, "how long the JetStream stream keeps a message")
+	fs.StringVar(&eventStream.URL, "nats-url", "", "NATS server(s) (nats://host:4222, comma-separated) the outbox is published to as a JetStream stream: one message per inventory or alarm change")
+	fs.StringVar(&eventStream.CredsFile, "nats-creds-file", "", "NATS credentials file (user JWT and nkey seed) for --nats-url")
+	fs.StringVar(&eventStream.StreamName, "nats-stream", eventstream.DefaultStreamName, "JetStream stream of --nats-url")
+	fs.StringVar(&eventStream.SubjectPrefix, "nats-subject-prefix", eventstream.DefaultSubjectPrefix, "subject prefix of the event stream: <prefix>.<inventory|alarm>.<object type>.<event>")
+	fs.DurationVar(&eventStream.MaxAge, "nats-max-age", eventstream.DefaultMaxAge, "how long the JetStream stream keeps a message")
 	fs.StringVar(&knowledgeWebhook, "knowledge-webhook", "", "URL notified of every change of a resource pool or deployment (the RAG feeds' documents), as a subscription the server keeps")
 	fs.StringVar(&debugListen, "debug-listen", "", "loopback address serving /debug/pprof/ and /debug/vars (expvar), e.g. 127.0.0.1:6060; off when empty")
 	fs.BoolVar(&exposeDMS, "expose-dms-credentials", false, "show a cluster's credentials in its deployment manager's O2dms profile to tokens with the scope o2ims:dms-credentials (needs OIDC authentication)")

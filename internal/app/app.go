@@ -276,7 +276,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
-	publisher, err := newEventStream(ctx, opts.EventStream, store, notifier, reg, logger)
+	publisher, err := newEventStream(ctx, opts.EventStream, opts.Cloud.ServiceURI, store, notifier, reg, logger)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -624,27 +624,50 @@ const eventStreamReader = "eventstream"
 // nil when none is configured (and then the outbox keeps nothing for it).
 // Its messages are the notifications an inventory v2 and an alarm
 // subscriber get.
-func newEventStream(ctx context.Context, o *eventstream.Options, store *sqlstore.Store, n *subscription.Notifier, reg prometheus.Registerer, logger *slog.Logger) (*eventstream.Publisher, error) {
+func newEventStream(ctx context.Context, o *eventstream.Options, source string, store *sqlstore.Store, n *subscription.Notifier, reg prometheus.Registerer, logger *slog.Logger) (*eventstream.Publisher, error) {
 	if o == nil {
 		return nil, store.RemoveReader(ctx, eventStreamReader)
 	}
 	opts := *o
 	opts.Streams = []string{sqlstore.StreamInventory, sqlstore.StreamAlarm}
 	opts.Registerer = reg
+	opts.ObjectType = func(ev sqlstore.Event) string { return subscription.ObjectTypeName(ev.Stream, ev.ObjectType) }
 	if err := store.RegisterReader(ctx, eventStreamReader, opts.Streams); err != nil {
 		return nil, err
 	}
-	// One pseudo-subscription per stream gives every message a stable
-	// notificationId and the shapes of the newest API.
+	// A CloudEvent whose data is the notification a subscriber of the
+	// newest API gets; a pseudo-subscription gives it a stable
+	// notificationId.
 	render := func(ev sqlstore.Event) ([]byte, error) {
 		sub := sqlstore.Subscription{ID: eventStreamSubscriptionID, Stream: ev.Stream, APIMajor: 2}
-		return n.RenderContext(context.WithoutCancel(ctx), sub, ev)
+		data, err := n.RenderContext(context.WithoutCancel(ctx), sub, ev)
+		if err != nil {
+			return nil, err
+		}
+		return cloudEvent(source, ev, data)
 	}
 	p, err := eventstream.New(store, render, opts, logger.With("component", "eventstream"))
 	if err != nil {
 		return nil, fmt.Errorf("event stream: %w", err)
 	}
 	return p, nil
+}
+
+// cloudEvent wraps a notification as a CloudEvents 1.0 JSON event
+// (structured mode): id is the message's Nats-Msg-Id, type names the API,
+// object type and event, subject the object.
+func cloudEvent(source string, ev sqlstore.Event, data json.RawMessage) ([]byte, error) {
+	name, _ := eventstream.EventName(ev.Stream, ev.EventType)
+	return json.Marshal(map[string]any{
+		"specversion":     "1.0",
+		"id":              fmt.Sprintf("%s-%d", ev.Stream, ev.Seq),
+		"source":          source,
+		"type":            "com.nephoran.o2ims." + ev.Stream + "." + subscription.ObjectTypeName(ev.Stream, ev.ObjectType) + "." + name,
+		"subject":         ev.ObjectID,
+		"time":            ev.CreatedAt.UTC().Format(time.RFC3339Nano),
+		"datacontenttype": "application/json",
+		"data":            data,
+	})
 }
 
 // eventStreamSubscriptionID seeds the notificationIds of the event

@@ -113,6 +113,10 @@ type Options struct {
 	Replicas int
 	// Registerer takes the metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// ObjectType, when set, names an event's object type in its subject
+	// (such as ResourcePool for the table resource_pools); nil uses the
+	// outbox's object type as it is.
+	ObjectType func(ev sqlstore.Event) string
 }
 
 // Status is a snapshot of the publisher.
@@ -734,7 +738,11 @@ func (p *Publisher) publish(ctx context.Context, js jetstream.JetStream, st *syn
 	if ev.Stream == "" {
 		ev.Stream = name
 	}
-	subject, err := Subject(p.opts.SubjectPrefix, name, ev)
+	named := ev
+	if p.opts.ObjectType != nil {
+		named.ObjectType = p.opts.ObjectType(ev)
+	}
+	subject, err := Subject(p.opts.SubjectPrefix, name, named)
 	if err != nil {
 		return fmt.Errorf("event %d: %w", ev.Seq, err)
 	}
@@ -798,14 +806,23 @@ var eventTypes = map[string][]string{
 // <prefix>.<stream>.<objectType>.<event> (see the package doc). Characters of
 // the object type other than ASCII letters, digits, '_' and '-' become '_'.
 func Subject(prefix, stream string, ev sqlstore.Event) (string, error) {
+	name, err := EventName(stream, ev.EventType)
+	if err != nil {
+		return "", err
+	}
+	return prefix + "." + stream + "." + Token(ev.ObjectType) + "." + name, nil
+}
+
+// EventName names an event type of an outbox stream as subjects do.
+func EventName(stream string, eventType int) (string, error) {
 	names, ok := eventTypes[stream]
 	if !ok {
 		names = eventTypes[sqlstore.StreamInventory]
 	}
-	if ev.EventType < 0 || ev.EventType >= len(names) {
-		return "", fmt.Errorf("unknown event type %d of stream %s", ev.EventType, stream)
+	if eventType < 0 || eventType >= len(names) {
+		return "", fmt.Errorf("unknown event type %d of stream %s", eventType, stream)
 	}
-	return prefix + "." + stream + "." + Token(ev.ObjectType) + "." + names[ev.EventType], nil
+	return names[eventType], nil
 }
 
 // Token makes s a safe subject token: characters other than ASCII letters,

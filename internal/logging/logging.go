@@ -5,11 +5,9 @@ package logging
 
 import (
 	"context"
-	"fmt"
 	"go.opentelemetry.io/otel/trace"
 	"io"
 	"log/slog"
-	"strings"
 )
 
 type ctxKey struct{}
@@ -29,21 +27,11 @@ func RequestID(ctx context.Context) string {
 // ("debug", "info", "warn", "error"). Records logged with a context that
 // carries a request identifier get a request_id attribute.
 func New(w io.Writer, format, level string) (*slog.Logger, error) {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
+	st := &state{w: w}
+	if err := st.set(format, level); err != nil {
+		return nil, err
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	var h slog.Handler
-	switch strings.ToLower(format) {
-	case "json":
-		h = slog.NewJSONHandler(w, opts)
-	case "text", "":
-		h = slog.NewTextHandler(w, opts)
-	default:
-		return nil, fmt.Errorf("log format %q: use json or text", format)
-	}
-	return slog.New(requestIDHandler{h}), nil
+	return slog.New(&dynamic{state: st}), nil
 }
 
 type requestIDHandler struct{ slog.Handler }

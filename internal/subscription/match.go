@@ -88,6 +88,19 @@ func objectOf(k Kind, table string) (objectKind, bool) {
 	return objectKind{}, false
 }
 
+// ObjectTypeName is the O2ims name of the object type of an event's table
+// (ResourcePool for resource_pools, Alarm for alarms), as subscription
+// filters name it; a table without one keeps its own name.
+func ObjectTypeName(stream, table string) string {
+	if stream == sqlstore.StreamAlarm {
+		return "Alarm"
+	}
+	if o, ok := objectOf(InventoryV2, table); ok {
+		return o.name
+	}
+	return table
+}
+
 func objectTypeNames(k Kind) []string {
 	var names []string
 	for _, o := range objectsOf(k) {
