@@ -329,6 +329,17 @@ func TestInventoryAPI(t *testing.T) {
 			if r.status != 200 || !strings.Contains(string(r.body), `"elements"`) || !strings.Contains(string(r.body), `"sizeGB":100`) {
 				t.Errorf("get resource: %d %s", r.status, r.body)
 			}
+			// A resource is found only under its own pool; a miss says
+			// which of pool and resource is unknown.
+			for path, want := range map[string]string{
+				inv + "/resourcePools/" + poolB + "/resources/" + resID(0):                        "not found in resource pool",
+				inv + "/resourcePools/" + poolA + "/resources/" + resID(99):                       "not found in resource pool",
+				inv + "/resourcePools/00000000-0000-4000-8000-000000000009/resources/" + resID(0): "resource pool",
+			} {
+				if r := e.do(t, "GET", path); r.status != 404 || !strings.Contains(string(r.body), want) {
+					t.Errorf("%s: %d %s, want 404 with %q", path, r.status, r.body, want)
+				}
+			}
 		})
 		t.Run("paging", func(t *testing.T) {
 			var got []string

@@ -149,18 +149,20 @@ func (s *Service) decorateTypes(_ context.Context, objs []map[string]any) error 
 }
 
 // GetResource returns a resource of version v only if it belongs to pool.
+// The resource is read first: a resource of the pool costs one query, and
+// only a miss reads the pool, to say which of the two is unknown.
 func (s *Service) GetResource(ctx context.Context, v *Version, poolID, id string) (map[string]any, error) {
-	if _, err := s.store.Get(ctx, ResourcePoolSchema, poolID); err != nil {
-		return nil, err
-	}
 	obj, err := s.Get(ctx, v.Resources, id)
-	if err != nil {
+	if err == nil && obj["resourcePoolId"] == poolID {
+		return obj, nil
+	}
+	if err != nil && ims.ErrorCode(err) != ims.ENOTFOUND {
 		return nil, err
 	}
-	if obj["resourcePoolId"] != poolID {
-		return nil, ims.Errorf(ims.ENOTFOUND, "resource %q not found in resource pool %q", id, poolID)
+	if _, perr := s.store.Get(ctx, ResourcePoolSchema, poolID); perr != nil {
+		return nil, perr
 	}
-	return obj, nil
+	return nil, ims.Errorf(ims.ENOTFOUND, "resource %q not found in resource pool %q", id, poolID)
 }
 
 // ListResourcesInPool lists the resources of one pool; an unknown pool is ENOTFOUND.
