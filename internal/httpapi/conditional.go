@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -57,6 +58,7 @@ func serveConditional(w http.ResponseWriter, r *http.Request, h http.Handler) {
 			return
 		}
 	}
+	w.Header().Set("Content-Length", strconv.Itoa(b.body.Len()))
 	w.WriteHeader(b.status)
 	_, _ = w.Write(b.body.Bytes())
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,9 @@ func TestConditionalGet(t *testing.T) {
 			etag := first.header.Get("ETag")
 			if first.status != 200 || len(etag) < 10 || first.header.Get("Cache-Control") != "private, no-cache" {
 				t.Fatalf("GET %s: %d, ETag %q, Cache-Control %q", target, first.status, etag, first.header.Get("Cache-Control"))
+			}
+			if cl := first.header.Get("Content-Length"); cl != strconv.Itoa(len(first.body)) {
+				t.Errorf("GET %s: Content-Length %q for %d bytes", target, cl, len(first.body))
 			}
 			if r := e.getIf(t, target, etag); r.status != 304 || len(r.body) != 0 || r.header.Get("ETag") != etag {
 				t.Errorf("GET %s If-None-Match its ETag: %d %q", target, r.status, r.body)

@@ -49,6 +49,17 @@ func writeOK(w http.ResponseWriter, v any) error { return writeStatus(w, http.St
 // writeStatus answers status with v as JSON, encoded before anything is
 // written.
 func writeStatus(w http.ResponseWriter, status int, v any) error {
+	if b, ok := w.(*bufferedWriter); ok && b.body.Len() == 0 {
+		// A conditional GET buffers the answer anyway: encode into its
+		// buffer instead of copying from one of our own.
+		if err := json.NewEncoder(&b.body).Encode(v); err != nil {
+			b.body.Reset()
+			return err
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		return nil
+	}
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(v); err != nil {
 		return err
