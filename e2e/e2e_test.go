@@ -513,7 +513,7 @@ func TestBackupAndRestore(t *testing.T) {
 		t.Fatalf("a refused restore changed the data: %s", body)
 	}
 	s3.stop(t)
-	// Not a database, and PostgreSQL, are refused with a reason.
+	// Not a database is refused with a reason.
 	junk := filepath.Join(t.TempDir(), "junk")
 	if err := os.WriteFile(junk, []byte("not a database"), 0o600); err != nil {
 		t.Fatal(err)
@@ -521,7 +521,84 @@ func TestBackupAndRestore(t *testing.T) {
 	if out := o2ims(false, "restore", "--data-dir", t.TempDir(), "--from", junk); !strings.Contains(out, "not a database of this server") {
 		t.Errorf("restore of junk: %s", out)
 	}
-	if out := o2ims(false, "backup", "--database-url", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "--to", filepath.Join(t.TempDir(), "pg")); !strings.Contains(out, "pg_dump") {
-		t.Errorf("backup of PostgreSQL: %s", out)
+}
+
+// TestBackupAndRestorePostgres backs a PostgreSQL database (a schema of
+// its own) up with pg_dump while the server writes, drops the schema,
+// and restores it with pg_restore: the restored server has what the
+// backup had; junk and a dump of a newer schema are refused.
+func TestBackupAndRestorePostgres(t *testing.T) {
+	o2ims := func(want bool, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, binary, args...).CombinedOutput()
+		if (err == nil) != want {
+			t.Fatalf("o2ims %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	dbURL := sqlstoretest.PostgresOptions(t).URL
+	s := start(t, "--database-url", dbURL, "--local-provider=false")
+	if status, body := s.post(t, "/o2ims-infrastructureInventory/v1/subscriptions", map[string]any{
+		"callback": "http://127.0.0.1:9/before-backup", "consumerSubscriptionId": "pg-backup-test",
+	}); status != 201 {
+		t.Fatalf("subscribe: %d %s", status, body)
+	}
+	writing := make(chan struct{})
+	go func() {
+		defer close(writing)
+		fireAlerts(t, s, "pg-during-backup", 200)
+	}()
+	backup := filepath.Join(t.TempDir(), "o2ims.pgdump")
+	if out := o2ims(true, "backup", "--database-url", dbURL, "--to", backup); !strings.Contains(out, fmt.Sprintf("backed up schema version %d", latest)) {
+		t.Fatalf("backup: %s", out)
+	}
+	<-writing
+	o2ims(false, "backup", "--database-url", dbURL, "--to", backup) // the file exists
+	s.stop(t)
+
+	// The database loses everything; the restore brings the backup back.
+	u, _ := url.Parse(dbURL)
+	schema := u.Query().Get("search_path")
+	db, err := sql.Open("pgx", sqlstoretest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("DROP SCHEMA " + schema + " CASCADE; CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	if out := o2ims(true, "restore", "--database-url", dbURL, "--from", backup); !strings.Contains(out, fmt.Sprintf("restored schema version %d", latest)) {
+		t.Fatalf("restore: %s", out)
+	}
+	s2 := start(t, "--database-url", dbURL, "--local-provider=false")
+	if _, _, body := s2.get(t, "/o2ims-infrastructureInventory/v1/subscriptions?filter=(eq,consumerSubscriptionId,pg-backup-test)"); len(decodeList(t, body)) != 1 {
+		t.Fatalf("the restored server's subscriptions: %s", body)
+	}
+	s2.stop(t)
+
+	junk := filepath.Join(t.TempDir(), "junk")
+	if err := os.WriteFile(junk, []byte("not a dump"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := o2ims(false, "restore", "--database-url", dbURL, "--from", junk); !strings.Contains(out, "not a dump of this server's database") {
+		t.Errorf("restore of junk: %s", out)
+	}
+	// A dump of a newer schema is refused before anything changes.
+	if _, err := db.Exec("INSERT INTO " + schema + ".goose_db_version (version_id, is_applied) VALUES (999, true)"); err != nil {
+		t.Fatal(err)
+	}
+	newer := filepath.Join(t.TempDir(), "newer.pgdump")
+	o2ims(true, "backup", "--database-url", dbURL, "--to", newer)
+	if _, err := db.Exec("DELETE FROM " + schema + ".goose_db_version WHERE version_id = 999"); err != nil {
+		t.Fatal(err)
+	}
+	if out := o2ims(false, "restore", "--database-url", dbURL, "--from", newer); !strings.Contains(out, "newer than this binary") {
+		t.Errorf("restore of a newer dump: %s", out)
+	}
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM " + schema + ".goose_db_version WHERE version_id = 999").Scan(&n); err != nil || n != 0 {
+		t.Errorf("a refused restore changed the database: %d rows of version 999, %v", n, err)
 	}
 }

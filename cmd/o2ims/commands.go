@@ -412,7 +412,7 @@ func newBackupCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "backup --to FILE",
-		Short: "Write a consistent copy of the embedded SQLite database, also while the server runs",
+		Short: "Write a consistent copy of the database while the server runs (SQLite: VACUUM INTO; PostgreSQL: pg_dump)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := common.configure(cmd.Flags())
@@ -450,7 +450,7 @@ func newRestoreCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "restore --from FILE",
-		Short: "Make a backup the embedded SQLite database of --data-dir, migrated to this binary's schema (the server must be stopped)",
+		Short: "Make a backup the database (SQLite of --data-dir, or --database-url with pg_restore), migrated to this binary's schema (the server must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := common.configure(cmd.Flags())
@@ -461,7 +461,12 @@ func newRestoreCommand() *cobra.Command {
 				return fmt.Errorf("--from names the backup file")
 			}
 			if common.databaseURL != "" {
-				return fmt.Errorf("restore covers the embedded SQLite database; restore PostgreSQL with its own tools (pg_restore)")
+				restored, now, err := sqlstore.RestorePostgres(cmd.Context(), from, common.databaseURL, logger)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "restored schema version %d into the PostgreSQL database, now at %d\n", restored, now)
+				return nil
 			}
 			restored, now, err := sqlstore.RestoreSQLite(cmd.Context(), from, common.dataDir, logger)
 			if err != nil {

@@ -44,6 +44,7 @@ type Store struct {
 	db      *sql.DB
 	dialect query.Dialect
 	logger  *slog.Logger
+	url     string // of a PostgreSQL database, for its tools
 }
 
 // Open connects to the database selected by opts. It does not migrate; call
@@ -101,7 +102,7 @@ func Open(ctx context.Context, opts Options, logger *slog.Logger) (*Store, error
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &Store{db: db, dialect: dialect, logger: logger}, nil
+	return &Store{db: db, dialect: dialect, logger: logger, url: opts.URL}, nil
 }
 
 // Close releases the database connections.
@@ -223,10 +224,10 @@ func isNoRows(err error) bool { return errors.Is(err, errNoRows) }
 
 // Backup writes a consistent copy of the embedded SQLite database to path
 // (VACUUM INTO), while the server may go on writing. path must not exist.
-// A PostgreSQL database is backed up with its own tools (pg_dump).
+// A PostgreSQL database is dumped with pg_dump instead (BackupPostgres).
 func (s *Store) Backup(ctx context.Context, path string) error {
 	if s.dialect != query.SQLite {
-		return errors.New("backup: the built-in backup covers the embedded SQLite database; back PostgreSQL up with pg_dump")
+		return BackupPostgres(ctx, s.url, path)
 	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("backup: %s exists; name a new file", path)
