@@ -446,16 +446,6 @@ func TestDebugEndpoints(t *testing.T) {
 // older backup is migrated on restore, a newer one refused; PostgreSQL
 // is pointed to its own tools.
 func TestBackupAndRestore(t *testing.T) {
-	o2ims := func(want bool, args ...string) string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, binary, args...).CombinedOutput()
-		if (err == nil) != want {
-			t.Fatalf("o2ims %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
 	dir := t.TempDir()
 	s := start(t, "--data-dir", dir)
 	if status, body := s.post(t, "/o2ims-infrastructureInventory/v1/subscriptions", map[string]any{
@@ -470,15 +460,15 @@ func TestBackupAndRestore(t *testing.T) {
 		fireAlerts(t, s, "during-backup", 400)
 	}()
 	backup := filepath.Join(t.TempDir(), "o2ims.backup")
-	if out := o2ims(true, "backup", "--data-dir", dir, "--to", backup); !strings.Contains(out, fmt.Sprintf("backed up schema version %d", latest)) {
+	if out := runCommand(t, true, "backup", "--data-dir", dir, "--to", backup); !strings.Contains(out, fmt.Sprintf("backed up schema version %d", latest)) {
 		t.Fatalf("backup: %s", out)
 	}
 	<-writing
-	o2ims(false, "backup", "--data-dir", dir, "--to", backup) // the file exists
+	runCommand(t, false, "backup", "--data-dir", dir, "--to", backup) // the file exists
 	s.stop(t)
 
 	restored := t.TempDir()
-	if out := o2ims(true, "restore", "--data-dir", restored, "--from", backup); !strings.Contains(out, fmt.Sprintf("restored schema version %d", latest)) {
+	if out := runCommand(t, true, "restore", "--data-dir", restored, "--from", backup); !strings.Contains(out, fmt.Sprintf("restored schema version %d", latest)) {
 		t.Fatalf("restore: %s", out)
 	}
 	s2 := start(t, "--data-dir", restored)
@@ -490,10 +480,10 @@ func TestBackupAndRestore(t *testing.T) {
 
 	// An older schema is migrated on restore.
 	old := t.TempDir()
-	o2ims(true, "migrate", "--data-dir", old, "--to-version", "5")
+	runCommand(t, true, "migrate", "--data-dir", old, "--to-version", "5")
 	oldBackup := filepath.Join(t.TempDir(), "old.backup")
-	o2ims(true, "backup", "--data-dir", old, "--to", oldBackup)
-	if out := o2ims(true, "restore", "--data-dir", t.TempDir(), "--from", oldBackup); !strings.Contains(out, "restored schema version 5") || !strings.Contains(out, fmt.Sprintf("now at %d", latest)) {
+	runCommand(t, true, "backup", "--data-dir", old, "--to", oldBackup)
+	if out := runCommand(t, true, "restore", "--data-dir", t.TempDir(), "--from", oldBackup); !strings.Contains(out, "restored schema version 5") || !strings.Contains(out, fmt.Sprintf("now at %d", latest)) {
 		t.Fatalf("restore of an older backup: %s", out)
 	}
 	// A backup of a newer schema is refused, and nothing changes.
@@ -505,7 +495,7 @@ func TestBackupAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if out := o2ims(false, "restore", "--data-dir", restored, "--from", oldBackup); !strings.Contains(out, "newer than this binary") {
+	if out := runCommand(t, false, "restore", "--data-dir", restored, "--from", oldBackup); !strings.Contains(out, "newer than this binary") {
 		t.Errorf("restore of a newer backup: %s", out)
 	}
 	s3 := start(t, "--data-dir", restored)
@@ -518,9 +508,22 @@ func TestBackupAndRestore(t *testing.T) {
 	if err := os.WriteFile(junk, []byte("not a database"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out := o2ims(false, "restore", "--data-dir", t.TempDir(), "--from", junk); !strings.Contains(out, "not a database of this server") {
+	if out := runCommand(t, false, "restore", "--data-dir", t.TempDir(), "--from", junk); !strings.Contains(out, "not a database of this server") {
 		t.Errorf("restore of junk: %s", out)
 	}
+}
+
+// runCommand runs the binary with args, wanting it to succeed or fail, and
+// returns its output.
+func runCommand(t *testing.T, want bool, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, binary, args...).CombinedOutput()
+	if (err == nil) != want {
+		t.Fatalf("o2ims %v: %v\n%s", args, err, out)
+	}
+	return string(out)
 }
 
 // TestBackupAndRestorePostgres backs a PostgreSQL database (a schema of
@@ -528,16 +531,6 @@ func TestBackupAndRestore(t *testing.T) {
 // and restores it with pg_restore: the restored server has what the
 // backup had; junk and a dump of a newer schema are refused.
 func TestBackupAndRestorePostgres(t *testing.T) {
-	o2ims := func(want bool, args ...string) string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, binary, args...).CombinedOutput()
-		if (err == nil) != want {
-			t.Fatalf("o2ims %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
 	dbURL := sqlstoretest.PostgresOptions(t).URL
 	s := start(t, "--database-url", dbURL, "--local-provider=false")
 	if status, body := s.post(t, "/o2ims-infrastructureInventory/v1/subscriptions", map[string]any{
@@ -551,11 +544,11 @@ func TestBackupAndRestorePostgres(t *testing.T) {
 		fireAlerts(t, s, "pg-during-backup", 200)
 	}()
 	backup := filepath.Join(t.TempDir(), "o2ims.pgdump")
-	if out := o2ims(true, "backup", "--database-url", dbURL, "--to", backup); !strings.Contains(out, fmt.Sprintf("backed up schema version %d", latest)) {
+	if out := runCommand(t, true, "backup", "--database-url", dbURL, "--to", backup); !strings.Contains(out, fmt.Sprintf("backed up schema version %d", latest)) {
 		t.Fatalf("backup: %s", out)
 	}
 	<-writing
-	o2ims(false, "backup", "--database-url", dbURL, "--to", backup) // the file exists
+	runCommand(t, false, "backup", "--database-url", dbURL, "--to", backup) // the file exists
 	s.stop(t)
 
 	// The database loses everything; the restore brings the backup back.
@@ -569,7 +562,7 @@ func TestBackupAndRestorePostgres(t *testing.T) {
 	if _, err := db.Exec("DROP SCHEMA " + schema + " CASCADE; CREATE SCHEMA " + schema); err != nil {
 		t.Fatal(err)
 	}
-	if out := o2ims(true, "restore", "--database-url", dbURL, "--from", backup); !strings.Contains(out, fmt.Sprintf("restored schema version %d", latest)) {
+	if out := runCommand(t, true, "restore", "--database-url", dbURL, "--from", backup); !strings.Contains(out, fmt.Sprintf("restored schema version %d", latest)) {
 		t.Fatalf("restore: %s", out)
 	}
 	s2 := start(t, "--database-url", dbURL, "--local-provider=false")
@@ -582,7 +575,7 @@ func TestBackupAndRestorePostgres(t *testing.T) {
 	if err := os.WriteFile(junk, []byte("not a dump"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out := o2ims(false, "restore", "--database-url", dbURL, "--from", junk); !strings.Contains(out, "not a dump of this server's database") {
+	if out := runCommand(t, false, "restore", "--database-url", dbURL, "--from", junk); !strings.Contains(out, "not a dump of this server's database") {
 		t.Errorf("restore of junk: %s", out)
 	}
 	// A dump of a newer schema is refused before anything changes.
@@ -590,11 +583,11 @@ func TestBackupAndRestorePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	newer := filepath.Join(t.TempDir(), "newer.pgdump")
-	o2ims(true, "backup", "--database-url", dbURL, "--to", newer)
+	runCommand(t, true, "backup", "--database-url", dbURL, "--to", newer)
 	if _, err := db.Exec("DELETE FROM " + schema + ".goose_db_version WHERE version_id = 999"); err != nil {
 		t.Fatal(err)
 	}
-	if out := o2ims(false, "restore", "--database-url", dbURL, "--from", newer); !strings.Contains(out, "newer than this binary") {
+	if out := runCommand(t, false, "restore", "--database-url", dbURL, "--from", newer); !strings.Contains(out, "newer than this binary") {
 		t.Errorf("restore of a newer dump: %s", out)
 	}
 	var n int

@@ -276,16 +276,23 @@ func RestoreSQLite(ctx context.Context, from, dataDir string, logger *slog.Logge
 	if err := os.Rename(staged, target); err != nil {
 		return 0, 0, fmt.Errorf("restore: %w", err)
 	}
-	s, err := Open(ctx, Options{DataDir: dataDir}, logger)
+	now, err = migrateRestored(ctx, Options{DataDir: dataDir}, logger)
+	return restored, now, err
+}
+
+// migrateRestored migrates a restored database to the newest schema and
+// returns its version.
+func migrateRestored(ctx context.Context, opts Options, logger *slog.Logger) (int64, error) {
+	s, err := Open(ctx, opts, logger)
 	if err != nil {
-		return restored, 0, err
+		return 0, err
 	}
 	defer s.Close()
 	if err := s.Migrate(ctx); err != nil {
-		return restored, 0, err
+		return 0, err
 	}
-	now, _, err = s.SchemaVersion(ctx)
-	return restored, now, err
+	now, _, err := s.SchemaVersion(ctx)
+	return now, err
 }
 
 func copyFile(from, to string) error {

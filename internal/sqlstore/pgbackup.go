@@ -96,15 +96,7 @@ func RestorePostgres(ctx context.Context, from, databaseURL string, logger *slog
 	if _, err := runPGTool(ctx, "pg_restore", args...); err != nil {
 		return restored, 0, fmt.Errorf("restore: %w", err)
 	}
-	s, err := Open(ctx, Options{URL: databaseURL}, logger)
-	if err != nil {
-		return restored, 0, err
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return restored, 0, err
-	}
-	now, _, err = s.SchemaVersion(ctx)
+	now, err = migrateRestored(ctx, Options{URL: databaseURL}, logger)
 	return restored, now, err
 }
 
