@@ -107,33 +107,24 @@ func (c *commonFlags) reloadLogging(ctx context.Context, fs *pflag.FlagSet, l *l
 // reloadedLogFlags reads log-level and log-format as a fresh start would:
 // the command line, else the environment, else the configuration file.
 func reloadedLogFlags(fs *pflag.FlagSet, getenv func(string) string, readFile func(string) ([]byte, error)) (level, format string, err error) {
-	cfgPath, _ := fs.GetString("config")
-	if !fs.Changed("config") {
-		cfgPath = cmp.Or(getenv("O2IMS_CONFIG"), cfgPath)
+	_, file, err := readConfigFile(fs, getenv, readFile)
+	if err != nil {
+		return "", "", err
 	}
-	file := map[string]any{}
-	if cfgPath != "" {
-		b, err := readFile(cfgPath)
-		if err != nil {
-			return "", "", fmt.Errorf("read config: %w", err)
-		}
-		if err := yaml.Unmarshal(b, &file); err != nil {
-			return "", "", fmt.Errorf("config %s: %w", cfgPath, err)
-		}
-	}
-	value := func(name, env, def string) string {
-		if f := fs.Lookup(name); f != nil && f.Changed {
+	value := func(name string) string {
+		f := fs.Lookup(name)
+		if f.Changed {
 			return f.Value.String()
 		}
-		if v := getenv(env); v != "" {
+		if v := getenv(envName(name)); v != "" {
 			return v
 		}
 		if v, ok := file[name]; ok {
 			return configString(v)
 		}
-		return def
+		return f.DefValue
 	}
-	return value("log-level", "O2IMS_LOG_LEVEL", "info"), value("log-format", "O2IMS_LOG_FORMAT", "text"), nil
+	return value("log-level"), value("log-format"), nil
 }
 
 // configure fills the flags fs from the environment and the
@@ -513,24 +504,11 @@ func applyConfig(fs *pflag.FlagSet, getenv func(string) string, readFile func(st
 // loadConfig is applyConfig that also returns the file's structured keys
 // (those that are not flags, such as "providers").
 func loadConfig(fs *pflag.FlagSet, getenv func(string) string, readFile func(string) ([]byte, error)) (map[string]any, error) {
-	envName := func(flag string) string {
-		return "O2IMS_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+	cfgPath, file, err := readConfigFile(fs, getenv, readFile)
+	if err != nil {
+		return nil, err
 	}
-	cfgPath, _ := fs.GetString("config")
-	if !fs.Changed("config") {
-		if v := getenv(envName("config")); v != "" {
-			cfgPath = v
-		}
-	}
-	file := map[string]any{}
 	if cfgPath != "" {
-		b, err := readFile(cfgPath)
-		if err != nil {
-			return nil, fmt.Errorf("read config: %w", err)
-		}
-		if err := yaml.Unmarshal(b, &file); err != nil {
-			return nil, fmt.Errorf("config %s: %w", cfgPath, err)
-		}
 		for k := range file {
 			if structuredKeys[k] {
 				continue
@@ -569,6 +547,33 @@ func eventStreamOptions(o eventstream.Options) *eventstream.Options {
 		return nil
 	}
 	return &o
+}
+
+// envName is the environment variable of a flag: O2IMS_<FLAG>, dashes as
+// underscores.
+func envName(flag string) string {
+	return "O2IMS_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// readConfigFile reads the YAML file named by --config, else O2IMS_CONFIG;
+// no file is an empty map.
+func readConfigFile(fs *pflag.FlagSet, getenv func(string) string, readFile func(string) ([]byte, error)) (string, map[string]any, error) {
+	cfgPath, _ := fs.GetString("config")
+	if !fs.Changed("config") {
+		cfgPath = cmp.Or(getenv(envName("config")), cfgPath)
+	}
+	file := map[string]any{}
+	if cfgPath == "" {
+		return "", file, nil
+	}
+	b, err := readFile(cfgPath)
+	if err != nil {
+		return "", nil, fmt.Errorf("read config: %w", err)
+	}
+	if err := yaml.Unmarshal(b, &file); err != nil {
+		return "", nil, fmt.Errorf("config %s: %w", cfgPath, err)
+	}
+	return cfgPath, file, nil
 }
 
 // structuredKeys are configuration-file keys that are not flags.
