@@ -48,8 +48,10 @@ FUZZTIME ?= 30s
 fuzz-api:
 	$(GO) test -run '^$$' -fuzz FuzzAPI -fuzztime $(FUZZTIME) -parallel 2 ./internal/httpapi/
 
-# Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
+# Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok,
+# then Porch (porch-server, its function runner and the apply-setters function)
 # into $(O2IMS_TESTENV_BIN): minutes the first time, a fraction of a second when the
 # version stamps match.
 testenv:
 	GO=$(GO) hack/testenv/build.sh
+	GO=$(GO) hack/porch/build.sh

@@ -18,7 +18,7 @@ func deploymentKind() *kind {
 		name: "deployments", singular: "deployment", aliases: []string{"deploy", "dep", "deps"},
 		title: "deployment",
 		describeOrder: []string{"deploymentId", "name", "description", "resourceVersion", "createdAt", "updatedAt",
-			"components", "resourcePools", "placement", "networkRequirements", "reserveCapacity", "failover", "status", "extensions"},
+			"components", "resourcePools", "deploymentManagerId", "placement", "networkRequirements", "reserveCapacity", "failover", "status", "extensions"},
 		columns: []column{
 			col("ID", func(d o2.Deployment) string { return d.DeploymentID }),
 			col("NAME", func(d o2.Deployment) string { return d.Name }),
@@ -36,6 +36,12 @@ func deploymentKind() *kind {
 				return strings.Join(parts, ",")
 			}),
 			col("PACKAGE REVISION", func(d o2.Deployment) string { return d.Status.PackageRevision }),
+			col("GIT COMMIT", func(d o2.Deployment) string {
+				if g := d.Status.GitOps; g != nil && g.Commit != "" {
+					return g.Commit[:min(12, len(g.Commit))] + " " + g.Path
+				}
+				return ""
+			}),
 			col("VERSION", func(d o2.Deployment) string { return strconv.FormatInt(d.ResourceVersion, 10) }),
 			col("MESSAGE", func(d o2.Deployment) string { return d.Status.Message }),
 		},

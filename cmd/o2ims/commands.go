@@ -63,7 +63,7 @@ type commonFlags struct {
 
 func (c *commonFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.config, "config", "", "YAML configuration file; its keys are the flag names (env O2IMS_CONFIG)")
-	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory of the embedded SQLite database")
+	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory of the embedded SQLite database and of the local GitOps repository")
 	fs.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL URL (postgres://…); empty selects SQLite in --data-dir")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "json or text")
@@ -153,6 +153,9 @@ func newServeCommand() *cobra.Command {
 		cloudDesc          string
 		serviceURI         string
 		localProvider      bool
+		localGitOps        bool
+		gitAuthorName      string
+		gitAuthorEmail     string
 		siteName           string
 		locationID         string
 		location           string
@@ -288,6 +291,7 @@ func newServeCommand() *cobra.Command {
 				NotifyTLS:                    notifyTLS,
 				NotifyOAuth2:                 notifyOAuth2,
 				Providers:                    provs,
+				GitOps:                       app.GitOpsOptions{Local: localGitOps, DataDir: common.dataDir, AuthorName: gitAuthorName, AuthorEmail: gitAuthorEmail},
 				SecretsKey:                   secretsKey,
 				ProviderCredentialsDir:       credentialsDir,
 				ExposeDMSCredentials:         exposeDMS,
@@ -317,6 +321,9 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&cloudDesc, "cloud-description", "Nephoran O-Cloud", "description of this O-Cloud")
 	fs.StringVar(&serviceURI, "service-uri", "", "external base URI of this IMS (default http://<listen>)")
 	fs.BoolVar(&localProvider, "local-provider", true, "publish the host this server runs on as inventory")
+	fs.BoolVar(&localGitOps, "local-gitops", true, "keep the GitOps deployment manager local-gitops: a git repository under --data-dir that deployments naming it are committed to, served read-only at /gitops/o2ims-deployments.git")
+	fs.StringVar(&gitAuthorName, "gitops-author-name", "Nephoran O2 IMS", "author and committer name of the commits of deployment packages")
+	fs.StringVar(&gitAuthorEmail, "gitops-author-email", "o2ims@nephoran.io", "author and committer email of the commits of deployment packages")
 	fs.StringVar(&siteName, "site-name", "", "name of the host's O-Cloud site and resource pool (default <hostname>-site)")
 	fs.StringVar(&locationID, "global-location-id", "", "globalLocationId of the O-Cloud's default location, where the host's site is (default \"default\")")
 	fs.StringVar(&location, "location", "", "address of the O-Cloud's default location (default \"host <hostname>\")")
@@ -622,7 +629,7 @@ func providersFrom(file map[string]any) ([]app.ProviderConfig, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("config key providers: %w (each entry: name, type, kubeconfigPath, context)", err)
+		return nil, fmt.Errorf("config key providers: %w (each entry: name, type, and kubeconfigPath, context for kubernetes or repository, branch, directory, username, passwordFile, targetCluster for gitops)", err)
 	}
 	for i, p := range out {
 		if p.Name == "" || p.Type == "" {

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/nephoran/o2ims/internal/deployment"
 	"github.com/nephoran/o2ims/internal/dispatch"
 	"github.com/nephoran/o2ims/internal/eventstream"
+	"github.com/nephoran/o2ims/internal/gitops"
 	"github.com/nephoran/o2ims/internal/httpapi"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/intent"
@@ -41,6 +43,7 @@ import (
 	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/notify"
 	"github.com/nephoran/o2ims/internal/provider"
+	gitopsprovider "github.com/nephoran/o2ims/internal/provider/gitops"
 	"github.com/nephoran/o2ims/internal/provider/kubernetes"
 	"github.com/nephoran/o2ims/internal/provider/local"
 	"github.com/nephoran/o2ims/internal/ratelimit"
@@ -109,6 +112,9 @@ type Options struct {
 
 	// Providers from the configuration file.
 	Providers []ProviderConfig
+	// GitOps configures deliveries through git, and the local GitOps
+	// repository of the embedded default.
+	GitOps GitOpsOptions
 	// SecretsKey (32 bytes) encrypts provider credentials registered
 	// through the API; without it only kubeconfig files of
 	// ProviderCredentialsDir can be registered.
@@ -159,12 +165,21 @@ type A1Options struct {
 	PolicyTypes map[string]string
 }
 
-// ProviderConfig is a provider defined in the configuration file.
+// ProviderConfig is a provider defined in the configuration file: a
+// Kubernetes cluster (kubeconfigPath, context) or a GitOps repository
+// (repository, branch, directory, username, passwordFile, targetCluster).
 type ProviderConfig struct {
 	Name           string `json:"name"`
 	Type           string `json:"type"`
-	KubeconfigPath string `json:"kubeconfigPath"`
-	Context        string `json:"context"`
+	KubeconfigPath string `json:"kubeconfigPath,omitempty"`
+	Context        string `json:"context,omitempty"`
+	Repository     string `json:"repository,omitempty"`
+	Branch         string `json:"branch,omitempty"`
+	Directory      string `json:"directory,omitempty"`
+	Username       string `json:"username,omitempty"`
+	// PasswordFile holds the password or token of Username.
+	PasswordFile  string `json:"passwordFile,omitempty"`
+	TargetCluster string `json:"targetCluster,omitempty"`
 }
 
 // App is a running server.
@@ -341,6 +356,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			return kubernetes.New(kubernetes.Options{Name: name, Kubeconfig: []byte(cfg.Kubeconfig), KubeconfigPath: cfg.KubeconfigPath, Context: cfg.Context, SelfContained: cfg.SelfContained},
 				logger.With("provider", name))
 		},
+		gitopsprovider.ProviderType: gitopsFactory(opts.GitOps, logger),
 	}
 	if dir := opts.ProviderCredentialsDir; dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -362,7 +378,18 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			store.Close()
 			return nil, fmt.Errorf("provider %q in the configuration: unknown type %q", pc.Name, pc.Type)
 		}
-		p, err := f(pc.Name, provider.Config{KubeconfigPath: pc.KubeconfigPath, Context: pc.Context})
+		cfg := provider.Config{KubeconfigPath: pc.KubeconfigPath, Context: pc.Context, Repository: pc.Repository, Branch: pc.Branch,
+			Directory: pc.Directory, Username: pc.Username, TargetCluster: pc.TargetCluster}
+		var err error
+		if pc.PasswordFile != "" {
+			b, rerr := os.ReadFile(pc.PasswordFile)
+			if rerr != nil {
+				store.Close()
+				return nil, fmt.Errorf("provider %q in the configuration: passwordFile: %w", pc.Name, rerr)
+			}
+			cfg.Password = strings.TrimSpace(string(b))
+		}
+		p, err := f(pc.Name, cfg)
 		if err == nil {
 			endpoint := ""
 			if e, ok := p.(interface{ ServerURL() string }); ok {
@@ -374,6 +401,18 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			store.Close()
 			return nil, fmt.Errorf("provider %q in the configuration: %w", pc.Name, err)
 		}
+	}
+	gitRepos := map[string]*gitops.Repository{}
+	if opts.GitOps.Local {
+		p, err := localGitOps(opts.GitOps, opts.Cloud.ServiceURI, logger)
+		if err == nil {
+			err = registry.AddStatic(p, gitopsprovider.ProviderType, provider.OriginBuiltin, p.ServerURL())
+		}
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("the local GitOps repository: %w", err)
+		}
+		gitRepos[LocalGitOpsRepository] = p.Repository()
 	}
 	if err := registry.Load(ctx); err != nil {
 		store.Close()
@@ -393,6 +432,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			a1Sync.Kick()
 		}
 	})
+	deploySvc.UseGitOps(gitDeliveries{store: store, syncer: syncer, clusters: clusters{store: store, syncer: syncer}, logger: logger.With("component", "gitops")})
 	reg.MustRegister(deployment.NewCollector(store))
 	if opts.A1.Endpoint != "" {
 		client, err := a1.NewClient(opts.A1.Endpoint, a1.Options{})
@@ -439,27 +479,28 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		}
 	}
 	handler, err := httpapi.New(httpapi.Options{
-		DMSCredentials: dmsCredentials,
-		Inventory:      svc,
-		Subscriptions:  subs,
-		Alarms:         alarmSvc,
-		Receiver:       alarms.NewReceiver(alarmSvc, wakingStore{Store: store, wake: wake}),
-		Providers:      registry,
-		LCM:            lcmSvc,
-		Deployments:    deploySvc,
-		Advisor:        advisorSvc,
-		Report:         report.NewBuilder(svc, store, deploySvc, reg),
-		Changes:        store,
-		Specs:          openapi.Specs,
-		Registry:       reg,
-		Gatherer:       reg,
-		Ready:          a.ready,
-		Logger:         logger,
-		Authenticator:  authenticator,
-		PublicPaths:    opts.PublicPaths,
-		RateLimiter:    limiter,
-		TLS:            reloader != nil,
-		MaxBodyBytes:   opts.MaxBodyBytes,
+		DMSCredentials:  dmsCredentials,
+		Inventory:       svc,
+		Subscriptions:   subs,
+		Alarms:          alarmSvc,
+		Receiver:        alarms.NewReceiver(alarmSvc, wakingStore{Store: store, wake: wake}),
+		Providers:       registry,
+		LCM:             lcmSvc,
+		Deployments:     deploySvc,
+		Advisor:         advisorSvc,
+		Report:          report.NewBuilder(svc, store, deploySvc, reg),
+		Changes:         store,
+		Specs:           openapi.Specs,
+		Registry:        reg,
+		Gatherer:        reg,
+		Ready:           a.ready,
+		Logger:          logger,
+		Authenticator:   authenticator,
+		PublicPaths:     opts.PublicPaths,
+		RateLimiter:     limiter,
+		TLS:             reloader != nil,
+		MaxBodyBytes:    opts.MaxBodyBytes,
+		GitRepositories: gitRepos,
 	})
 	if err != nil {
 		store.Close()

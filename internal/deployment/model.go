@@ -18,6 +18,7 @@ var Schema = &query.Schema{
 		{Name: "name", Type: query.String, Column: "name"},
 		{Name: "description", Type: query.String},
 		{Name: "components", Type: query.Object, List: true, Complex: true},
+		{Name: "deploymentManagerId", Type: query.String},
 		{Name: "resourcePools", Type: query.String, List: true, Complex: true},
 		{Name: "placement", Type: query.Object, Complex: true},
 		{Name: "networkRequirements", Type: query.Object, Complex: true},
@@ -70,10 +71,14 @@ type Rules struct {
 
 // Spec is what a client asks for.
 type Spec struct {
-	Name                string         `json:"name"`
-	Description         string         `json:"description,omitempty"`
-	Components          []Component    `json:"components"`
-	ResourcePools       []string       `json:"resourcePools,omitempty"`
+	Name          string      `json:"name"`
+	Description   string      `json:"description,omitempty"`
+	Components    []Component `json:"components"`
+	ResourcePools []string    `json:"resourcePools,omitempty"`
+	// DeploymentManagerID, when set, names the deployment manager that
+	// delivers the deployment instead of the pools' own: a GitOps
+	// repository commits its package.
+	DeploymentManagerID string         `json:"deploymentManagerId,omitempty"`
 	Placement           *Rules         `json:"placement,omitempty"`
 	NetworkRequirements map[string]any `json:"networkRequirements,omitempty"`
 	ReserveCapacity     *bool          `json:"reserveCapacity,omitempty"`
@@ -147,6 +152,9 @@ type ComponentStatus struct {
 	ReadyReplicas       int    `json:"readyReplicas"`
 	Phase               string `json:"phase"`
 	LcmOpOccID          string `json:"lcmOpOccId,omitempty"`
+	// Workloads are the workloads a GitOps delivery committed for this
+	// part, observed on the cluster the repository syncs to.
+	Workloads []lcm.ResourceRef `json:"workloads,omitempty"`
 }
 
 // Status is the observed state of a deployment.
@@ -158,11 +166,33 @@ type Status struct {
 	Placement       *PlacementStatus  `json:"placement,omitempty"`
 	Reservations    []Reservation     `json:"reservations"`
 	PackageRevision string            `json:"packageRevision,omitempty"`
-	Conditions      []Condition       `json:"conditions,omitempty"`
-	PhaseChangedAt  string            `json:"phaseChangedAt,omitempty"`
+	// GitOps is where a GitOps delivery committed the package.
+	GitOps         *GitOpsStatus `json:"gitops,omitempty"`
+	Conditions     []Condition   `json:"conditions,omitempty"`
+	PhaseChangedAt string        `json:"phaseChangedAt,omitempty"`
 	// RetiredInstances are CNF instances a failover replaced, removed by
 	// the reconciler.
 	RetiredInstances []string `json:"retiredCnfInstances,omitempty"`
+}
+
+// GitOpsStatus is where a deployment delivered through git is.
+type GitOpsStatus struct {
+	DeploymentManagerID string `json:"deploymentManagerId"`
+	// Repository is the repository's URL (without credentials), or the
+	// URL the server serves its local repository at.
+	Repository string `json:"repository"`
+	Branch     string `json:"branch"`
+	// Path is the package's directory in the repository.
+	Path string `json:"path"`
+	// Commit is the commit holding the deployment's current package.
+	Commit      string `json:"commit,omitempty"`
+	CommittedAt string `json:"committedAt,omitempty"`
+	// Digest identifies the committed package's content.
+	Digest string `json:"digest,omitempty"`
+	// ClusterDeploymentManagerID is the Kubernetes cluster the
+	// repository's GitOps agent applies to, when it is registered; the
+	// deployment's status is observed there.
+	ClusterDeploymentManagerID string `json:"clusterDeploymentManagerId,omitempty"`
 }
 
 // Deployment is a stored deployment.

@@ -77,6 +77,9 @@ func (s *Service) reconcile(ctx context.Context, d Deployment) error {
 			return err
 		}
 	}
+	if d.Status.GitOps != nil {
+		return s.reconcileGit(ctx, d)
+	}
 	switch d.Status.Phase {
 	case PhasePending, PhaseDeploying:
 		return s.realize(ctx, d)
@@ -107,6 +110,39 @@ func (s *Service) reconcile(ctx context.Context, d Deployment) error {
 		return err
 	case PhaseDeleting:
 		done, err := s.teardown(ctx, d)
+		if err != nil || !done {
+			return err
+		}
+		return s.remove(ctx, d.DeploymentID)
+	}
+	return nil
+}
+
+// reconcileGit drives a deployment delivered through git.
+func (s *Service) reconcileGit(ctx context.Context, d Deployment) error {
+	if s.gitops == nil {
+		return ims.Errorf(ims.EUNAVAILABLE, "deliveries through git are not enabled on this server")
+	}
+	switch d.Status.Phase {
+	case PhasePending, PhaseDeploying, PhaseScaling:
+		return s.deliver(ctx, d)
+	case PhaseActive, PhaseScaled, PhaseDegraded:
+		return s.observeGit(ctx, d)
+	case PhaseFailed:
+		if conditionTrue(d, CondRolledBack) {
+			return nil
+		}
+		done, err := s.withdraw(ctx, d)
+		if err != nil || !done {
+			return err
+		}
+		_, err = s.mutateIn(ctx, d.DeploymentID, []string{PhaseFailed}, func(_ *sqlstore.ObjectTx, d *Deployment) error {
+			s.setCondition(d, Condition{Type: CondRolledBack, Status: "True", Reason: "PackageRemoved", Message: "the package of the deployment was removed from the repository"})
+			return nil
+		})
+		return err
+	case PhaseDeleting:
+		done, err := s.withdraw(ctx, d)
 		if err != nil || !done {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/nephoran/o2ims/internal/alarms"
@@ -44,6 +45,7 @@ type LCM interface {
 	Terminate(ctx context.Context, id string, in lcm.TerminateInput) (lcm.OpOcc, error)
 	GetOp(ctx context.Context, id string) (lcm.OpOcc, error)
 	RefreshStatus(ctx context.Context, inst lcm.Instance) lcm.Instance
+	Render(ctx context.Context, in lcm.RenderInput) ([]*unstructured.Unstructured, error)
 }
 
 // Alarms raises the alarm of a failed deployment.
@@ -76,6 +78,9 @@ type Service struct {
 	now    func() time.Time
 	wake   func()
 	kick   chan struct{}
+	// gitops, when set, delivers deployments through git repositories.
+	gitops GitOps
+	retry  gitRetry
 }
 
 // NewService returns the deployment service. wake (may be nil) is called
@@ -142,6 +147,11 @@ func (s *Service) validate(ctx context.Context, spec Spec) (plan, error) {
 		return p, invalid("components: at most %d components", maxComponent)
 	case len(spec.ResourcePools) > 64:
 		return p, invalid("resourcePools: at most 64 pools")
+	}
+	if spec.DeploymentManagerID != "" {
+		if _, err := uuid.Parse(spec.DeploymentManagerID); err != nil {
+			return p, invalid("deploymentManagerId: not a deployment manager id")
+		}
 	}
 	rules, err := placementRules(spec)
 	if err != nil {
@@ -387,9 +397,13 @@ func (s *Service) Create(ctx context.Context, spec Spec) (Deployment, error) {
 	if err != nil {
 		return Deployment{}, err
 	}
+	git, err := s.deliveredBy(ctx, spec.DeploymentManagerID, &pools)
+	if err != nil {
+		return Deployment{}, err
+	}
 	now := s.now()
 	ts := now.UTC().Format(query.TimeLayout)
-	d := Deployment{Spec: p.spec, Status: Status{Phase: PhasePending, PhaseChangedAt: ts, Components: []ComponentStatus{}, Reservations: []Reservation{}}}
+	d := Deployment{Spec: p.spec, Status: Status{Phase: PhasePending, PhaseChangedAt: ts, Components: []ComponentStatus{}, Reservations: []Reservation{}, GitOps: git}}
 	d.DryRun = false // the deployment, not the request: a dry run says so in its message
 	d.ReserveCapacity = &p.reserve
 	if !spec.DryRun {
@@ -662,10 +676,12 @@ func (s *Service) Update(ctx context.Context, id string, patch Patch, ifMatch st
 		if len(patch.Components) == 0 {
 			return nil
 		}
-		switch d.Status.Phase {
-		case PhaseActive, PhaseScaled, PhaseDegraded:
+		switch {
+		case d.Status.Phase == PhaseActive, d.Status.Phase == PhaseScaled, d.Status.Phase == PhaseDegraded:
+		case d.Status.Phase == PhaseDeploying && d.Status.GitOps != nil && d.Status.GitOps.Commit != "":
+			// Delivered through git: a new commit changes it.
 		default:
-			return ims.Errorf(ims.ECONFLICT, "deployment %q is %s; its replicas can change when it is ACTIVE, SCALED or DEGRADED", d.Name, d.Status.Phase)
+			return ims.Errorf(ims.ECONFLICT, "deployment %q is %s; its replicas can change when it is ACTIVE, SCALED or DEGRADED (or DEPLOYING once its package is committed)", d.Name, d.Status.Phase)
 		}
 		now := s.now()
 		reserved, err := tx.LockPlacement(ctx, now)
@@ -767,7 +783,11 @@ func perReplica(d *Deployment, component string) placement.Resources {
 // instances are terminated and deleted.
 func (s *Service) Delete(ctx context.Context, id string) (Deployment, error) {
 	d, err := s.mutate(ctx, id, "", func(_ *sqlstore.ObjectTx, d *Deployment) error {
-		s.setPhase(d, PhaseDeleting, "terminating the CNF instances")
+		if d.Status.GitOps != nil {
+			s.setPhase(d, PhaseDeleting, "removing the package from the repository")
+		} else {
+			s.setPhase(d, PhaseDeleting, "terminating the CNF instances")
+		}
 		return nil
 	})
 	if err == nil {

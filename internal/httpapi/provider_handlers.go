@@ -76,6 +76,12 @@ func (h *nephoranHandlers) CreateProvider(ctx context.Context, req nephapi.Creat
 			Kubeconfig:     deref(req.Body.Config.Kubeconfig),
 			KubeconfigPath: deref(req.Body.Config.KubeconfigPath),
 			Context:        deref(req.Body.Config.Context),
+			Repository:     deref(req.Body.Config.Repository),
+			Branch:         deref(req.Body.Config.Branch),
+			Directory:      deref(req.Body.Config.Directory),
+			Username:       deref(req.Body.Config.Username),
+			Password:       deref(req.Body.Config.Password),
+			TargetCluster:  deref(req.Body.Config.TargetCluster),
 		},
 	})
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/auth"
 	"github.com/nephoran/o2ims/internal/deployment"
+	"github.com/nephoran/o2ims/internal/gitops"
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
 	inv2api "github.com/nephoran/o2ims/internal/httpapi/gen/inventoryv2"
 	monapi "github.com/nephoran/o2ims/internal/httpapi/gen/monitoring"
@@ -85,6 +86,9 @@ type Options struct {
 	RateLimiter *ratelimit.Limiter
 	// TLS adds Strict-Transport-Security to responses.
 	TLS bool
+	// GitRepositories are the local GitOps repositories served read-only
+	// under GitPathPrefix, by name (without ".git").
+	GitRepositories map[string]*gitops.Repository
 }
 
 // Authenticator authenticates a request's bearer token.
@@ -187,6 +191,11 @@ func New(opts Options) (*Server, error) {
 	)
 	if opts.Receiver != nil {
 		s.mux.HandleFunc("POST /internal/v1/alertmanager", s.alertmanager)
+	}
+	if len(opts.GitRepositories) > 0 {
+		s.mux.HandleFunc("GET "+GitPathPrefix+"{repo}/info/refs", s.gitInfoRefs)
+		s.mux.HandleFunc("POST "+GitPathPrefix+"{repo}/git-upload-pack", s.gitUploadPack)
+		s.mux.HandleFunc("POST "+GitPathPrefix+"{repo}/git-receive-pack", s.gitReceivePack)
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -317,7 +326,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Authenticator != nil && !slices.Contains(s.opts.PublicPaths, r.URL.Path) {
 		p, err := s.opts.Authenticator.Authenticate(r)
 		if err == nil {
-			err = auth.Require(p, r.Method)
+			method := r.Method
+			if isGitRead(r) {
+				method = http.MethodGet // a fetch reads
+			}
+			err = auth.Require(p, method)
 		}
 		if err != nil {
 			if ims.ErrorCode(err) == ims.EUNAUTHENTICATED || ims.ErrorCode(err) == ims.EFORBIDDEN {
@@ -339,6 +352,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if pattern == "" {
 		s.notRouted(rw, r, h)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, GitPathPrefix) {
+		// git's own protocol: neither JSON nor conditional.
+		s.mux.ServeHTTP(rw, r)
 		return
 	}
 	// Read only once the client is authenticated and within its rate.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/cnf"
@@ -770,4 +771,48 @@ func (s *Service) RefreshStatus(ctx context.Context, inst Instance) Instance {
 	}
 	inst.InstantiatedCnfInfo.Replicas, inst.InstantiatedCnfInfo.ReadyReplicas = st.Replicas, st.ReadyReplicas
 	return inst
+}
+
+// RenderInput is a render of a package outside any CNF instance: what a
+// GitOps delivery commits instead of applying.
+type RenderInput struct {
+	PackageID string
+	FlavourID string
+	// InstanceID labels every object (cnf.LabelInstance), as an
+	// instance's objects are.
+	InstanceID     string
+	Namespace      string
+	ResourcePoolID string
+	// Replicas is the replica count of every workload.
+	Replicas         int
+	Resources        *Resources
+	AdditionalParams map[string]any
+}
+
+// Render renders a package as Instantiate would deploy it on a pool,
+// without a cluster.
+func (s *Service) Render(ctx context.Context, in RenderInput) ([]*unstructured.Unstructured, error) {
+	pkg, err := s.GetPackage(ctx, in.PackageID)
+	if err != nil {
+		return nil, err
+	}
+	if flavour(pkg, in.FlavourID) == nil {
+		return nil, ims.Errorf(ims.EUNPROCESSABLE, "flavourId: package %s has no flavour %q", pkg.PackageID, in.FlavourID)
+	}
+	if !namespacePattern.MatchString(in.Namespace) {
+		return nil, ims.Errorf(ims.EINVALID, "namespace: %q is not a valid Kubernetes namespace name", in.Namespace)
+	}
+	label, err := s.poolLabel(ctx, in.ResourcePoolID)
+	if err != nil {
+		return nil, err
+	}
+	content, _, err := s.store.PackageContent(ctx, pkg.PackageID)
+	if err != nil {
+		return nil, err
+	}
+	replicas := in.Replicas
+	inst := Instance{CnfInstanceID: in.InstanceID, PackageID: pkg.PackageID, InstantiatedCnfInfo: &InstantiatedInfo{
+		FlavourID: in.FlavourID, Namespace: in.Namespace, AdditionalParams: in.AdditionalParams, TargetReplicas: &replicas, ContainerResources: in.Resources,
+	}}
+	return cnf.Render(ctx, cnf.Kind(pkg.ContentType), content, renderParams(inst, pkg, nil, label))
 }

@@ -50,6 +50,16 @@ type Config struct {
 	KubeconfigPath string `json:"kubeconfigPath,omitempty"`
 	// Context selects a kubeconfig context.
 	Context string `json:"context,omitempty"`
+
+	// A GitOps repository (type gitops): its http(s) URL, branch and
+	// package directory, the credentials its pushes use (stored
+	// encrypted) and the Kubernetes provider whose cluster it syncs to.
+	Repository    string `json:"repository,omitempty"`
+	Branch        string `json:"branch,omitempty"`
+	Directory     string `json:"directory,omitempty"`
+	Username      string `json:"username,omitempty"`
+	Password      string `json:"password,omitempty"`
+	TargetCluster string `json:"targetCluster,omitempty"`
 	// SelfContained, set for registrations made through the API, refuses
 	// kubeconfigs that run programs or read files: what the API is sent
 	// must not reach the server's own files or commands.
@@ -120,7 +130,7 @@ func (r *Registry) build(typ, name string, cfg Config) (inventory.Provider, erro
 		if err != nil {
 			return nil, err
 		}
-		cfg = Config{Kubeconfig: string(b), Context: cfg.Context}
+		cfg.Kubeconfig, cfg.KubeconfigPath = string(b), ""
 	}
 	cfg.SelfContained = true
 	return f(name, cfg)
@@ -270,17 +280,8 @@ func (r *Registry) Create(ctx context.Context, in Input) (Registration, error) {
 	if _, ok := r.factories[in.Type]; !ok {
 		return Registration{}, ims.Errorf(ims.EINVALID, "type: unknown provider type %q (known: %v)", in.Type, r.types())
 	}
-	if in.Config.Kubeconfig != "" && in.Config.KubeconfigPath != "" {
-		return Registration{}, ims.Errorf(ims.EINVALID, "config: give kubeconfig or kubeconfigPath, not both")
-	}
-	if in.Config.Kubeconfig == "" && in.Config.KubeconfigPath == "" {
-		return Registration{}, ims.Errorf(ims.EINVALID, "config: kubeconfig or kubeconfigPath is required")
-	}
-	if len(in.Config.Kubeconfig) > maxKubeconfig {
-		return Registration{}, ims.Errorf(ims.EINVALID, "config.kubeconfig: larger than 256 KiB")
-	}
-	if in.Config.Kubeconfig != "" && r.box == nil {
-		return Registration{}, ims.Errorf(ims.EUNPROCESSABLE, "config.kubeconfig: this server has no secrets key to store credentials encrypted; configure --secrets-key-file (or O2IMS_SECRETS_KEY), or name a file of the provider credentials directory with kubeconfigPath")
+	if err := r.checkConfig(in.Type, in.Config); err != nil {
+		return Registration{}, err
 	}
 	r.mu.Lock()
 	for _, reg := range r.regs {
@@ -318,6 +319,46 @@ func (r *Registry) Create(ctx context.Context, in Input) (Registration, error) {
 	r.logger.InfoContext(ctx, "provider registered", "provider", in.Name, "type", in.Type, "id", id)
 	reg, _ := r.Get(id)
 	return reg, nil
+}
+
+// checkConfig checks that a registration's configuration fits its type.
+func (r *Registry) checkConfig(typ string, c Config) error {
+	kube := c.Kubeconfig != "" || c.KubeconfigPath != "" || c.Context != ""
+	git := c.Repository != "" || c.Branch != "" || c.Directory != "" || c.Username != "" || c.Password != "" || c.TargetCluster != ""
+	switch typ {
+	case "gitops":
+		if kube {
+			return ims.Errorf(ims.EINVALID, "config: a gitops provider takes repository, branch, directory, username, password and targetCluster, not a kubeconfig")
+		}
+		if c.Repository == "" {
+			return ims.Errorf(ims.EINVALID, "config.repository: the repository's http(s) URL is required")
+		}
+		for name, v := range map[string]string{"repository": c.Repository, "branch": c.Branch, "directory": c.Directory, "username": c.Username, "password": c.Password, "targetCluster": c.TargetCluster} {
+			if len(v) > 2048 {
+				return ims.Errorf(ims.EINVALID, "config.%s: at most 2048 characters", name)
+			}
+		}
+		if c.Password != "" && r.box == nil {
+			return ims.Errorf(ims.EUNPROCESSABLE, "config.password: this server has no secrets key to store credentials encrypted; configure --secrets-key-file (or O2IMS_SECRETS_KEY)")
+		}
+		return nil
+	}
+	if git {
+		return ims.Errorf(ims.EINVALID, "config: repository, branch, directory, username, password and targetCluster are for gitops providers")
+	}
+	if c.Kubeconfig != "" && c.KubeconfigPath != "" {
+		return ims.Errorf(ims.EINVALID, "config: give kubeconfig or kubeconfigPath, not both")
+	}
+	if c.Kubeconfig == "" && c.KubeconfigPath == "" {
+		return ims.Errorf(ims.EINVALID, "config: kubeconfig or kubeconfigPath is required")
+	}
+	if len(c.Kubeconfig) > maxKubeconfig {
+		return ims.Errorf(ims.EINVALID, "config.kubeconfig: larger than 256 KiB")
+	}
+	if c.Kubeconfig != "" && r.box == nil {
+		return ims.Errorf(ims.EUNPROCESSABLE, "config.kubeconfig: this server has no secrets key to store credentials encrypted; configure --secrets-key-file (or O2IMS_SECRETS_KEY), or name a file of the provider credentials directory with kubeconfigPath")
+	}
+	return nil
 }
 
 // List returns every provider, built-in and configured ones first.

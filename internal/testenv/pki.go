@@ -31,7 +31,20 @@ type pki struct {
 	kcmToken   string // system:kube-controller-manager, member of system:masters
 	schedToken string // system:kube-scheduler
 	kwokToken  string // member of system:masters; kwok needs broad write access
+
+	// The front proxy: kube-apiserver presents this client certificate when
+	// it forwards a request to an aggregated API server (Porch), which
+	// trusts the X-Remote-User headers of connections authenticated by a
+	// certificate of frontProxyCAFile. A CA of its own, as kubeadm sets it
+	// up, so that no client of the main CA can assert headers.
+	frontProxyCAFile   string
+	proxyClientCert    string
+	proxyClientKeyFile string
 }
+
+// frontProxyClientName is the common name of the front-proxy client
+// certificate, the only name --requestheader-allowed-names admits.
+const frontProxyClientName = "front-proxy-client"
 
 // newPKI writes a self-signed CA, a serving certificate signed by it, a
 // service-account key pair and a static token file into dir. ECDSA P-256 keys
@@ -45,6 +58,10 @@ func newPKI(dir string) (*pki, error) {
 		saKeyFile: filepath.Join(dir, "sa.key"),
 		saPubFile: filepath.Join(dir, "sa.pub"),
 		tokenFile: filepath.Join(dir, "tokens.csv"),
+
+		frontProxyCAFile:   filepath.Join(dir, "front-proxy-ca.crt"),
+		proxyClientCert:    filepath.Join(dir, "front-proxy-client.crt"),
+		proxyClientKeyFile: filepath.Join(dir, "front-proxy-client.key"),
 	}
 	now := time.Now()
 	// Backdated so that small clock differences between processes never make
@@ -101,6 +118,44 @@ func newPKI(dir string) (*pki, error) {
 		return nil, err
 	}
 
+	fpCAKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	fpCATmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: "o2ims-testenv-front-proxy-ca"},
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	fpCADER, err := x509.CreateCertificate(rand.Reader, fpCATmpl, fpCATmpl, &fpCAKey.PublicKey, fpCAKey)
+	if err != nil {
+		return nil, fmt.Errorf("create front-proxy CA certificate: %w", err)
+	}
+	fpCACert, err := x509.ParseCertificate(fpCADER)
+	if err != nil {
+		return nil, err
+	}
+	proxyKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	proxyTmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: frontProxyClientName},
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	proxyDER, err := x509.CreateCertificate(rand.Reader, proxyTmpl, fpCACert, &proxyKey.PublicKey, fpCAKey)
+	if err != nil {
+		return nil, fmt.Errorf("create front-proxy client certificate: %w", err)
+	}
+
 	p.adminToken, p.kcmToken, p.schedToken, p.kwokToken = token(), token(), token(), token()
 	// Format: token,user,uid,"group,group". The scheduler's identity is
 	// authorized by the bootstrap RBAC policy. The controller manager's role
@@ -125,6 +180,9 @@ func newPKI(dir string) (*pki, error) {
 		{p.saKeyFile, ecKeyPEM(saKey)},
 		{p.saPubFile, publicKeyPEM(&saKey.PublicKey)},
 		{p.tokenFile, []byte(tokens)},
+		{p.frontProxyCAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: fpCADER})},
+		{p.proxyClientCert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: proxyDER})},
+		{p.proxyClientKeyFile, ecKeyPEM(proxyKey)},
 	}
 	for _, f := range files {
 		if err := os.WriteFile(f.path, f.data, 0o600); err != nil {

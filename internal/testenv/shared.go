@@ -83,6 +83,40 @@ func Require(t testing.TB) *Plane {
 	return Shared(t)
 }
 
+// porchStartTimeout bounds the start of Porch on the shared plane, which
+// takes a few seconds.
+const porchStartTimeout = 2 * time.Minute
+
+// RequirePorch returns the shared plane with Porch running on it
+// (Plane.StartPorch), starting both on first use; tests that do not call it
+// never start Porch. When the binaries of `make testenv` are missing it
+// skips or fails the test as Require does.
+func RequirePorch(t testing.TB) (*Plane, *Porch) {
+	t.Helper()
+	dir := DefaultBinDir()
+	if missing := MissingPorchBinaries(dir); len(missing) > 0 {
+		msg := fmt.Sprintf("testenv: %s not found in %q (set by $%s or <repo>/.cache/testenv/bin); "+
+			"run `make testenv` to build Porch and the local Kubernetes control plane",
+			strings.Join(missing, ", "), dir, EnvBinDir)
+		if os.Getenv("CI") != "" || os.Getenv(EnvRequired) == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	p := Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), porchStartTimeout)
+	defer cancel()
+	begin := time.Now()
+	po, err := p.StartPorch(ctx)
+	if err != nil {
+		t.Fatalf("testenv: starting Porch on the shared control plane failed: %v", err)
+	}
+	if d := time.Since(begin); d > 100*time.Millisecond { // this call started it
+		t.Logf("testenv: Porch ready after %v", d.Round(time.Millisecond))
+	}
+	return p, po
+}
+
 // Cleanup stops the shared plane if one was started. Call it from TestMain
 // after m.Run. Should a test binary end without it (a panic, a timeout), its
 // processes are still killed, as the kernel signals them when the test binary

@@ -8,6 +8,10 @@
 // starts them as child processes on free loopback ports. A plane costs about
 // 600 MB of memory and several seconds to start, so tests normally share one
 // per test binary through Require.
+//
+// Tests that need Porch (Nephio R5's package orchestrator) ask for it with
+// RequirePorch: only then are porch-server, its function runner and a
+// loopback git server started on the shared plane, in about a second.
 package testenv
 
 import (
@@ -77,6 +81,11 @@ type Plane struct {
 	stopped   bool
 	stopOnce  sync.Once
 	stopError error
+	cleanups  []func() error // run by Stop after the processes are gone; guarded by mu
+
+	porchMu  sync.Mutex // guards porch and porchErr, held while Porch starts
+	porch    *Porch
+	porchErr error
 }
 
 // ports are the loopback ports of one plane.
@@ -314,16 +323,21 @@ func (p *Plane) StartAPIServer(ctx context.Context) error {
 			"--tls-cert-file", p.pki.certFile,
 			"--tls-private-key-file", p.pki.keyFile,
 			"--client-ca-file", p.pki.caFile,
-			// Published in kube-system/extension-apiserver-authentication,
-			// where the controller manager and the scheduler look for it
-			// and log errors every few seconds while it is missing.
-			"--requestheader-client-ca-file", p.pki.caFile,
-			// No client certificate carries this name, so the headers are
-			// never trusted; the CA is shared with --client-ca-file.
-			"--requestheader-allowed-names", "front-proxy-client",
+			// The front proxy, for aggregated API servers such as Porch
+			// (StartPorch): kube-apiserver forwards a request with this
+			// client certificate and the caller's identity in the
+			// X-Remote-* headers. The CA and the allowed name are
+			// published in kube-system/extension-apiserver-authentication,
+			// where the aggregated server, the controller manager and the
+			// scheduler read them (the latter two log errors every few
+			// seconds while they are missing).
+			"--requestheader-client-ca-file", p.pki.frontProxyCAFile,
+			"--requestheader-allowed-names", frontProxyClientName,
 			"--requestheader-username-headers", "X-Remote-User",
 			"--requestheader-group-headers", "X-Remote-Group",
 			"--requestheader-extra-headers-prefix", "X-Remote-Extra-",
+			"--proxy-client-cert-file", p.pki.proxyClientCert,
+			"--proxy-client-key-file", p.pki.proxyClientKeyFile,
 			"--token-auth-file", p.pki.tokenFile,
 			"--service-account-key-file", p.pki.saPubFile,
 			"--service-account-signing-key-file", p.pki.saKeyFile,
@@ -458,10 +472,16 @@ func (p *Plane) Stop() error {
 		for i := len(p.order) - 1; i >= 0; i-- {
 			procs = append(procs, p.procs[p.order[i]])
 		}
+		cleanups := p.cleanups
 		p.mu.Unlock()
 		var errs []error
 		for _, proc := range procs {
 			if err := proc.stop(syscall.SIGKILL, 0); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		for _, f := range cleanups {
+			if err := f(); err != nil {
 				errs = append(errs, err)
 			}
 		}

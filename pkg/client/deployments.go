@@ -169,7 +169,12 @@ type DeploymentSpec struct {
 	Description string                `json:"description,omitempty"`
 	Components  []DeploymentComponent `json:"components"`
 	// ResourcePools, when set, are the only pools used.
-	ResourcePools       []string             `json:"resourcePools,omitempty"`
+	ResourcePools []string `json:"resourcePools,omitempty"`
+	// DeploymentManagerID, when set, names the deployment manager that
+	// delivers the deployment: a GitOps repository (such as local-gitops)
+	// gets it committed as a kpt package, a Kubernetes cluster restricts
+	// placement to its pools.
+	DeploymentManagerID string               `json:"deploymentManagerId,omitempty"`
 	Placement           *PlacementRules      `json:"placement,omitempty"`
 	NetworkRequirements *NetworkRequirements `json:"networkRequirements,omitempty"`
 	// ReserveCapacity holds the requests on their pools until the
@@ -229,6 +234,30 @@ type ComponentStatus struct {
 	ReadyReplicas       int    `json:"readyReplicas"`
 	Phase               string `json:"phase"`
 	LcmOpOccID          string `json:"lcmOpOccId,omitempty"`
+	// Workloads are what a GitOps delivery committed for this part.
+	Workloads []ObjectRef `json:"workloads,omitempty"`
+}
+
+// ObjectRef names a Kubernetes object.
+type ObjectRef struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	Namespace  string `json:"namespace,omitempty"`
+}
+
+// GitOpsStatus is where a deployment delivered through git is: the
+// repository, branch and package directory, and the commit holding its
+// current package.
+type GitOpsStatus struct {
+	DeploymentManagerID        string    `json:"deploymentManagerId"`
+	Repository                 string    `json:"repository"`
+	Branch                     string    `json:"branch"`
+	Path                       string    `json:"path,omitempty"`
+	Commit                     string    `json:"commit,omitempty"`
+	CommittedAt                time.Time `json:"committedAt,omitzero"`
+	Digest                     string    `json:"digest,omitempty"`
+	ClusterDeploymentManagerID string    `json:"clusterDeploymentManagerId,omitempty"`
 }
 
 // PlacementAssignment puts replicas of a component on a pool.
@@ -278,15 +307,17 @@ type DeploymentCondition struct {
 
 // DeploymentStatus is the observed state of a deployment.
 type DeploymentStatus struct {
-	Phase           DeploymentPhase       `json:"phase"`
-	Message         string                `json:"message,omitempty"`
-	Error           *Problem              `json:"error,omitempty"`
-	Components      []ComponentStatus     `json:"components"`
-	Placement       *PlacementStatus      `json:"placement,omitempty"`
-	Reservations    []Reservation         `json:"reservations"`
-	PackageRevision string                `json:"packageRevision,omitempty"`
-	Conditions      []DeploymentCondition `json:"conditions,omitempty"`
-	PhaseChangedAt  time.Time             `json:"phaseChangedAt,omitzero"`
+	Phase           DeploymentPhase   `json:"phase"`
+	Message         string            `json:"message,omitempty"`
+	Error           *Problem          `json:"error,omitempty"`
+	Components      []ComponentStatus `json:"components"`
+	Placement       *PlacementStatus  `json:"placement,omitempty"`
+	Reservations    []Reservation     `json:"reservations"`
+	PackageRevision string            `json:"packageRevision,omitempty"`
+	// GitOps is set for deployments delivered through git.
+	GitOps         *GitOpsStatus         `json:"gitops,omitempty"`
+	Conditions     []DeploymentCondition `json:"conditions,omitempty"`
+	PhaseChangedAt time.Time             `json:"phaseChangedAt,omitzero"`
 	// RetiredCNFInstances are instances a failover replaced, until they
 	// are removed.
 	RetiredCNFInstances []string `json:"retiredCnfInstances,omitempty"`

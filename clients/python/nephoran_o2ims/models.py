@@ -36,6 +36,7 @@ __all__ = [
     "ComponentReplicas",
     "ComponentResources",
     "ComponentStatus",
+    "ComponentStatusWorkloadsItem",
     "CostEstimate",
     "CostEstimatePerPoolItem",
     "CreateCnfInstanceRequest",
@@ -50,6 +51,7 @@ __all__ = [
     "Flavour",
     "FlavourResources",
     "GeoJsonPoint",
+    "GitOpsStatus",
     "InstantiateRequest",
     "InstantiatedCnfInfo",
     "IntentRequirements",
@@ -813,6 +815,16 @@ class DeploymentSpec(_mixins.DeploymentSpecMixin, Model):
     #: Explicit pools; the components are placed on these only.
     resource_pools: list[str] | None = field_("resourcePools", "str", many=True)
 
+    #: The deployment manager that delivers the deployment. A GitOps repository (a
+    #: deployment manager whose `extensions.provider` is `gitops`, such as the embedded
+    #: `local-gitops`) gets the deployment as a kpt package `o2ims-<name>` in its
+    #: directory, committed whenever it changes and removed in a commit when the
+    #: deployment is deleted; `resourcePools` and `placement` still choose the pools
+    #: (those of the repository's cluster when it names a registered one), whose ids go
+    #: into the package's `deployment-config` ConfigMap. A Kubernetes cluster restricts
+    #: placement to its own pools. Absent: each pool's own cluster runs its part.
+    deployment_manager_id: str | None = field_("deploymentManagerId", "str")
+
     #: Where a deployment may go when `resourcePools` is not given.
     placement: PlacementRules | None = field_("placement", "PlacementRules")
 
@@ -996,15 +1008,42 @@ class ProviderRequest(Model):
     #: Unique name, 1-63 lowercase letters, digits, '-' or '.'.
     name: str | None = field_("name", "str")
     type: str | None = field_("type", "str")
+
+    #: For `kubernetes`: `kubeconfig` or `kubeconfigPath`, and `context`. For `gitops`:
+    #: `repository` (required), `branch`, `directory`, `username`, `password` and
+    #: `targetCluster`.
     config: ProviderConfig | None = field_("config", "ProviderConfig")
 
 
 @dataclass(kw_only=True, repr=False)
 class ProviderConfig(Model):
-    """The ``config`` of :class:`ProviderRequest`."""
+    """
+    For `kubernetes`: `kubeconfig` or `kubeconfigPath`, and `context`. For `gitops`:
+    `repository` (required), `branch`, `directory`, `username`, `password` and
+    `targetCluster`.
+    """
 
     __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/ProviderRequest/properties/config"
     __required__: ClassVar[tuple[str, ...]] = ()
+
+    #: The git repository's http(s) URL (no credentials in it).
+    repository: str | None = field_("repository", "str")
+
+    #: The branch commits go to (default `main`; created by the first commit when
+    #: missing).
+    branch: str | None = field_("branch", "str")
+
+    #: The directory holding the packages (default `deployments`).
+    directory: str | None = field_("directory", "str")
+    username: str | None = field_("username", "str")
+
+    #: Password or token of `username`; stored encrypted, never returned.
+    password: str | None = field_("password", "str")
+
+    #: Name of the Kubernetes provider whose cluster applies this repository (its GitOps
+    #: agent); deployments delivered through the repository are placed on its pools and
+    #: followed there.
+    target_cluster: str | None = field_("targetCluster", "str")
 
     #: A kubeconfig document; stored encrypted, never returned.
     kubeconfig: str | None = field_("kubeconfig", "str")
@@ -1043,7 +1082,8 @@ class Provider(Model):
     type: str | None = field_("type", "str")
     origin: str | None = field_("origin", "str")
 
-    #: Where the infrastructure is reached (for Kubernetes, the API server URL).
+    #: Where the infrastructure is reached (for Kubernetes, the API server URL; for
+    #: GitOps, the repository's URL).
     endpoint: str | None = field_("endpoint", "str")
     created_at: str | None = field_("createdAt", "str")
     status: ProviderStatus | None = field_("status", "ProviderStatus")
@@ -1353,11 +1393,59 @@ class ComponentStatus(Model):
     ready_replicas: int | None = field_("readyReplicas", "int")
 
     #: The CNF instance's state or operation in flight (NOT_INSTANTIATED, INSTANTIATING,
-    #: INSTANTIATED, SCALING, TERMINATING, FAILED; MISSING when the instance is gone).
+    #: INSTANTIATED, SCALING, TERMINATING, FAILED; MISSING when the instance is gone). A
+    #: part delivered through git is COMMITTED, then INSTANTIATED once its workloads run
+    #: on the repository's cluster.
     phase: str | None = field_("phase", "str")
 
     #: The lifecycle operation in flight or last run on the instance.
     lcm_op_occ_id: str | None = field_("lcmOpOccId", "str")
+
+    #: The workloads a GitOps delivery committed for this part (Deployments and
+    #: StatefulSets), observed on the repository's cluster.
+    workloads: list[ComponentStatusWorkloadsItem] | None = field_("workloads", "ComponentStatusWorkloadsItem", many=True)
+
+
+@dataclass(kw_only=True, repr=False)
+class ComponentStatusWorkloadsItem(Model):
+    """One of the ``workloads`` of :class:`ComponentStatus`."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/ComponentStatus/properties/workloads/items"
+    __required__: ClassVar[tuple[str, ...]] = ("apiVersion", "kind", "name")
+
+    api_version: str | None = field_("apiVersion", "str")
+    kind: str | None = field_("kind", "str")
+    name: str | None = field_("name", "str")
+    namespace: str | None = field_("namespace", "str")
+
+
+@dataclass(kw_only=True, repr=False)
+class GitOpsStatus(Model):
+    """Where a deployment delivered through git is."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/GitOpsStatus"
+    __required__: ClassVar[tuple[str, ...]] = ("deploymentManagerId", "repository", "branch")
+
+    deployment_manager_id: str | None = field_("deploymentManagerId", "str")
+
+    #: The repository's URL (no credentials); for the server's own repository, the URL
+    #: it is cloned from.
+    repository: str | None = field_("repository", "str")
+    branch: str | None = field_("branch", "str")
+
+    #: The package's directory in the repository.
+    path: str | None = field_("path", "str")
+
+    #: The commit holding the current package.
+    commit: str | None = field_("commit", "str")
+    committed_at: str | None = field_("committedAt", "str")
+
+    #: SHA-256 of the committed package's files.
+    digest: str | None = field_("digest", "str")
+
+    #: The registered cluster the repository's GitOps agent applies to, where the
+    #: deployment's state is observed.
+    cluster_deployment_manager_id: str | None = field_("clusterDeploymentManagerId", "str")
 
 
 @dataclass(kw_only=True, repr=False)
@@ -1376,6 +1464,15 @@ class DeploymentStatus(Model):
     placement: PlacementStatus | None = field_("placement", "PlacementStatus")
     reservations: list[Reservation] | None = field_("reservations", "Reservation", many=True)
     package_revision: str | None = field_("packageRevision", "str")
+
+    #: Where a deployment delivered through git is.
+    gitops: GitOpsStatus | None = field_("gitops", "GitOpsStatus")
+
+    #: Aspects of the status. Deliveries through git keep `Delivered` (True once the
+    #: current package is committed; False with the error while committing fails,
+    #: retried with backoff) and `Synced` (True when the committed workloads run on the
+    #: repository's cluster, False while they do not yet, Unknown when no registered
+    #: cluster is known to apply the repository; the deployment then stays DEPLOYING).
     conditions: list[DeploymentCondition] | None = field_("conditions", "DeploymentCondition", many=True)
     phase_changed_at: str | None = field_("phaseChangedAt", "str")
 
@@ -1409,6 +1506,16 @@ class Deployment(_mixins.DeploymentMixin, Model):
 
     #: Explicit pools; the components are placed on these only.
     resource_pools: list[str] | None = field_("resourcePools", "str", many=True)
+
+    #: The deployment manager that delivers the deployment. A GitOps repository (a
+    #: deployment manager whose `extensions.provider` is `gitops`, such as the embedded
+    #: `local-gitops`) gets the deployment as a kpt package `o2ims-<name>` in its
+    #: directory, committed whenever it changes and removed in a commit when the
+    #: deployment is deleted; `resourcePools` and `placement` still choose the pools
+    #: (those of the repository's cluster when it names a registered one), whose ids go
+    #: into the package's `deployment-config` ConfigMap. A Kubernetes cluster restricts
+    #: placement to its own pools. Absent: each pool's own cluster runs its part.
+    deployment_manager_id: str | None = field_("deploymentManagerId", "str")
 
     #: Where a deployment may go when `resourcePools` is not given.
     placement: PlacementRules | None = field_("placement", "PlacementRules")

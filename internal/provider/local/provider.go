@@ -231,9 +231,22 @@ func (p *Provider) pool(h hostFacts, id, siteID string) ims.ResourcePool {
 		Name:           h.site,
 		Description:    fmt.Sprintf("Site of host %s, discovered by the %s provider", h.hostname, p.opts.Name),
 		OCloudSiteID:   siteID,
-		Extensions:     ims.Extensions{"provider": ProviderType, "providerName": p.opts.Name, "hostname": h.hostname},
+		Extensions: ims.Extensions{"provider": ProviderType, "providerName": p.opts.Name, "hostname": h.hostname,
+			// What placement may put on the host (deployments delivered
+			// through git): its hardware threads and memory; nothing
+			// is counted as requested, since the host runs no workloads
+			// of this server's own.
+			"capacity": map[string]any{
+				"allocatable": map[string]any{"cpuMillicores": int64(h.cpu.threads()) * 1000, "memoryBytes": h.mem.total, "pods": hostPods},
+				"requested":   map[string]any{"cpuMillicores": int64(0), "memoryBytes": int64(0), "pods": int64(0)},
+			},
+		},
 	}
 }
+
+// hostPods is the pod capacity counted for the host: the Kubernetes
+// default of a node.
+const hostPods = int64(110)
 
 func (p *Provider) deploymentManager(h hostFacts, ids idMinter, hostID string) ims.DeploymentManager {
 	return ims.DeploymentManager{

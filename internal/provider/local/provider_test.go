@@ -212,7 +212,13 @@ func TestDiscoverFixture(t *testing.T) {
 		Name:           "edge-01-site",
 		Description:    pool.Description,
 		OCloudSiteID:   siteID,
-		Extensions:     ims.Extensions{"provider": "local", "providerName": "local", "hostname": "edge-01"},
+		Extensions: ims.Extensions{"provider": "local", "providerName": "local", "hostname": "edge-01",
+			// The fixture's two threads and 16318412 KiB of memory.
+			"capacity": map[string]any{
+				"allocatable": map[string]any{"cpuMillicores": int64(2000), "memoryBytes": int64(16318412 * 1024), "pods": int64(110)},
+				"requested":   map[string]any{"cpuMillicores": int64(0), "memoryBytes": int64(0), "pods": int64(0)},
+			},
+		},
 	}
 	if !reflect.DeepEqual(pool, wantPool) {
 		t.Errorf("pool = %+v, want %+v", pool, wantPool)

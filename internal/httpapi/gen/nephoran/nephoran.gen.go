@@ -206,12 +206,15 @@ func (e ProviderOrigin) Valid() bool {
 
 // Defines values for ProviderRequestType.
 const (
+	Gitops     ProviderRequestType = "gitops"
 	Kubernetes ProviderRequestType = "kubernetes"
 )
 
 // Valid indicates whether the value is a known member of the ProviderRequestType enum.
 func (e ProviderRequestType) Valid() bool {
 	switch e {
+	case Gitops:
+		return true
 	case Kubernetes:
 		return true
 	default:
@@ -479,12 +482,20 @@ type ComponentStatus struct {
 	Name       *string `json:"name,omitempty"`
 	Namespace  *string `json:"namespace,omitempty"`
 
-	// Phase The CNF instance's state or operation in flight (NOT_INSTANTIATED, INSTANTIATING, INSTANTIATED, SCALING, TERMINATING, FAILED; MISSING when the instance is gone).
+	// Phase The CNF instance's state or operation in flight (NOT_INSTANTIATED, INSTANTIATING, INSTANTIATED, SCALING, TERMINATING, FAILED; MISSING when the instance is gone). A part delivered through git is COMMITTED, then INSTANTIATED once its workloads run on the repository's cluster.
 	Phase            *string `json:"phase,omitempty"`
 	ReadyReplicas    *int    `json:"readyReplicas,omitempty"`
 	Replicas         *int    `json:"replicas,omitempty"`
 	ResourcePoolId   *string `json:"resourcePoolId,omitempty"`
 	ResourcePoolName *string `json:"resourcePoolName,omitempty"`
+
+	// Workloads The workloads a GitOps delivery committed for this part (Deployments and StatefulSets), observed on the repository's cluster.
+	Workloads *[]struct {
+		ApiVersion string  `json:"apiVersion"`
+		Kind       string  `json:"kind"`
+		Name       string  `json:"name"`
+		Namespace  *string `json:"namespace,omitempty"`
+	} `json:"workloads,omitempty"`
 }
 
 // CostEstimate defines model for CostEstimate.
@@ -514,7 +525,20 @@ type Deployment struct {
 
 	// DeploymentId Absent on a dry run.
 	DeploymentId *openapi_types.UUID `json:"deploymentId,omitempty"`
-	Description  *string             `json:"description,omitempty"`
+
+	// DeploymentManagerId The deployment manager that delivers the deployment. A GitOps
+	// repository (a deployment manager whose `extensions.provider` is
+	// `gitops`, such as the embedded `local-gitops`) gets the
+	// deployment as a kpt package `o2ims-<name>` in its directory,
+	// committed whenever it changes and removed in a commit when the
+	// deployment is deleted; `resourcePools` and `placement` still
+	// choose the pools (those of the repository's cluster when it names
+	// a registered one), whose ids go into the package's
+	// `deployment-config` ConfigMap. A Kubernetes cluster restricts
+	// placement to its own pools. Absent: each pool's own cluster runs
+	// its part.
+	DeploymentManagerId *openapi_types.UUID `json:"deploymentManagerId,omitempty"`
+	Description         *string             `json:"description,omitempty"`
 
 	// DryRun Only plan; nothing is created.
 	DryRun *bool `json:"dryRun,omitempty"`
@@ -600,8 +624,21 @@ type DeploymentPhase string
 
 // DeploymentSpec defines model for DeploymentSpec.
 type DeploymentSpec struct {
-	Components  []DeploymentComponent `json:"components"`
-	Description *string               `json:"description,omitempty"`
+	Components []DeploymentComponent `json:"components"`
+
+	// DeploymentManagerId The deployment manager that delivers the deployment. A GitOps
+	// repository (a deployment manager whose `extensions.provider` is
+	// `gitops`, such as the embedded `local-gitops`) gets the
+	// deployment as a kpt package `o2ims-<name>` in its directory,
+	// committed whenever it changes and removed in a commit when the
+	// deployment is deleted; `resourcePools` and `placement` still
+	// choose the pools (those of the repository's cluster when it names
+	// a registered one), whose ids go into the package's
+	// `deployment-config` ConfigMap. A Kubernetes cluster restricts
+	// placement to its own pools. Absent: each pool's own cluster runs
+	// its part.
+	DeploymentManagerId *openapi_types.UUID `json:"deploymentManagerId,omitempty"`
+	Description         *string             `json:"description,omitempty"`
 
 	// DryRun Only plan; nothing is created.
 	DryRun *bool `json:"dryRun,omitempty"`
@@ -634,15 +671,26 @@ type DeploymentSpec struct {
 
 // DeploymentStatus defines model for DeploymentStatus.
 type DeploymentStatus struct {
-	Components *[]ComponentStatus     `json:"components,omitempty"`
+	Components *[]ComponentStatus `json:"components,omitempty"`
+
+	// Conditions Aspects of the status. Deliveries through git keep `Delivered`
+	// (True once the current package is committed; False with the
+	// error while committing fails, retried with backoff) and `Synced`
+	// (True when the committed workloads run on the repository's
+	// cluster, False while they do not yet, Unknown when no registered
+	// cluster is known to apply the repository; the deployment then
+	// stays DEPLOYING).
 	Conditions *[]DeploymentCondition `json:"conditions,omitempty"`
 
 	// Error RFC 7807 problem details, the body of every 4xx and 5xx response.
-	Error           *externalRef0.ProblemDetails `json:"error,omitempty"`
-	Message         *string                      `json:"message,omitempty"`
-	PackageRevision *string                      `json:"packageRevision,omitempty"`
-	Phase           DeploymentPhase              `json:"phase"`
-	PhaseChangedAt  *time.Time                   `json:"phaseChangedAt,omitempty"`
+	Error *externalRef0.ProblemDetails `json:"error,omitempty"`
+
+	// Gitops Where a deployment delivered through git is.
+	Gitops          *GitOpsStatus   `json:"gitops,omitempty"`
+	Message         *string         `json:"message,omitempty"`
+	PackageRevision *string         `json:"packageRevision,omitempty"`
+	Phase           DeploymentPhase `json:"phase"`
+	PhaseChangedAt  *time.Time      `json:"phaseChangedAt,omitempty"`
 	Placement       *struct {
 		Assignments *[]PlacementAssignment `json:"assignments,omitempty"`
 		Decisions   *[]PlacementDecision   `json:"decisions,omitempty"`
@@ -660,6 +708,28 @@ type DeploymentStatusUpdate struct {
 	PackageRevision *string                `json:"packageRevision,omitempty"`
 	Phase           *DeploymentPhase       `json:"phase,omitempty"`
 	ResourceVersion *int64                 `json:"resourceVersion,omitempty"`
+}
+
+// GitOpsStatus Where a deployment delivered through git is.
+type GitOpsStatus struct {
+	Branch string `json:"branch"`
+
+	// ClusterDeploymentManagerId The registered cluster the repository's GitOps agent applies to, where the deployment's state is observed.
+	ClusterDeploymentManagerId *string `json:"clusterDeploymentManagerId,omitempty"`
+
+	// Commit The commit holding the current package.
+	Commit              *string            `json:"commit,omitempty"`
+	CommittedAt         *time.Time         `json:"committedAt,omitempty"`
+	DeploymentManagerId openapi_types.UUID `json:"deploymentManagerId"`
+
+	// Digest SHA-256 of the committed package's files.
+	Digest *string `json:"digest,omitempty"`
+
+	// Path The package's directory in the repository.
+	Path *string `json:"path,omitempty"`
+
+	// Repository The repository's URL (no credentials); for the server's own repository, the URL it is cloned from.
+	Repository string `json:"repository"`
 }
 
 // InstantiateRequest defines model for InstantiateRequest.
@@ -836,7 +906,7 @@ type PlacementRules struct {
 type Provider struct {
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
 
-	// Endpoint Where the infrastructure is reached (for Kubernetes, the API server URL).
+	// Endpoint Where the infrastructure is reached (for Kubernetes, the API server URL; for GitOps, the repository's URL).
 	Endpoint   *string            `json:"endpoint,omitempty"`
 	Name       string             `json:"name"`
 	Origin     ProviderOrigin     `json:"origin"`
@@ -850,14 +920,32 @@ type ProviderOrigin string
 
 // ProviderRequest defines model for ProviderRequest.
 type ProviderRequest struct {
+	// Config For `kubernetes`: `kubeconfig` or `kubeconfigPath`, and
+	// `context`. For `gitops`: `repository` (required), `branch`,
+	// `directory`, `username`, `password` and `targetCluster`.
 	Config struct {
+		// Branch The branch commits go to (default `main`; created by the first commit when missing).
+		Branch  *string `json:"branch,omitempty"`
 		Context *string `json:"context,omitempty"`
+
+		// Directory The directory holding the packages (default `deployments`).
+		Directory *string `json:"directory,omitempty"`
 
 		// Kubeconfig A kubeconfig document; stored encrypted, never returned.
 		Kubeconfig *string `json:"kubeconfig,omitempty"`
 
 		// KubeconfigPath Name of a kubeconfig file in the server's provider credentials directory (`--provider-credentials-dir`), relative to it.
 		KubeconfigPath *string `json:"kubeconfigPath,omitempty"`
+
+		// Password Password or token of `username`; stored encrypted, never returned.
+		Password *string `json:"password,omitempty"`
+
+		// Repository The git repository's http(s) URL (no credentials in it).
+		Repository *string `json:"repository,omitempty"`
+
+		// TargetCluster Name of the Kubernetes provider whose cluster applies this repository (its GitOps agent); deployments delivered through the repository are placed on its pools and followed there.
+		TargetCluster *string `json:"targetCluster,omitempty"`
+		Username      *string `json:"username,omitempty"`
 	} `json:"config"`
 
 	// Name Unique name, 1-63 lowercase letters, digits, '-' or '.'.

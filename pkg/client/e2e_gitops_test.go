@@ -1,0 +1,224 @@
+package o2_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/nephoran/o2ims/internal/cnf/cnftest"
+	o2 "github.com/nephoran/o2ims/pkg/client"
+)
+
+// git runs the real git client in dir.
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+t.TempDir(), "GIT_TERMINAL_PROMPT=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// readYAML decodes a file of a clone.
+func readYAML(t *testing.T, path string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return m
+}
+
+func dig(m map[string]any, path ...string) any {
+	var v any = m
+	for _, k := range path {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = mm[k]
+	}
+	return v
+}
+
+func condition(d *o2.Deployment, typ string) o2.DeploymentCondition {
+	for _, c := range d.Status.Conditions {
+		if c.Type == typ {
+			return c
+		}
+	}
+	return o2.DeploymentCondition{}
+}
+
+// TestEndToEndLocalGitOps is the integration guide's GitOps flow on the
+// embedded default, with nothing installed: a deployment sent to the
+// local-gitops deployment manager is rendered into a kpt package and
+// committed to the server's own repository, which the real git client
+// clones over the server's HTTP; a scale is a new commit, a delete removes
+// the package in a commit, and nothing can be pushed.
+func TestEndToEndLocalGitOps(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	addr := startServer(t)
+	endpoint := "http://" + addr
+	c, err := o2.NewClient(&o2.Config{Endpoint: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dm := firstOf(ctx, t, "local-gitops deployment manager", func() (*o2.Page[o2.DeploymentManager], error) {
+		return c.DeploymentManagers().List(ctx, o2.ListOptions{Filter: o2.Eq("name", "local-gitops"), AllFields: true})
+	})
+	repoURL := endpoint + "/gitops/o2ims-deployments.git"
+	if dm.Extensions["provider"] != "gitops" || dm.Extensions["repository"] != repoURL || dm.ServiceURI != repoURL {
+		t.Fatalf("local-gitops deployment manager: %+v", dm)
+	}
+	pool := firstOf(ctx, t, "host pool", func() (*o2.Page[o2.ResourcePool], error) {
+		return c.ResourcePools().List(ctx, o2.ListOptions{Filter: o2.Eq("extensions/provider", "local")})
+	})
+
+	content := cnftest.TarDir(t, cnftest.Dir("kpt", "app"), "kapp", nil)
+	pkg, err := c.CNFPackages().Upload(ctx, o2.PackageMetadata{
+		Name: "kapp", Version: "2.1.0", ContentType: o2.PackageKpt, VnfdInfo: o2.VnfdInfo{VnfdID: "vnfd-kapp"},
+		Flavours: []o2.Flavour{{FlavourID: "small", Replicas: new(1), Resources: &o2.FlavourResources{CPU: "250m", Memory: "128Mi"}}},
+	}, bytes.NewReader(content))
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+
+	d, err := c.Deployments().Create(ctx, &o2.DeploymentSpec{
+		Name: "gitops-demo", DeploymentManagerID: dm.DeploymentManagerID, ResourcePools: []string{pool.ResourcePoolID},
+		Components: []o2.DeploymentComponent{{Name: "upf", VnfdID: pkg.VnfdInfo.VnfdID, Replicas: 2, AdditionalParams: map[string]any{"tag": "2.4"}}},
+	})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if d.Status.GitOps == nil || d.Status.GitOps.Repository != repoURL || d.Status.GitOps.Branch != "main" {
+		t.Fatalf("new deployment's gitops status: %+v", d.Status.GitOps)
+	}
+	committed := func(after string) *o2.Deployment {
+		t.Helper()
+		var got *o2.Deployment
+		waitFor(t, "commit of "+d.Name, func() bool {
+			got, err = c.Deployments().Get(ctx, d.DeploymentID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := got.Status.GitOps
+			return g != nil && g.Commit != "" && g.Commit != after && condition(got, "Delivered").Status == "True" && got.Status.Phase != o2.DeploymentPhase("SCALING")
+		})
+		return got
+	}
+	d = committed("")
+	g := d.Status.GitOps
+	if g.Path != "deployments/o2ims-gitops-demo" || d.Status.Phase != "DEPLOYING" || condition(d, "Synced").Status != "Unknown" {
+		t.Errorf("delivered deployment: phase %s, gitops %+v, conditions %+v", d.Status.Phase, g, d.Status.Conditions)
+	}
+	if len(d.Status.Components) != 1 || d.Status.Components[0].Phase != "COMMITTED" || len(d.Status.Components[0].Workloads) != 1 {
+		t.Errorf("components: %+v", d.Status.Components)
+	}
+
+	// Clone what the IMS committed, over its own HTTP.
+	work := t.TempDir()
+	git(t, work, "clone", "--quiet", repoURL, "repo")
+	repo := filepath.Join(work, "repo")
+	if head := git(t, repo, "rev-parse", "HEAD"); head != g.Commit {
+		t.Fatalf("cloned head %s, deployment says %s", head, g.Commit)
+	}
+	if msg := git(t, repo, "log", "-1", "--format=%an|%s"); msg != "Nephoran O2 IMS|Create deployment gitops-demo" {
+		t.Errorf("commit: %s", msg)
+	}
+	dir := filepath.Join(repo, "deployments", "o2ims-gitops-demo")
+	kptfile := readYAML(t, filepath.Join(dir, "Kptfile"))
+	if dig(kptfile, "kind") != "Kptfile" || dig(kptfile, "metadata", "name") != "o2ims-gitops-demo" || dig(kptfile, "metadata", "annotations", "o2ims.nephoran.io/deployment-id") != d.DeploymentID {
+		t.Errorf("Kptfile: %v", kptfile)
+	}
+	config := readYAML(t, filepath.Join(dir, "deployment-config.yaml"))
+	if dig(config, "metadata", "name") != "deployment-config" || dig(config, "data", "resourcePoolId") != pool.ResourcePoolID ||
+		dig(config, "data", "provider") != "local" || dig(config, "data", "deploymentId") != d.DeploymentID {
+		t.Errorf("deployment-config: %v", config)
+	}
+	ns := d.Status.Components[0].Namespace
+	workload := readYAML(t, filepath.Join(dir, ns, "deployment_kapp.yaml"))
+	spec := dig(workload, "spec", "template", "spec").(map[string]any)
+	container := spec["containers"].([]any)[0].(map[string]any)
+	if dig(workload, "metadata", "namespace") != ns || dig(workload, "spec", "replicas") != float64(2) ||
+		dig(spec, "nodeSelector", "nephoran.io/resource-pool") != pool.Name ||
+		container["image"] != "registry.invalid/cnf/kapp:2.4" ||
+		dig(container, "resources", "requests", "cpu") != "250m" || dig(container, "resources", "requests", "memory") != "128Mi" {
+		t.Errorf("rendered Deployment: %v", workload)
+	}
+	if nsDoc := readYAML(t, filepath.Join(dir, ns, "namespace.yaml")); dig(nsDoc, "kind") != "Namespace" || dig(nsDoc, "metadata", "name") != ns {
+		t.Errorf("namespace: %v", nsDoc)
+	}
+
+	// Scaling is a new commit on top.
+	if _, err := c.Deployments().Update(ctx, d.DeploymentID, o2.DeploymentPatch{Components: []o2.ComponentReplicas{{Name: "upf", Replicas: 3}}}); err != nil {
+		t.Fatalf("scale: %v", err)
+	}
+	d = committed(g.Commit)
+	git(t, repo, "pull", "--quiet", "--ff-only")
+	if parent := git(t, repo, "rev-parse", "HEAD^"); parent != g.Commit {
+		t.Errorf("the scale's commit is not on top of the first: parent %s, want %s", parent, g.Commit)
+	}
+	g = d.Status.GitOps
+	if dig(readYAML(t, filepath.Join(dir, ns, "deployment_kapp.yaml")), "spec", "replicas") != float64(3) {
+		t.Error("the scale's commit does not hold 3 replicas")
+	}
+
+	// Nothing can be pushed to it.
+	if err := os.WriteFile(filepath.Join(repo, "x.txt"), []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	git(t, repo, "add", "x.txt")
+	git(t, repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "--quiet", "-m", "x")
+	push := exec.Command("git", "push", "origin", "HEAD:main")
+	push.Dir = repo
+	push.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+t.TempDir(), "GIT_TERMINAL_PROMPT=0")
+	if out, err := push.CombinedOutput(); err == nil {
+		t.Errorf("a push to the IMS's repository succeeded:\n%s", out)
+	}
+	resp, err := http.Post(repoURL+"/git-receive-pack", "application/x-git-receive-pack-request", strings.NewReader("0000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("receive-pack: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	git(t, repo, "reset", "--quiet", "--hard", "origin/main")
+
+	// Deleting removes the package in a commit, then the deployment.
+	if err := c.Deployments().Delete(ctx, d.DeploymentID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "deployment gone", func() bool {
+		_, err := c.Deployments().Get(ctx, d.DeploymentID)
+		return o2.IsNotFound(err)
+	})
+	git(t, repo, "pull", "--quiet", "--ff-only")
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the package is still in the repository: %v", err)
+	}
+	if msg := git(t, repo, "log", "-1", "--format=%s"); msg != "Delete deployment gitops-demo" {
+		t.Errorf("last commit: %s", msg)
+	}
+	if n := git(t, repo, "rev-list", "--count", "HEAD"); n != "3" {
+		t.Errorf("commits: %s, want 3 (create, scale, delete)", n)
+	}
+}
