@@ -300,8 +300,13 @@ func tour(t testing.TB, s *server) (cloud, hostID string) {
 	if l := decodeList(t, body); len(l) != 1 || l[0]["resourceId"] != hostID {
 		t.Fatalf("/o2ims/v1/resources: %s", body)
 	}
+	// The host, and the local GitOps repository of the embedded default.
+	_, _, body = s.get(t, "/o2ims/v1/deploymentManagers?filter=(eq,capabilities/delivery,gitops)")
+	if l := decodeList(t, body); len(l) != 1 || l[0]["name"] != "local-gitops" || l[0]["serviceUri"] != s.base+"/gitops/o2ims-deployments.git" {
+		t.Fatalf("/o2ims/v1/deploymentManagers, GitOps: %s", body)
+	}
 	_, _, body = s.get(t, "/o2ims/v1/deploymentManagers")
-	if l := decodeList(t, body); len(l) != 1 {
+	if l := decodeList(t, body); len(l) != 2 {
 		t.Fatalf("/o2ims/v1/deploymentManagers: %s", body)
 	}
 

@@ -3,6 +3,7 @@ package o2_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,9 +12,16 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
+	"github.com/nephoran/o2ims/internal/cnf"
 	"github.com/nephoran/o2ims/internal/cnf/cnftest"
+	"github.com/nephoran/o2ims/internal/testenv"
 	o2 "github.com/nephoran/o2ims/pkg/client"
 )
 
@@ -221,4 +229,217 @@ func TestEndToEndLocalGitOps(t *testing.T) {
 	if n := git(t, repo, "rev-list", "--count", "HEAD"); n != "3" {
 		t.Errorf("commits: %s, want 3 (create, scale, delete)", n)
 	}
+}
+
+// syncLoop is a small GitOps agent: every half second it pulls the
+// repository and server-side-applies each package's namespace directories
+// to the cluster, deleting the namespaces whose directory went away. It
+// stops with the test.
+func syncLoop(t *testing.T, ctx context.Context, repoURL string, plane *testenv.Plane) {
+	t.Helper()
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(plane.RESTConfigBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := cnf.NewCluster(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	git(t, work, "init", "--quiet", "--initial-branch=main", "repo")
+	repo := filepath.Join(work, "repo")
+	git(t, repo, "remote", "add", "origin", repoURL)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	applied := map[string]bool{}
+	pass := func() error {
+		fetch := exec.CommandContext(ctx, "git", "fetch", "--quiet", "origin", "main")
+		fetch.Dir = repo
+		if out, err := fetch.CombinedOutput(); err != nil {
+			if strings.Contains(string(out), "couldn't find remote ref") {
+				return nil // nothing committed yet
+			}
+			return fmt.Errorf("fetch: %v: %s", err, out)
+		}
+		reset := exec.CommandContext(ctx, "git", "reset", "--quiet", "--hard", "FETCH_HEAD")
+		reset.Dir = repo
+		if out, err := reset.CombinedOutput(); err != nil {
+			return fmt.Errorf("reset: %v: %s", err, out)
+		}
+		present := map[string]bool{}
+		dirs, _ := filepath.Glob(filepath.Join(repo, "deployments", "*", "*"))
+		for _, dir := range dirs {
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				continue
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+			var objs []*unstructured.Unstructured
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					return err
+				}
+				var m map[string]any
+				if err := yaml.Unmarshal(b, &m); err != nil {
+					return fmt.Errorf("%s: %w", f, err)
+				}
+				objs = append(objs, &unstructured.Unstructured{Object: m})
+			}
+			ns := filepath.Base(dir)
+			if _, err := cluster.Apply(ctx, ns, objs); err != nil {
+				return fmt.Errorf("apply %s: %w", ns, err)
+			}
+			present[ns], applied[ns] = true, true
+		}
+		for ns := range applied {
+			if !present[ns] {
+				if err := kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+					return err
+				}
+				delete(applied, ns)
+			}
+		}
+		return nil
+	}
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			if err := pass(); err != nil && ctx.Err() == nil {
+				t.Logf("sync: %v", err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}()
+}
+
+// TestEndToEndGitOpsOnCluster delivers a deployment through a remote
+// GitOps repository whose agent (a sync loop of the test) applies it to a
+// registered cluster of the real control plane: the IMS pushes the
+// package, follows the committed workloads on the cluster to ACTIVE,
+// scales through a second commit to SCALED, and on delete removes the
+// package, after which the agent prunes the cluster.
+func TestEndToEndGitOpsOnCluster(t *testing.T) {
+	plane := testenv.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	uniq := clusterTest(t, "git")
+	poolName := uniq + "-pool"
+	for _, n := range []string{uniq + "-n1", uniq + "-n2"} {
+		if err := plane.CreateNode(ctx, n, map[string]string{"nephoran.io/resource-pool": poolName, "topology.kubernetes.io/region": "eu-west-1"}, "4", "8Gi"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = plane.DeleteNode(context.Background(), n) })
+	}
+	gs, err := testenv.StartGitServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gs.Close() })
+	repoURL, err := gs.CreateRepo("fleet")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	endpoint := "http://" + startServer(t, "--local-provider=false", "--local-gitops=false", "--refresh-interval", "2s")
+	c, err := o2.NewClient(&o2.Config{Endpoint: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterName, repoName := uniq+"-cluster", uniq+"-fleet"
+	if _, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: clusterName, Config: o2.ProviderConfig{Kubeconfig: string(plane.RESTConfigBytes)}}); err != nil {
+		t.Fatalf("register cluster: %v", err)
+	}
+	// Refused: a gitops provider with a kubeconfig, or without a repository.
+	for _, bad := range []o2.ProviderConfig{{Repository: repoURL, Kubeconfig: "x"}, {Branch: "main"}, {Repository: "file:///etc"}} {
+		if _, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: uniq + "-bad", Type: o2.ProviderTypeGitOps, Config: bad}); !o2.IsBadRequest(err) {
+			t.Errorf("gitops provider %+v: %v, want 400", bad, err)
+		}
+	}
+	prov, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: repoName, Type: o2.ProviderTypeGitOps, Config: o2.ProviderConfig{
+		Repository: repoURL, Username: "o2ims", Password: "not-checked-by-this-server", TargetCluster: clusterName}})
+	if err != nil {
+		t.Fatalf("register repository: %v", err)
+	}
+	if prov.Type != o2.ProviderTypeGitOps || prov.Endpoint != repoURL {
+		t.Errorf("gitops provider: %+v", prov)
+	}
+	dm := firstOf(ctx, t, "gitops deployment manager", func() (*o2.Page[o2.DeploymentManager], error) {
+		return c.DeploymentManagers().List(ctx, o2.ListOptions{Filter: o2.Eq("name", repoName)})
+	})
+	pool := firstOf(ctx, t, "cluster pool", func() (*o2.Page[o2.ResourcePool], error) {
+		return c.ResourcePools().List(ctx, o2.ListOptions{Filter: o2.Eq("name", poolName)})
+	})
+	syncLoop(t, ctx, repoURL, plane)
+
+	pkg, err := c.CNFPackages().Upload(ctx, o2.PackageMetadata{
+		Name: "app", Version: "0.3.1", VnfdInfo: o2.VnfdInfo{VnfdID: "vnfd-" + uniq},
+		Flavours: []o2.Flavour{{FlavourID: "small", Replicas: new(1), Resources: &o2.FlavourResources{CPU: "100m", Memory: "64Mi"}}},
+	}, bytes.NewReader(cnftest.HelmChart(t)))
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	d, err := c.Deployments().Create(ctx, &o2.DeploymentSpec{
+		Name: uniq, DeploymentManagerID: dm.DeploymentManagerID, Placement: &o2.PlacementRules{Regions: []string{"eu-west"}},
+		Components: []o2.DeploymentComponent{{Name: "amf", VnfdID: pkg.VnfdInfo.VnfdID, Replicas: 2}},
+	})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if d.Status.GitOps == nil || d.Status.GitOps.ClusterDeploymentManagerID == "" || len(d.Status.Components) != 1 || d.Status.Components[0].ResourcePoolID != pool.ResourcePoolID {
+		t.Fatalf("deployment through the repository: gitops %+v, components %+v", d.Status.GitOps, d.Status.Components)
+	}
+	waitPhase := func(phase o2.DeploymentPhase) *o2.Deployment {
+		t.Helper()
+		var got *o2.Deployment
+		waitFor(t, "phase "+string(phase), func() bool {
+			got, err = c.Deployments().Get(ctx, d.DeploymentID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Status.Phase == phase
+		})
+		return got
+	}
+	d = waitPhase("ACTIVE")
+	if condition(d, "Synced").Status != "True" || d.Status.Components[0].ReadyReplicas != 2 || d.Status.Components[0].Phase != "INSTANTIATED" {
+		t.Errorf("active deployment: %+v, conditions %+v", d.Status.Components, d.Status.Conditions)
+	}
+	head, err := gs.Git("--git-dir", gs.RepoDir("fleet"), "rev-parse", "main")
+	if err != nil || strings.TrimSpace(head) != d.Status.GitOps.Commit {
+		t.Errorf("repository main %q (%v), deployment commit %s", head, err, d.Status.GitOps.Commit)
+	}
+
+	if _, err := c.Deployments().Update(ctx, d.DeploymentID, o2.DeploymentPatch{Components: []o2.ComponentReplicas{{Name: "amf", Replicas: 3}}}); err != nil {
+		t.Fatalf("scale: %v", err)
+	}
+	d = waitPhase("SCALED")
+	if d.Status.Components[0].ReadyReplicas != 3 {
+		t.Errorf("scaled: %+v", d.Status.Components)
+	}
+
+	ns := d.Status.Components[0].Namespace
+	if err := c.Deployments().Delete(ctx, d.DeploymentID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "deployment gone", func() bool {
+		_, err := c.Deployments().Get(ctx, d.DeploymentID)
+		return o2.IsNotFound(err)
+	})
+	if out, err := gs.Git("--git-dir", gs.RepoDir("fleet"), "ls-tree", "-r", "--name-only", "main"); err != nil || strings.Contains(out, "o2ims-"+uniq) {
+		t.Errorf("package still on main: %q %v", out, err)
+	}
+	cfg, _ := clientcmd.RESTConfigFromKubeConfig(plane.RESTConfigBytes)
+	kube := kubernetes.NewForConfigOrDie(cfg)
+	waitFor(t, "namespace pruned", func() bool {
+		n, err := kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		return apierrors.IsNotFound(err) || (err == nil && n.DeletionTimestamp != nil)
+	})
 }

@@ -9,10 +9,14 @@ import (
 )
 
 // ProviderTypeKubernetes is the type of a provider that is a Kubernetes
-// cluster, the only type that can be registered through the API. Its
-// nodes become resources and the cluster a deployment manager, named as
-// the provider, that CNF instances are deployed onto.
+// cluster. Its nodes become resources and the cluster a deployment
+// manager, named as the provider, that CNF instances are deployed onto.
 const ProviderTypeKubernetes = "kubernetes"
+
+// ProviderTypeGitOps is the type of a provider that is a GitOps
+// repository: a deployment manager, named as the provider, that
+// deployments naming it are committed to as kpt packages.
+const ProviderTypeGitOps = "gitops"
 
 // ProviderOrigin tells where a provider was defined.
 type ProviderOrigin string
@@ -43,6 +47,20 @@ type ProviderConfig struct {
 	// Context is the kubeconfig context to use; empty selects the
 	// current context of the document.
 	Context string `json:"context,omitempty"`
+
+	// Repository is a GitOps repository's http(s) URL (ProviderTypeGitOps).
+	Repository string `json:"repository,omitempty"`
+	// Branch receives the commits (default main).
+	Branch string `json:"branch,omitempty"`
+	// Directory holds the packages (default deployments).
+	Directory string `json:"directory,omitempty"`
+	// Username and Password (or a token) authenticate the pushes; the
+	// password is stored encrypted (the IMS needs a secrets key).
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// TargetCluster names the Kubernetes provider whose cluster applies
+	// the repository; deployments through it are followed there.
+	TargetCluster string `json:"targetCluster,omitempty"`
 }
 
 // ProviderRequest is a provider to register with ProviderService.Create.
@@ -53,8 +71,9 @@ type ProviderRequest struct {
 	Name string `json:"name"`
 	// Type is the provider type; empty selects ProviderTypeKubernetes.
 	Type string `json:"type"`
-	// Config tells how to reach the infrastructure: exactly one of
-	// Kubeconfig and KubeconfigPath (else 400).
+	// Config tells how to reach the infrastructure: for a cluster exactly
+	// one of Kubeconfig and KubeconfigPath, for a GitOps repository its
+	// Repository (else 400).
 	Config ProviderConfig `json:"config"`
 }
 

@@ -181,11 +181,14 @@ class ServerTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual((await self.c.probable_causes.get(causes[0].id)).name, causes[0].name)
 
     async def test_min_capacity(self):
-        # The local host reports no capacity figures, and pools whose
-        # capacity is unknown never match minCapacity.
-        self.assertEqual(list(await self.c.resource_pools.list(min_capacity={"cpu": "1"})), [])
-        self.assertEqual(list(await self.c.resource_pools.list(min_capacity=ResourceList(cpu="500m", memory="1Gi"))), [])
-        self.assertEqual([p async for p in self.c.resource_pools.iter(min_capacity="pods:1")], [])
+        # The local host reports its hardware threads, memory and 110 pods
+        # as capacity: a requirement within them matches its pool, one
+        # beyond them matches none.
+        self.assertEqual([p.name for p in await self.c.resource_pools.list(min_capacity={"cpu": "500m"})], [self.pool.name])
+        self.assertEqual(list(await self.c.resource_pools.list(min_capacity={"cpu": "100000"})), [])
+        self.assertEqual(list(await self.c.resource_pools.list(min_capacity=ResourceList(cpu="500m", memory="100Ti"))), [])
+        self.assertEqual([p.name async for p in self.c.resource_pools.iter(min_capacity="pods:1")], [self.pool.name])
+        self.assertEqual([p async for p in self.c.resource_pools.iter(min_capacity="pods:111")], [])
         self.assertEqual(len(await self.c.resource_pools.list()), 1)
         with self.assertRaises(ProblemError) as cm:
             await self.c.resource_pools.list(min_capacity="bogus")
