@@ -46,6 +46,7 @@ import (
 	gitopsprovider "github.com/nephoran/o2ims/internal/provider/gitops"
 	"github.com/nephoran/o2ims/internal/provider/kubernetes"
 	"github.com/nephoran/o2ims/internal/provider/local"
+	porchprovider "github.com/nephoran/o2ims/internal/provider/porch"
 	"github.com/nephoran/o2ims/internal/ratelimit"
 	"github.com/nephoran/o2ims/internal/report"
 	"github.com/nephoran/o2ims/internal/secrets"
@@ -357,6 +358,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 				logger.With("provider", name))
 		},
 		gitopsprovider.ProviderType: gitopsFactory(opts.GitOps, logger),
+		porchprovider.ProviderType:  porchFactory(logger),
 	}
 	if dir := opts.ProviderCredentialsDir; dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {

@@ -3,9 +3,13 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sort"
 	"strings"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/nephoran/o2ims/internal/cnf"
 	"github.com/nephoran/o2ims/internal/collection"
@@ -13,8 +17,12 @@ import (
 	"github.com/nephoran/o2ims/internal/gitops"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
+	"github.com/nephoran/o2ims/internal/lcm"
+	"github.com/nephoran/o2ims/internal/porch"
 	"github.com/nephoran/o2ims/internal/provider"
 	gitopsprovider "github.com/nephoran/o2ims/internal/provider/gitops"
+	"github.com/nephoran/o2ims/internal/provider/kubernetes"
+	porchprovider "github.com/nephoran/o2ims/internal/provider/porch"
 	"github.com/nephoran/o2ims/internal/query"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 )
@@ -80,7 +88,13 @@ type gitDeliveries struct {
 
 var _ deployment.GitOps = gitDeliveries{}
 
-func (g gitDeliveries) provider(ctx context.Context, dmID string) (*gitopsprovider.Provider, bool, error) {
+// deliverer is a running GitOps or Porch deployment manager.
+type deliverer interface {
+	Name() string
+	TargetCluster() string
+}
+
+func (g gitDeliveries) provider(ctx context.Context, dmID string) (deliverer, bool, error) {
 	doc, err := g.store.Get(ctx, inventory.DeploymentManagerSchema, dmID)
 	if ims.ErrorCode(err) == ims.ENOTFOUND {
 		return nil, false, nil
@@ -92,7 +106,7 @@ func (g gitDeliveries) provider(ctx context.Context, dmID string) (*gitopsprovid
 	if err := json.Unmarshal(doc, &dm); err != nil {
 		return nil, false, ims.Internal(err, "reading the deployment manager failed")
 	}
-	if dm.Extensions["provider"] != gitopsprovider.ProviderType {
+	if kind := dm.Extensions["provider"]; kind != gitopsprovider.ProviderType && kind != porchprovider.ProviderType {
 		return nil, false, nil
 	}
 	name, _ := dm.Extensions["providerName"].(string)
@@ -100,8 +114,8 @@ func (g gitDeliveries) provider(ctx context.Context, dmID string) (*gitopsprovid
 	if !ok {
 		return nil, false, ims.Errorf(ims.EUNAVAILABLE, "the GitOps repository of deployment manager %q is not running", dmID)
 	}
-	gp, ok := p.(*gitopsprovider.Provider)
-	return gp, ok, nil
+	d, ok := p.(deliverer)
+	return d, ok, nil
 }
 
 func (g gitDeliveries) Target(ctx context.Context, dmID string) (deployment.GitTarget, bool, error) {
@@ -109,7 +123,13 @@ func (g gitDeliveries) Target(ctx context.Context, dmID string) (deployment.GitT
 	if err != nil || !ok {
 		return deployment.GitTarget{}, false, err
 	}
-	t := deployment.GitTarget{Repository: p.ServerURL(), Branch: p.Repository().Branch()}
+	var t deployment.GitTarget
+	switch p := p.(type) {
+	case *gitopsprovider.Provider:
+		t = deployment.GitTarget{Kind: deployment.GitRepository, Repository: p.ServerURL(), Branch: p.Repository().Branch()}
+	case *porchprovider.Provider:
+		t = deployment.GitTarget{Kind: deployment.PorchRepository, Repository: p.Client().DeploymentRepository(), Branch: "main"}
+	}
 	if name := p.TargetCluster(); name != "" {
 		err := collection.Each(ctx, g.store, inventory.DeploymentManagerSchema, query.Filter{}, func(doc json.RawMessage) error {
 			var dm ims.DeploymentManager
@@ -131,7 +151,7 @@ func (g gitDeliveries) Target(ctx context.Context, dmID string) (deployment.GitT
 	return t, true, nil
 }
 
-func (g gitDeliveries) repository(ctx context.Context, dmID string) (*gitops.Repository, error) {
+func (g gitDeliveries) deliverer(ctx context.Context, dmID string) (deliverer, error) {
 	p, ok, err := g.provider(ctx, dmID)
 	if err != nil {
 		return nil, err
@@ -139,23 +159,82 @@ func (g gitDeliveries) repository(ctx context.Context, dmID string) (*gitops.Rep
 	if !ok {
 		return nil, ims.Errorf(ims.EUNPROCESSABLE, "deployment manager %q is not a GitOps repository", dmID)
 	}
-	return p.Repository(), nil
+	return p, nil
 }
 
-func (g gitDeliveries) Commit(ctx context.Context, dmID, pkg string, files map[string][]byte, message string) (gitops.Commit, error) {
-	r, err := g.repository(ctx, dmID)
+func (g gitDeliveries) Deliver(ctx context.Context, dmID string, pkg deployment.Package) (deployment.Delivered, error) {
+	p, err := g.deliverer(ctx, dmID)
 	if err != nil {
-		return gitops.Commit{}, err
+		return deployment.Delivered{}, err
 	}
-	return r.Put(ctx, pkg, files, message)
+	switch p := p.(type) {
+	case *gitopsprovider.Provider:
+		c, err := p.Repository().Put(ctx, porch.PackageName(pkg.Deployment), pkg.Files, pkg.Message)
+		return deployment.Delivered{Commit: c.Hash, Path: c.Path, Changed: c.Changed}, err
+	case *porchprovider.Provider:
+		res, err := p.Client().Apply(ctx, porch.Request{Deployment: pkg.Deployment, Config: pkg.Config, Setters: pkg.Setters})
+		if err != nil {
+			return deployment.Delivered{}, err
+		}
+		detail := "is " + string(res.Lifecycle)
+		if res.Revision > 0 {
+			detail += fmt.Sprintf(" (revision %d)", res.Revision)
+		}
+		return deployment.Delivered{PackageRevision: res.Name, Detail: detail, Changed: res.Changed, Path: p.Client().DeploymentRepository() + ":" + res.PackageName,
+			Workloads: porchWorkloads(res.Resources)}, nil
+	}
+	return deployment.Delivered{}, ims.Errorf(ims.EUNPROCESSABLE, "deployment manager %q is not a GitOps repository", dmID)
 }
 
-func (g gitDeliveries) Remove(ctx context.Context, dmID, pkg, message string) (gitops.Commit, error) {
-	r, err := g.repository(ctx, dmID)
+func (g gitDeliveries) Withdraw(ctx context.Context, dmID, name, message string) (bool, error) {
+	p, err := g.deliverer(ctx, dmID)
 	if err != nil {
-		return gitops.Commit{}, err
+		return false, err
 	}
-	return r.Remove(ctx, pkg, message)
+	switch p := p.(type) {
+	case *gitopsprovider.Provider:
+		c, err := p.Repository().Remove(ctx, porch.PackageName(name), message)
+		return c.Changed, err
+	case *porchprovider.Provider:
+		return true, p.Client().Delete(ctx, name)
+	}
+	return false, nil
+}
+
+// porchWorkloads are the Deployments and StatefulSets among the files
+// Porch rendered (namespace "default" when they name none).
+func porchWorkloads(resources map[string]string) []lcm.ResourceRef {
+	var out []lcm.ResourceRef
+	names := make([]string, 0, len(resources))
+	for n := range resources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if !strings.HasSuffix(n, ".yaml") && !strings.HasSuffix(n, ".yml") {
+			continue
+		}
+		for _, doc := range strings.Split(resources[n], "\n---") {
+			var o struct {
+				APIVersion string `json:"apiVersion"`
+				Kind       string `json:"kind"`
+				Metadata   struct {
+					Name        string            `json:"name"`
+					Namespace   string            `json:"namespace"`
+					Annotations map[string]string `json:"annotations"`
+				} `json:"metadata"`
+			}
+			if yaml.Unmarshal([]byte(doc), &o) != nil || (o.Kind != "Deployment" && o.Kind != "StatefulSet") || o.Metadata.Annotations["config.kubernetes.io/local-config"] == "true" {
+				continue
+			}
+			ns := o.Metadata.Namespace
+			if ns == "" {
+				ns = "default"
+			}
+			out = append(out, lcm.ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Name: o.Metadata.Name, Namespace: ns})
+		}
+	}
+	return out
 }
 
 func (g gitDeliveries) Workloads(ctx context.Context, clusterDM string, refs []cnf.ObjectRef) (cnf.WorkloadStatus, error) {
@@ -168,4 +247,19 @@ func (g gitDeliveries) Workloads(ctx context.Context, clusterDM string, refs []c
 		return cnf.WorkloadStatus{}, err
 	}
 	return c.Status(ctx, refs)
+}
+
+// porchFactory builds Porch deployment managers registered through the
+// API or the configuration file.
+func porchFactory(logger *slog.Logger) provider.Factory {
+	return func(name string, cfg provider.Config) (inventory.Provider, error) {
+		rc, err := kubernetes.RESTConfigFor(kubernetes.Options{Name: name, Kubeconfig: []byte(cfg.Kubeconfig), KubeconfigPath: cfg.KubeconfigPath, Context: cfg.Context, SelfContained: cfg.SelfContained})
+		if err != nil {
+			return nil, err
+		}
+		return porchprovider.New(porchprovider.Options{Name: name, Config: rc, TargetCluster: cfg.TargetCluster, Porch: porch.Options{
+			DeploymentRepository: cfg.Repository, BlueprintRepository: cfg.BlueprintRepository, BlueprintPackage: cfg.Blueprint,
+			Namespace: cfg.Namespace, AutoApprove: cfg.AutoApprove,
+		}}, logger.With("provider", name))
+	}
 }

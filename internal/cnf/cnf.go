@@ -5,8 +5,8 @@
 //
 // Rendering never talks to a cluster: Helm charts go through Helm's chart
 // loader and template engine only (no releases, no release secrets), and kpt
-// packages through an in-process implementation of the apply-setters
-// function. Everything about a cluster lives in Cluster, which uses a dynamic
+// packages through package kpt, which runs their Kptfile pipelines
+// in-process. Everything about a cluster lives in Cluster, which uses a dynamic
 // client with a discovery-based RESTMapper so that any kind, including custom
 // resources, can be applied.
 //
@@ -115,8 +115,9 @@ type RenderParams struct {
 	// container of every workload.
 	Resources *Resources
 	// Values are Helm values merged over the chart's defaults, or kpt setter
-	// values (converted to their string forms) applied over the Kptfile's
-	// apply-setters configuration.
+	// values (converted to their string forms) written into the root
+	// Kptfile's apply-setters configuration before its pipeline runs (see
+	// kpt.Package.SetSetters).
 	Values map[string]any
 }
 

@@ -117,6 +117,10 @@ func TestInspectRejects(t *testing.T) {
 			"apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\npipeline:\n  mutators:\n  - image: apply-setters:v0.2\n    configPath: setters.yaml\n"))), []string{"setters.yaml"}},
 		{"kpt escaping configPath", KindKpt, tarGz(t, replace(kpt, "kapp/Kptfile", []byte(
 			"apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\npipeline:\n  mutators:\n  - image: apply-setters:v0.2\n    configPath: ../../etc/passwd\n"))), []string{"parent"}},
+		{"kpt list in configMap", KindKpt, tarGz(t, replace(kpt, "kapp/Kptfile", []byte(
+			"apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\npipeline:\n  mutators:\n  - image: apply-setters:v0.2\n    configMap:\n      args: [a, b]\n"))), []string{"configMap.args must be a string"}},
+		{"kpt unknown function", KindKpt, tarGz(t, replace(kpt, "kapp/Kptfile", []byte(
+			"apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\npipeline:\n  mutators:\n  - image: gcr.io/kpt-fn/kubeval:v0.3\n"))), []string{"gcr.io/kpt-fn/kubeval:v0.3", "not supported"}},
 		{"kpt no objects", KindKpt, tarGz(t, []entry{kpt[0]}), []string{"no objects"}},
 		{"kpt duplicate object", KindKpt, tarGz(t, append(kpt, entry{Name: "kapp/copy.yaml", Data: kpt[len(kpt)-1].Data})), []string{"more than once"}},
 		{"parent path", KindKpt, tarGz(t, append(kpt, entry{Name: "kapp/../../evil.yaml", Data: []byte("a: b")})), []string{"parent directory"}},

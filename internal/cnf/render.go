@@ -46,7 +46,7 @@ func Inspect(kind Kind, content []byte) (info Info, err error) {
 		}
 		// The Kptfile's own setter values are the defaults; no release
 		// name overrides its "name" setter here.
-		if objs, err = renderKpt(pkg, p); err != nil {
+		if objs, err = renderKpt(context.Background(), pkg, p); err != nil {
 			return Info{}, err
 		}
 		info = Info{Kind: kind, Name: pkg.name, Version: pkg.version, Files: pkg.files}
@@ -92,7 +92,7 @@ func Render(ctx context.Context, kind Kind, content []byte, p RenderParams) ([]*
 	}
 	done := make(chan result, 1)
 	go func() {
-		objs, err := render(kind, content, p)
+		objs, err := render(ctx, kind, content, p)
 		done <- result{objs, err}
 	}()
 	select {
@@ -103,7 +103,7 @@ func Render(ctx context.Context, kind Kind, content []byte, p RenderParams) ([]*
 	}
 }
 
-func render(kind Kind, content []byte, p RenderParams) (objs []*unstructured.Unstructured, err error) {
+func render(ctx context.Context, kind Kind, content []byte, p RenderParams) (objs []*unstructured.Unstructured, err error) {
 	defer recoverInvalid(&err, "the package")
 	switch kind {
 	case KindHelm:
@@ -119,7 +119,7 @@ func render(kind Kind, content []byte, p RenderParams) (objs []*unstructured.Uns
 		if err != nil {
 			return nil, err
 		}
-		if objs, err = renderKpt(pkg, p); err != nil {
+		if objs, err = renderKpt(ctx, pkg, p); err != nil {
 			return nil, err
 		}
 	default:

@@ -1,15 +1,12 @@
 package cnf
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/nephoran/o2ims/internal/ims"
-	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -234,8 +231,14 @@ pipeline:
       configMap:
         replicas: 2
         tag: 1.10
-        args: [--x, --y]
 `)))
+	// A subpackage's resources are part of the package; its own pipeline
+	// runs first, then the parent's over everything.
+	withSubpackage := tarGz(t, append(kptEntries(t),
+		entry{Name: "kapp/db/Kptfile", Data: []byte("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: db\n" +
+			"pipeline:\n  mutators:\n    - image: set-labels:v0.1\n      configMap:\n        component: db\n")},
+		entry{Name: "kapp/db/settings.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db-settings # kpt-set: ${name}-db\n")},
+	))
 	for _, tc := range []struct {
 		name    string
 		content []byte
@@ -303,8 +306,17 @@ pipeline:
 			if c["image"] != "registry.invalid/cnf/kapp:1.10" {
 				t.Errorf("image = %v", c["image"])
 			}
-			if !reflect.DeepEqual(c["args"], []any{"--x", "--y"}) {
-				t.Errorf("args = %#v", c["args"])
+		}},
+		{"YAML 1.1 words stay strings", pkg, func(p *RenderParams) { p.Values = map[string]any{"name": "on", "args": []any{"y", "no"}} },
+			"on", func(t *testing.T, objs []*unstructured.Unstructured, d *unstructured.Unstructured) {
+				if c := container(t, d, 0); !reflect.DeepEqual(c["args"], []any{"y", "no"}) {
+					t.Errorf("args = %#v", c["args"])
+				}
+			}},
+		{"subpackage", withSubpackage, nil, "cnf-0b7f3f7e", func(t *testing.T, objs []*unstructured.Unstructured, d *unstructured.Unstructured) {
+			cm := find(t, objs, "ConfigMap", "cnf-0b7f3f7e-db")
+			if got := cm.GetLabels()["component"]; got != "db" {
+				t.Errorf("the subpackage's pipeline did not run: labels %v", cm.GetLabels())
 			}
 		}},
 		{"configPath setters", withConfigPath, nil, "cnf-0b7f3f7e", func(t *testing.T, objs []*unstructured.Unstructured, d *unstructured.Unstructured) {
@@ -337,73 +349,6 @@ pipeline:
 	}
 }
 
-// TestSetterForms covers the comment forms of kpt's apply-setters.
-func TestSetterForms(t *testing.T) {
-	setters := map[string]string{
-		"replicas": "4", "name": "007", "tag": "1.25", "registry": "reg.example", "enabled": "true",
-		"list": "[x, y]", "port": "81", "empty": "", "yes": "y",
-	}
-	for _, tc := range []struct {
-		name, in string
-		want     any
-	}{
-		{"integer", "v: 1 # kpt-set: ${replicas}", 4},
-		{"string stays a string", "v: app # kpt-set: ${name}", "007"},
-		{"quoted number stays a string", `v: "80" # kpt-set: ${port}`, "81"},
-		{"substitution", "v: nginx:1.0 # kpt-set: nginx:${tag}", "nginx:1.25"},
-		{"two setters", "v: a/b:c # kpt-set: ${registry}/app:${tag}", "reg.example/app:1.25"},
-		{"boolean", "v: false # kpt-set: ${enabled}", true},
-		{"empty value", "v: x # kpt-set: ${empty}", ""},
-		{"missing setter", "v: keep # kpt-set: ${missing}", "keep"},
-		{"one of two missing", "v: keep # kpt-set: ${tag}-${missing}", "keep"},
-		{"plain comment", "v: 1 # just a comment", 1},
-		{"other tool's comment", "v: 1 # kpt-set-not: ${replicas}", 1},
-		{"block list", "v: # kpt-set: ${list}\n  - a\n", []any{"x", "y"}},
-		{"flow list", "v: [a] # kpt-set: ${list}", []any{"x", "y"}},
-		{"YAML 1.1 boolean words stay strings", "v: a # kpt-set: ${yes}", "y"},
-		{"list item", "v:\n  - a # kpt-set: ${tag}\n  - b\n", []any{"1.25", "b"}},
-		{"nested", "v:\n  w: 1 # kpt-set: ${replicas}\n", map[string]any{"w": 4}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			docs, err := decodeYAML("test.yaml", []byte(tc.in))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := applySetters(docs[0], setters); err != nil {
-				t.Fatal(err)
-			}
-			v, err := nodeValue(docs[0], &nodeBudget{n: 100})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := v.(map[string]any)
-			want := tc.want
-			if n, ok := want.(int); ok {
-				want = int64(n)
-			}
-			if m, ok := want.(map[string]any); ok {
-				for k, v := range m {
-					if n, ok := v.(int); ok {
-						m[k] = int64(n)
-					}
-				}
-			}
-			if !reflect.DeepEqual(got["v"], want) {
-				var buf bytes.Buffer
-				_ = yaml.NewEncoder(&buf).Encode(docs[0])
-				t.Errorf("v = %#v, want %#v (YAML %s)", got["v"], want, strings.TrimSpace(buf.String()))
-			}
-		})
-	}
-	docs, err := decodeYAML("test.yaml", []byte("v: [a, b] # kpt-set: x-${list}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantCode(t, applySetters(docs[0], setters), ims.EINVALID, "single ${setter}")
-	docs, _ = decodeYAML("test.yaml", []byte("v: [a, b] # kpt-set: ${name}\n"))
-	wantCode(t, applySetters(docs[0], map[string]string{"name": "{a: b}"}), ims.EINVALID, "list of strings")
-}
-
 func TestSetterString(t *testing.T) {
 	for _, tc := range []struct {
 		in   any
@@ -417,49 +362,6 @@ func TestSetterString(t *testing.T) {
 			t.Errorf("setterString(%#v) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
-}
-
-// TestNodeValue checks the conversion of YAML nodes, aliases and their
-// bound included.
-func TestNodeValue(t *testing.T) {
-	docs, err := decodeYAML("t.yaml", []byte(`
-base: &b {x: 1, y: "2"}
-m:
-  <<: *b
-  y: 3
-f: 1.5
-n: ~
-ts: 2001-12-14
-big: 99999999999999999999
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := nodeValue(docs[0], &nodeBudget{n: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]any{
-		"base": map[string]any{"x": int64(1), "y": "2"},
-		"m":    map[string]any{"x": int64(1), "y": int64(3)},
-		"f":    1.5, "n": nil, "ts": "2001-12-14", "big": 1e20,
-	}
-	if !reflect.DeepEqual(v, want) {
-		t.Errorf("got %#v\nwant %#v", v, want)
-	}
-
-	// A billion laughs: each level doubles the expansion.
-	var bomb strings.Builder
-	bomb.WriteString("a0: &a0 [x, x]\n")
-	for i := 1; i < 40; i++ {
-		fmt.Fprintf(&bomb, "a%d: &a%d [*a%d, *a%d]\n", i, i, i-1, i-1)
-	}
-	docs, err = decodeYAML("bomb.yaml", []byte(bomb.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = nodeValue(docs[0], &nodeBudget{n: maxNodes})
-	wantCode(t, err, ims.EINVALID, "expands")
 }
 
 // TestDecorateKinds covers the workload kinds besides Deployments and the

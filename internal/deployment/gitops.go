@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +18,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/nephoran/o2ims/internal/cnf"
-	"github.com/nephoran/o2ims/internal/gitops"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
@@ -53,21 +53,60 @@ type GitOps interface {
 	// Target describes the GitOps deployment manager dmID; ok is false
 	// when dmID is not one.
 	Target(ctx context.Context, dmID string) (t GitTarget, ok bool, err error)
-	// Commit makes package pkg of dmID's repository hold exactly files.
-	Commit(ctx context.Context, dmID, pkg string, files map[string][]byte, message string) (gitops.Commit, error)
-	// Remove deletes package pkg of dmID's repository.
-	Remove(ctx context.Context, dmID, pkg, message string) (gitops.Commit, error)
+	// Deliver makes dmID hold the deployment's package: committed to a
+	// git repository (its Files), or rendered by Porch from its blueprint
+	// (its Config and Setters).
+	Deliver(ctx context.Context, dmID string, p Package) (Delivered, error)
+	// Withdraw removes the deployment's package.
+	Withdraw(ctx context.Context, dmID, deployment, message string) (changed bool, err error)
 	// Workloads reads the state of workloads on a Kubernetes cluster.
 	Workloads(ctx context.Context, clusterDM string, refs []cnf.ObjectRef) (cnf.WorkloadStatus, error)
 }
 
+// Kinds of GitOps deployment managers.
+const (
+	// GitRepository commits the package the server renders.
+	GitRepository = "git"
+	// PorchRepository has Porch render a blueprint with the deployment's
+	// values (Nephio R5).
+	PorchRepository = "porch"
+)
+
 // GitTarget is a GitOps deployment manager.
 type GitTarget struct {
+	// Kind is GitRepository or PorchRepository.
+	Kind string
 	// Repository is shown in deployments (no credentials).
 	Repository, Branch string
 	// ClusterDeploymentManagerID is the registered Kubernetes cluster the
 	// repository's agent applies to, or "".
 	ClusterDeploymentManagerID string
+}
+
+// Package is what a delivery writes.
+type Package struct {
+	// Deployment is the deployment's name; the package is o2ims-<name>.
+	Deployment string
+	// Files is the rendered package, for git repositories.
+	Files map[string][]byte
+	// Config is the data of the package's deployment-config ConfigMap and
+	// Setters the values of its apply-setters function, for Porch.
+	Config, Setters map[string]string
+	// Message describes the change (the commit message).
+	Message string
+}
+
+// Delivered is where a delivery left the package.
+type Delivered struct {
+	// Commit and Path: the commit holding the package and its directory.
+	Commit, Path string
+	// PackageRevision is the Porch package revision holding it, and
+	// Detail its lifecycle as a sentence.
+	PackageRevision, Detail string
+	// Workloads are the workloads Porch rendered (for a git repository
+	// they are known from the server's own render).
+	Workloads []lcm.ResourceRef
+	Changed   bool
 }
 
 // UseGitOps enables deliveries through git.
@@ -147,15 +186,34 @@ func (s *Service) gitTarget(ctx context.Context, dmID string, kinds map[string]s
 	case "":
 		return GitTarget{}, false, ims.Errorf(ims.EUNPROCESSABLE, "deploymentManagerId: no deployment manager %q", dmID)
 	}
-	return GitTarget{}, false, ims.Errorf(ims.EUNPROCESSABLE, "deploymentManagerId: deployment manager %q neither runs CNFs nor is a GitOps repository", dmID)
+	return GitTarget{}, false, ims.Errorf(ims.EUNPROCESSABLE, "deploymentManagerId: deployment manager %q neither runs CNFs nor is a GitOps repository or Porch", dmID)
 }
 
 // renderPackage renders the deployment's kpt package: a Kptfile, the
 // deployment-config ConfigMap the package's functions read (local
 // configuration, not applied), and per placed part a directory named
 // after its namespace with the Namespace and the rendered objects, one
-// file each. It returns the files and each part's workloads.
-func (s *Service) renderPackage(ctx context.Context, d Deployment, pools map[string]poolFacts) (map[string][]byte, map[string][]lcm.ResourceRef, error) {
+// file each. It returns the files, each part's workloads, and the
+// deployment-config data. For Porch only the data is made: Porch renders
+// its blueprint.
+func (s *Service) renderPackage(ctx context.Context, d Deployment, pools map[string]poolFacts) (map[string][]byte, map[string][]lcm.ResourceRef, map[string]string, error) {
+	var poolIDs []string
+	for _, cs := range d.Status.Components {
+		if !slices.Contains(poolIDs, cs.ResourcePoolID) {
+			poolIDs = append(poolIDs, cs.ResourcePoolID)
+		}
+	}
+	data := map[string]string{"deploymentId": d.DeploymentID, "deploymentName": d.Name, "resourcePools": strings.Join(poolIDs, ",")}
+	if len(poolIDs) > 0 {
+		first := pools[poolIDs[0]]
+		data["resourcePoolId"], data["resourcePoolName"] = poolIDs[0], first.name
+		data["provider"], data["region"] = first.provider, first.region
+	}
+	g := d.Status.GitOps
+	data["deploymentManagerId"] = g.DeploymentManagerID
+	if g.Kind == PorchRepository {
+		return nil, nil, data, nil
+	}
 	files := map[string][]byte{}
 	workloads := map[string][]lcm.ResourceRef{}
 	put := func(name string, obj map[string]any) error {
@@ -180,22 +238,7 @@ func (s *Service) renderPackage(ctx context.Context, d Deployment, pools map[str
 		"info": map[string]any{"description": desc},
 	})
 	if err != nil {
-		return nil, nil, err
-	}
-	var poolIDs []string
-	for _, cs := range d.Status.Components {
-		if !slices.Contains(poolIDs, cs.ResourcePoolID) {
-			poolIDs = append(poolIDs, cs.ResourcePoolID)
-		}
-	}
-	data := map[string]any{"deploymentId": d.DeploymentID, "deploymentName": d.Name, "resourcePools": strings.Join(poolIDs, ",")}
-	if len(poolIDs) > 0 {
-		first := pools[poolIDs[0]]
-		data["resourcePoolId"], data["resourcePoolName"] = poolIDs[0], first.name
-		data["provider"], data["region"] = first.provider, first.region
-	}
-	if d.Status.GitOps != nil {
-		data["deploymentManagerId"] = d.Status.GitOps.DeploymentManagerID
+		return nil, nil, nil, err
 	}
 	err = put("deployment-config.yaml", map[string]any{
 		"apiVersion": "v1", "kind": "ConfigMap",
@@ -203,20 +246,20 @@ func (s *Service) renderPackage(ctx context.Context, d Deployment, pools map[str
 		"data":     data,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, cs := range d.Status.Components {
 		spec := componentSpec(d, cs.Name)
 		pkg, err := s.lcm.ResolvePackage(ctx, spec.VnfdID, spec.PackageID)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		objs, err := s.lcm.Render(ctx, lcm.RenderInput{
 			PackageID: pkg.PackageID, FlavourID: spec.FlavourID, InstanceID: cs.CnfInstanceID, Namespace: cs.Namespace,
 			ResourcePoolID: cs.ResourcePoolID, Replicas: cs.Replicas, Resources: spec.Resources, AdditionalParams: spec.AdditionalParams,
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("component %s: %w", cs.Name, err)
+			return nil, nil, nil, ims.Errorf(ims.ErrorCode(err), "component %s: %s", cs.Name, ims.ErrorMessage(err))
 		}
 		dir := cs.Namespace
 		err = put(dir+"/namespace.yaml", map[string]any{
@@ -224,19 +267,43 @@ func (s *Service) renderPackage(ctx context.Context, d Deployment, pools map[str
 			"metadata": map[string]any{"name": cs.Namespace, "labels": map[string]any{cnf.LabelInstance: cs.CnfInstanceID}},
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for _, o := range objs {
 			name := objectFile(dir, o, files)
 			if err := put(name, o.Object); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
-			if o.GetKind() == "Deployment" || o.GetKind() == "StatefulSet" {
+			if isWorkload(o.GetKind()) {
 				workloads[cs.CnfInstanceID] = append(workloads[cs.CnfInstanceID], lcm.ResourceRef{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Name: o.GetName(), Namespace: cs.Namespace})
 			}
 		}
 	}
-	return files, workloads, nil
+	return files, workloads, data, nil
+}
+
+func isWorkload(kind string) bool { return kind == "Deployment" || kind == "StatefulSet" }
+
+// porchSetters are the setter values a Porch blueprint gets: the pool's
+// node label (resource-pool-id), the replicas, and the string values of
+// the component's additionalParams (such as image).
+func (s *Service) porchSetters(ctx context.Context, d Deployment, pools map[string]poolFacts) map[string]string {
+	out := map[string]string{}
+	if len(d.Status.Components) == 0 {
+		return out
+	}
+	cs := d.Status.Components[0]
+	for k, v := range componentSpec(d, cs.Name).AdditionalParams {
+		switch t := v.(type) {
+		case string:
+			out[k] = t
+		case float64, bool, int, int64:
+			out[k] = fmt.Sprint(t)
+		}
+	}
+	out["resource-pool-id"] = pools[cs.ResourcePoolID].label
+	out["replicas"] = strconv.Itoa(cs.Replicas)
+	return out
 }
 
 // objectFile names an object's file as kpt's sinks do, <kind>_<name>.yaml,
@@ -251,22 +318,33 @@ func objectFile(dir string, o *unstructured.Unstructured, taken map[string][]byt
 }
 
 // digest identifies a package's content.
-func digest(files map[string][]byte) string {
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+func digest(p Package) string {
 	h := sha256.New()
-	for _, n := range names {
-		fmt.Fprintf(h, "%s\x00%d\x00", n, len(files[n]))
-		h.Write(files[n])
+	for _, part := range []map[string][]byte{p.Files, bytesOf(p.Config), bytesOf(p.Setters)} {
+		names := make([]string, 0, len(part))
+		for n := range part {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(h, "%s\x00%d\x00", n, len(part[n]))
+			h.Write(part[n])
+		}
+		h.Write([]byte{0xff})
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+func bytesOf(m map[string]string) map[string][]byte {
+	out := make(map[string][]byte, len(m))
+	for k, v := range m {
+		out[k] = []byte(v)
+	}
+	return out
+}
+
 // poolFacts is what a package says of a pool.
-type poolFacts struct{ name, provider, region string }
+type poolFacts struct{ name, label, provider, region string }
 
 func (s *Service) poolFacts(ctx context.Context) (map[string]poolFacts, error) {
 	pools, _, err := s.readPools(ctx)
@@ -275,7 +353,7 @@ func (s *Service) poolFacts(ctx context.Context) (map[string]poolFacts, error) {
 	}
 	out := make(map[string]poolFacts, len(pools))
 	for _, p := range pools {
-		out[p.ID] = poolFacts{name: p.Name, provider: p.Provider, region: p.Region}
+		out[p.ID] = poolFacts{name: p.Name, label: p.Label, provider: p.Provider, region: p.Region}
 	}
 	return out, nil
 }
@@ -291,7 +369,7 @@ func (s *Service) deliver(ctx context.Context, d Deployment) error {
 	if err != nil {
 		return err
 	}
-	files, workloads, err := s.renderPackage(ctx, d, pools)
+	files, workloads, config, err := s.renderPackage(ctx, d, pools)
 	if err != nil {
 		if clientMistake(err) {
 			var failed *Deployment
@@ -306,37 +384,55 @@ func (s *Service) deliver(ctx context.Context, d Deployment) error {
 		}
 		return err
 	}
-	sum := digest(files)
-	commit := g.Commit
+	pkg := Package{Deployment: d.Name, Files: files, Config: config}
+	if g.Kind == PorchRepository {
+		pkg.Setters = s.porchSetters(ctx, d, pools)
+		// Porch rendered the workloads; they are known from the last
+		// delivery.
+		for _, cs := range d.Status.Components {
+			workloads[cs.CnfInstanceID] = cs.Workloads
+		}
+	}
+	sum := digest(pkg)
+	commit, revision, detail := g.Commit, d.Status.PackageRevision, ""
+	delivered := commit != "" || revision != ""
 	due := s.retry.due(d.DeploymentID, now)
 	if s.retry.failing(d.DeploymentID) && !due {
 		return nil // backing off
 	}
-	if sum != g.Digest || commit == "" || due {
+	if sum != g.Digest || !delivered || due {
 		verb := "Update"
-		if g.Commit == "" {
+		if !delivered {
 			verb = "Create"
 		}
-		msg := fmt.Sprintf("%s deployment %s\n\nDeployment %s (resource version %d) placed by the O2 IMS.", verb, d.Name, d.DeploymentID, d.ResourceVersion)
-		c, err := s.gitops.Commit(ctx, g.DeploymentManagerID, packageName(d), files, msg)
+		pkg.Message = fmt.Sprintf("%s deployment %s\n\nDeployment %s (resource version %d) placed by the O2 IMS.", verb, d.Name, d.DeploymentID, d.ResourceVersion)
+		res, err := s.gitops.Deliver(ctx, g.DeploymentManagerID, pkg)
 		if err != nil {
 			wait := s.retry.failed(d.DeploymentID, now)
-			s.logger.WarnContext(ctx, "committing the deployment's package failed", "deployment", d.DeploymentID, "retry_in", wait, "err", err)
+			s.logger.WarnContext(ctx, "delivering the deployment's package failed", "deployment", d.DeploymentID, "retry_in", wait, "err", err)
 			_, merr := s.mutateIn(ctx, d.DeploymentID, phases, func(_ *sqlstore.ObjectTx, cur *Deployment) error {
-				s.setCondition(cur, Condition{Type: CondDelivered, Status: "False", Reason: "CommitFailed", Message: truncate(fmt.Sprintf("committing to %s failed (retrying in %s): %s", g.Repository, wait.Round(time.Second), gitMessage(err)), 2000)})
+				s.setCondition(cur, Condition{Type: CondDelivered, Status: "False", Reason: "DeliveryFailed", Message: truncate(fmt.Sprintf("delivering to %s failed (retrying in %s): %s", g.Repository, wait.Round(time.Second), gitMessage(err)), 2000)})
 				if cur.Status.Phase == PhasePending {
-					s.setPhase(cur, PhaseDeploying, "committing the package")
+					s.setPhase(cur, PhaseDeploying, "delivering the package")
 				}
 				return nil
 			})
 			return merr
 		}
 		s.retry.succeeded(d.DeploymentID, now, gitVerify)
-		commit = c.Hash
-		if c.Changed || g.Commit != c.Hash {
-			s.logger.InfoContext(ctx, "deployment package committed", "deployment", d.DeploymentID, "repository", g.Repository, "path", c.Path, "commit", c.Hash, "changed", c.Changed)
+		commit, revision, detail = res.Commit, res.PackageRevision, res.Detail
+		if res.Changed || g.Commit != res.Commit || d.Status.PackageRevision != res.PackageRevision {
+			s.logger.InfoContext(ctx, "deployment package delivered", "deployment", d.DeploymentID, "repository", g.Repository, "path", res.Path,
+				"commit", res.Commit, "packageRevision", res.PackageRevision, "changed", res.Changed)
 		}
-		g.Path = c.Path
+		if res.Path != "" {
+			g.Path = res.Path
+		}
+		if g.Kind == PorchRepository {
+			for _, cs := range d.Status.Components {
+				workloads[cs.CnfInstanceID] = res.Workloads
+			}
+		}
 	}
 	// The cluster's state, when it can be seen.
 	synced, message := false, ""
@@ -363,11 +459,18 @@ func (s *Service) deliver(ctx context.Context, d Deployment) error {
 		if cg == nil {
 			return errUnchanged
 		}
-		if cg.Commit != commit {
+		if cg.Commit != commit || cur.Status.PackageRevision != revision {
 			cg.Commit, cg.CommittedAt = commit, s.timestamp()
 		}
+		cur.Status.PackageRevision = revision
 		cg.Digest, cg.Path = sum, g.Path
-		s.setCondition(cur, Condition{Type: CondDelivered, Status: "True", Reason: "Committed", Message: fmt.Sprintf("commit %s on branch %s of %s holds %s", short(commit), cg.Branch, cg.Repository, cg.Path)})
+		if cg.Kind == PorchRepository {
+			if detail != "" || !conditionTrue(*cur, CondDelivered) {
+				s.setCondition(cur, Condition{Type: CondDelivered, Status: "True", Reason: "PackageRevision", Message: fmt.Sprintf("package revision %s %s", revision, detail)})
+			}
+		} else {
+			s.setCondition(cur, Condition{Type: CondDelivered, Status: "True", Reason: "Committed", Message: fmt.Sprintf("commit %s on branch %s of %s holds %s", short(commit), cg.Branch, cg.Repository, cg.Path)})
+		}
 		for i := range cur.Status.Components {
 			c := &cur.Status.Components[i]
 			c.Workloads = workloads[c.CnfInstanceID]
@@ -469,7 +572,7 @@ func (s *Service) withdraw(ctx context.Context, d Deployment) (bool, error) {
 	if s.retry.failing(d.DeploymentID) && !s.retry.due(d.DeploymentID, now) {
 		return false, nil // backing off
 	}
-	c, err := s.gitops.Remove(ctx, g.DeploymentManagerID, packageName(d), fmt.Sprintf("Delete deployment %s\n\nDeployment %s removed by the O2 IMS.", d.Name, d.DeploymentID))
+	changed, err := s.gitops.Withdraw(ctx, g.DeploymentManagerID, d.Name, fmt.Sprintf("Delete deployment %s\n\nDeployment %s removed by the O2 IMS.", d.Name, d.DeploymentID))
 	if err != nil {
 		wait := s.retry.failed(d.DeploymentID, now)
 		s.logger.WarnContext(ctx, "removing the deployment's package failed", "deployment", d.DeploymentID, "retry_in", wait, "err", err)
@@ -480,8 +583,8 @@ func (s *Service) withdraw(ctx context.Context, d Deployment) (bool, error) {
 		return false, merr
 	}
 	s.retry.forget(d.DeploymentID)
-	if c.Changed {
-		s.logger.InfoContext(ctx, "deployment package removed", "deployment", d.DeploymentID, "repository", g.Repository, "commit", c.Hash)
+	if changed {
+		s.logger.InfoContext(ctx, "deployment package removed", "deployment", d.DeploymentID, "repository", g.Repository)
 	}
 	return true, nil
 }
@@ -551,5 +654,5 @@ func (s *Service) deliveredBy(ctx context.Context, dmID string, pools *[]placeme
 	if !ok {
 		return nil, nil
 	}
-	return &GitOpsStatus{DeploymentManagerID: dmID, Repository: t.Repository, Branch: t.Branch, ClusterDeploymentManagerID: t.ClusterDeploymentManagerID}, nil
+	return &GitOpsStatus{Kind: t.Kind, DeploymentManagerID: dmID, Repository: t.Repository, Branch: t.Branch, ClusterDeploymentManagerID: t.ClusterDeploymentManagerID}, nil
 }

@@ -177,6 +177,10 @@ type Status struct {
 
 // GitOpsStatus is where a deployment delivered through git is.
 type GitOpsStatus struct {
+	// Kind is "git" (the server commits the package it renders) or
+	// "porch" (Porch renders its blueprint; status.packageRevision
+	// names the revision).
+	Kind                string `json:"kind"`
 	DeploymentManagerID string `json:"deploymentManagerId"`
 	// Repository is the repository's URL (without credentials), or the
 	// URL the server serves its local repository at.

@@ -322,6 +322,9 @@ func toPool(rp ims.ResourcePool, dms map[string]ims.DeploymentManager) (placemen
 	if p.Provider == "" {
 		p.Provider = "local"
 	}
+	if p.Label = str("poolLabel"); p.Label == "" {
+		p.Label = rp.Name
+	}
 	if h, ok := ext["healthy"].(bool); ok {
 		p.Healthy = h
 	}
@@ -432,6 +435,9 @@ func (s *Service) Create(ctx context.Context, spec Spec) (Deployment, error) {
 			return placeErr(err)
 		}
 		s.applyPlan(&d, p, pl, pools)
+		if g := d.Status.GitOps; g != nil && g.Kind == PorchRepository && len(d.Status.Components) != 1 {
+			return ims.Errorf(ims.EUNPROCESSABLE, "deploymentManagerId: Porch delivers one component on one pool (its blueprint describes one workload); this deployment places %d parts", len(d.Status.Components))
+		}
 		if spec.DryRun {
 			return nil
 		}

@@ -12,6 +12,9 @@ import (
 // Pool is what placement knows of a resource pool.
 type Pool struct {
 	ID, Name string
+	// Label is the value of the node label nephoran.io/resource-pool
+	// that selects the pool's nodes.
+	Label string
 	// Provider is the provider type (kubernetes, aws, edge, …) and
 	// ProviderName the registered provider's name; a rule naming either
 	// matches.

@@ -548,3 +548,17 @@ func apiMessage(err error) string {
 	}
 	return err.Error()
 }
+
+// Check tells whether the Porch API answers.
+func (c *Client) Check(ctx context.Context) error {
+	_, err := c.packageRevisions(ctx, c.opts.DeploymentRepository, PackageName("check"))
+	return err
+}
+
+// DeploymentRepository is the Porch Repository deployment packages go to.
+func (c *Client) DeploymentRepository() string { return c.opts.DeploymentRepository }
+
+// Blueprint names the blueprint package as repository/package.
+func (c *Client) Blueprint() string {
+	return c.opts.BlueprintRepository + "/" + c.opts.BlueprintPackage
+}

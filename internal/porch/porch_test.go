@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
+	"github.com/nephoran/o2ims/internal/kpt"
 	"github.com/nephoran/o2ims/internal/porch"
 	"github.com/nephoran/o2ims/internal/testenv"
 )
@@ -58,12 +59,12 @@ func setup(t *testing.T, ctx context.Context) *env {
 				return
 			}
 		}
-		files, err := readDir(filepath.Join("testdata", "guide-template"))
+		files, err := testenv.ReadPackage(filepath.Join("..", "kpt", "testdata", "guide-template"))
 		if err != nil {
 			setupErr = err
 			return
 		}
-		setupErr = publish(ctx, cs, porch.DefaultBlueprintRepository, porch.DefaultBlueprintPackage, files)
+		setupErr = po.Publish(ctx, porch.DefaultBlueprintRepository, porch.DefaultBlueprintPackage, files)
 		t.Logf("repositories and blueprint ready after %v", time.Since(begin).Round(time.Millisecond))
 	})
 	if setupErr != nil {
@@ -187,7 +188,7 @@ func TestApplyWithoutApproval(t *testing.T) {
 	if r2.Name != r1.Name || r2.Lifecycle != porchapi.PackageRevisionLifecycleProposed || !r2.Changed {
 		t.Fatalf("second Apply = %+v, want the same proposal rewritten", withoutResources(r2))
 	}
-	checkRendered(t, r2.Resources, "pool-d", "us-east-1", 1, "registry.example.com/o2ims/workload:1.0.0")
+	checkRendered(t, r2.Resources, "pool-d", "us-east-1", 1, "registry.example/o2ims/workload:1.0.0")
 	if _, err := e.porch.Git.Git("-C", e.porch.Git.RepoDir(porch.DefaultDeploymentRepository),
 		"cat-file", "-e", "main:deployments/o2ims-edge-b"); err == nil {
 		t.Error("an unapproved package is on main")
@@ -252,7 +253,7 @@ spec:
             - serve
 `,
 	}
-	if err := publish(ctx, e.cs, porch.DefaultBlueprintRepository, "args-template", files); err != nil {
+	if err := e.porch.Publish(ctx, porch.DefaultBlueprintRepository, "args-template", files); err != nil {
 		t.Fatal(err)
 	}
 	c, err := porch.New(e.cfg, porch.Options{BlueprintPackage: "args-template", AutoApprove: true}, testLogger(t))
@@ -283,44 +284,6 @@ spec:
 	if err := c.Delete(ctx, "edge-d"); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// publish creates package pkg in repository repo through Porch with files
-// as its content, and publishes it: init, PackageRevisionResources (Porch
-// renders the Kptfile pipeline), Proposed, approval.
-func publish(ctx context.Context, cs *versioned.Clientset, repo, pkg string, files map[string]string) error {
-	api := cs.PorchV1alpha1()
-	pr, err := api.PackageRevisions("default").Create(ctx, &porchapi.PackageRevision{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default"},
-		Spec: porchapi.PackageRevisionSpec{
-			PackageName: pkg, WorkspaceName: "v1", RepositoryName: repo,
-			Tasks: []porchapi.Task{{Type: porchapi.TaskTypeInit, Init: &porchapi.PackageInitTaskSpec{Description: pkg}}},
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		return err
-	}
-	prr, err := api.PackageRevisionResources("default").Get(ctx, pr.Name, metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	prr.Spec.Resources = files
-	if prr, err = api.PackageRevisionResources("default").Update(ctx, prr, metav1.UpdateOptions{}); err != nil {
-		return err
-	}
-	if rs := prr.Status.RenderStatus; rs.Err != "" || rs.Result.ExitCode != 0 {
-		return errors.New("rendering the blueprint failed: " + rs.Err)
-	}
-	if pr, err = api.PackageRevisions("default").Get(ctx, pr.Name, metav1.GetOptions{}); err != nil {
-		return err
-	}
-	pr.Spec.Lifecycle = porchapi.PackageRevisionLifecycleProposed
-	if pr, err = api.PackageRevisions("default").Update(ctx, pr, metav1.UpdateOptions{}); err != nil {
-		return err
-	}
-	pr.Spec.Lifecycle = porchapi.PackageRevisionLifecyclePublished
-	_, err = api.PackageRevisions("default").UpdateApproval(ctx, pr.Name, pr, metav1.UpdateOptions{})
-	return err
 }
 
 // checkRendered checks what Porch's render made of the values: the setters
@@ -383,22 +346,6 @@ func (e *env) revisions(t *testing.T, ctx context.Context, pkg string) []string 
 	return names
 }
 
-func readDir(dir string) (map[string]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	files := map[string]string{}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		files[e.Name()] = string(b)
-	}
-	return files, nil
-}
-
 func withoutResources(r porch.Result) porch.Result {
 	r.Resources = nil
 	return r
@@ -413,4 +360,87 @@ type tWriter struct{ t *testing.T }
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestInProcessRenderingAgreesWithPorch renders the guide's template with
+// the same values twice, by real Porch (kustomize v0.17.2 inside) and by
+// the server's in-process kpt renderer (internal/kpt), and compares every
+// resource the template has: the Deployment (setters and replacements)
+// and deployment-config must be the same objects.
+func TestInProcessRenderingAgreesWithPorch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	e := setup(t, ctx)
+	c, err := porch.New(e.cfg, porch.Options{AutoApprove: true}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := porch.Request{
+		Deployment: "agree",
+		Config:     map[string]string{"resourcePoolId": "4c7b9ff0-11d1-59a7-bed2-5c6c20088c15", "provider": "kubernetes", "region": "us-west-1"},
+		Setters:    map[string]string{"resource-pool-id": "edge-west", "replicas": "4", "image": "registry.example.com/o2ims/amf:1.2.3"},
+	}
+	res, err := c.Apply(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Delete(context.Background(), req.Deployment) })
+
+	template, err := testenv.ReadPackage(filepath.Join("..", "kpt", "testdata", "guide-template"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string][]byte{}
+	for name, s := range template {
+		in[name] = []byte(s)
+	}
+	pkg, err := kpt.Load(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pkg.SetConfigMapData("deployment-config", req.Config); err != nil {
+		t.Fatal(err)
+	}
+	if err := pkg.SetSetters(req.Setters); err != nil {
+		t.Fatal(err)
+	}
+	if err := pkg.Render(ctx); err != nil {
+		t.Fatal(err)
+	}
+	local, err := pkg.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"deployment.yaml", "deployment-config.yaml"} {
+		var fromPorch, inProcess map[string]any
+		if err := yaml.Unmarshal([]byte(res.Resources[name]), &fromPorch); err != nil {
+			t.Fatalf("Porch's %s: %v", name, err)
+		}
+		if err := yaml.Unmarshal(local[name], &inProcess); err != nil {
+			t.Fatalf("in-process %s: %v", name, err)
+		}
+		// Porch records where a resource came from in internal
+		// annotations of its own; they are not part of the rendering.
+		for _, m := range []map[string]any{fromPorch, inProcess} {
+			if md, ok := m["metadata"].(map[string]any); ok {
+				if ann, ok := md["annotations"].(map[string]any); ok {
+					for k := range ann {
+						if strings.HasPrefix(k, "internal.config.kubernetes.io/") || strings.HasPrefix(k, "internal.kpt.dev/") {
+							delete(ann, k)
+						}
+					}
+				}
+			}
+		}
+		if !reflect.DeepEqual(fromPorch, inProcess) {
+			t.Errorf("%s differs:\nPorch:\n%s\nin-process:\n%s", name, res.Resources[name], local[name])
+		}
+	}
+	// And they hold the values.
+	for _, want := range []string{"nephoran.io/resource-pool: edge-west", "topology.kubernetes.io/region: us-west-1", "replicas: 4",
+		"image: registry.example.com/o2ims/amf:1.2.3", "o2ims.nephoran.io/resource-pool-id: 4c7b9ff0-11d1-59a7-bed2-5c6c20088c15"} {
+		if !strings.Contains(string(local["deployment.yaml"]), want) {
+			t.Errorf("the rendered Deployment lacks %q:\n%s", want, local["deployment.yaml"])
+		}
+	}
 }

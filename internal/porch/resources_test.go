@@ -43,7 +43,7 @@ func TestRequestValidate(t *testing.T) {
 func template(t *testing.T) map[string]string {
 	t.Helper()
 	files := map[string]string{}
-	dir := filepath.Join("testdata", "guide-template")
+	dir := filepath.Join("..", "kpt", "testdata", "guide-template")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestSetValues(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(out["deployment-config.yaml"]), &cm); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"resourcePoolId": "pool-a", "provider": "unset", "region": "region-unset", "zone": "3"}
+	want := map[string]string{"resourcePoolId": "pool-a", "provider": "kubernetes", "region": "unassigned", "zone": "3"}
 	if len(cm.Data) != len(want) {
 		t.Errorf("data = %v, want %v", cm.Data, want)
 	}
@@ -110,7 +110,7 @@ func TestSetValues(t *testing.T) {
 	}
 	m := kf.Pipeline.Mutators
 	if len(m) != 2 || m[0].ConfigMap["resource-pool-id"] != "pool-a" || m[0].ConfigMap["replicas"] != "3" ||
-		m[0].ConfigMap["image"] != "registry.example.com/o2ims/workload:1.0.0" || m[1].ConfigPath != "replacements.yaml" {
+		m[0].ConfigMap["image"] != "registry.example/o2ims/workload:1.0.0" || m[1].ConfigPath != "replacements.yaml" {
 		t.Errorf("Kptfile pipeline = %+v\n%s", m, out["Kptfile"])
 	}
 	if !strings.Contains(out["Kptfile"], "local-config: \"true\"") {

@@ -60,6 +60,15 @@ type Config struct {
 	Username      string `json:"username,omitempty"`
 	Password      string `json:"password,omitempty"`
 	TargetCluster string `json:"targetCluster,omitempty"`
+
+	// Porch (type porch, with the kubeconfig of the API server serving
+	// it): Repository is the Porch Repository of the deployments, the
+	// blueprint package is Blueprint in BlueprintRepository, the package
+	// revisions are in Namespace, and AutoApprove publishes proposals.
+	BlueprintRepository string `json:"blueprintRepository,omitempty"`
+	Blueprint           string `json:"blueprint,omitempty"`
+	Namespace           string `json:"namespace,omitempty"`
+	AutoApprove         bool   `json:"autoApprove,omitempty"`
 	// SelfContained, set for registrations made through the API, refuses
 	// kubeconfigs that run programs or read files: what the API is sent
 	// must not reach the server's own files or commands.
@@ -325,6 +334,21 @@ func (r *Registry) Create(ctx context.Context, in Input) (Registration, error) {
 func (r *Registry) checkConfig(typ string, c Config) error {
 	kube := c.Kubeconfig != "" || c.KubeconfigPath != "" || c.Context != ""
 	git := c.Repository != "" || c.Branch != "" || c.Directory != "" || c.Username != "" || c.Password != "" || c.TargetCluster != ""
+	porch := c.BlueprintRepository != "" || c.Blueprint != "" || c.Namespace != "" || c.AutoApprove
+	switch {
+	case typ == "porch":
+		if c.Branch != "" || c.Directory != "" || c.Username != "" || c.Password != "" {
+			return ims.Errorf(ims.EINVALID, "config: a porch provider takes a kubeconfig (of the API server serving Porch), repository, blueprintRepository, blueprint, namespace, autoApprove and targetCluster")
+		}
+		for name, v := range map[string]string{"repository": c.Repository, "blueprintRepository": c.BlueprintRepository, "blueprint": c.Blueprint, "namespace": c.Namespace, "targetCluster": c.TargetCluster} {
+			if len(v) > 253 {
+				return ims.Errorf(ims.EINVALID, "config.%s: at most 253 characters", name)
+			}
+		}
+		return r.checkKubeconfig(c)
+	case porch:
+		return ims.Errorf(ims.EINVALID, "config: blueprintRepository, blueprint, namespace and autoApprove are for porch providers")
+	}
 	switch typ {
 	case "gitops":
 		if kube {
@@ -346,6 +370,11 @@ func (r *Registry) checkConfig(typ string, c Config) error {
 	if git {
 		return ims.Errorf(ims.EINVALID, "config: repository, branch, directory, username, password and targetCluster are for gitops providers")
 	}
+	return r.checkKubeconfig(c)
+}
+
+// checkKubeconfig checks a registration's kubeconfig.
+func (r *Registry) checkKubeconfig(c Config) error {
 	if c.Kubeconfig != "" && c.KubeconfigPath != "" {
 		return ims.Errorf(ims.EINVALID, "config: give kubeconfig or kubeconfigPath, not both")
 	}

@@ -16,6 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nephio-project/porch/api/generated/clientset/versioned"
+	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 )
 
@@ -412,4 +416,71 @@ func waitListening(ctx context.Context, proc *process, addr string, timeout time
 func isConflict(err error) bool {
 	var se *StatusError
 	return errors.As(err, &se) && se.Code == http.StatusConflict
+}
+
+// Publish creates package pkg in repository repo through Porch with files
+// as its content, and publishes it: init, PackageRevisionResources (Porch
+// renders the Kptfile pipeline), Proposed, approval.
+func (po *Porch) Publish(ctx context.Context, repo, pkg string, files map[string]string) error {
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(po.plane.RESTConfigBytes)
+	if err != nil {
+		return err
+	}
+	cs, err := versioned.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	api := cs.PorchV1alpha1()
+	pr, err := api.PackageRevisions("default").Create(ctx, &porchapi.PackageRevision{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default"},
+		Spec: porchapi.PackageRevisionSpec{
+			PackageName: pkg, WorkspaceName: "v1", RepositoryName: repo,
+			Tasks: []porchapi.Task{{Type: porchapi.TaskTypeInit, Init: &porchapi.PackageInitTaskSpec{Description: pkg}}},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return err
+	}
+	prr, err := api.PackageRevisionResources("default").Get(ctx, pr.Name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	prr.Spec.Resources = files
+	if prr, err = api.PackageRevisionResources("default").Update(ctx, prr, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	if rs := prr.Status.RenderStatus; rs.Err != "" || rs.Result.ExitCode != 0 {
+		return errors.New("testenv: rendering package " + pkg + " failed: " + rs.Err)
+	}
+	if pr, err = api.PackageRevisions("default").Get(ctx, pr.Name, metav1.GetOptions{}); err != nil {
+		return err
+	}
+	pr.Spec.Lifecycle = porchapi.PackageRevisionLifecycleProposed
+	if pr, err = api.PackageRevisions("default").Update(ctx, pr, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	pr.Spec.Lifecycle = porchapi.PackageRevisionLifecyclePublished
+	_, err = api.PackageRevisions("default").UpdateApproval(ctx, pr.Name, pr, metav1.UpdateOptions{})
+	return err
+}
+
+// ReadPackage reads the files of a package directory (no subdirectories)
+// for Publish.
+func ReadPackage(dir string) (map[string]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string]string{}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		files[e.Name()] = string(b)
+	}
+	return files, nil
 }

@@ -250,6 +250,9 @@ type ObjectRef struct {
 // repository, branch and package directory, and the commit holding its
 // current package.
 type GitOpsStatus struct {
+	// Kind is "git" (the IMS commits the package it renders) or "porch"
+	// (Porch renders its blueprint; Status.PackageRevision names it).
+	Kind                       string    `json:"kind"`
 	DeploymentManagerID        string    `json:"deploymentManagerId"`
 	Repository                 string    `json:"repository"`
 	Branch                     string    `json:"branch"`

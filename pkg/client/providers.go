@@ -18,6 +18,12 @@ const ProviderTypeKubernetes = "kubernetes"
 // deployments naming it are committed to as kpt packages.
 const ProviderTypeGitOps = "gitops"
 
+// ProviderTypePorch is the type of a provider that is Porch (Nephio R5):
+// deployments naming its deployment manager become package revisions
+// cloned from a blueprint, rendered, proposed and (with AutoApprove)
+// published.
+const ProviderTypePorch = "porch"
+
 // ProviderOrigin tells where a provider was defined.
 type ProviderOrigin string
 
@@ -61,6 +67,15 @@ type ProviderConfig struct {
 	// TargetCluster names the Kubernetes provider whose cluster applies
 	// the repository; deployments through it are followed there.
 	TargetCluster string `json:"targetCluster,omitempty"`
+
+	// Porch (ProviderTypePorch, with the Kubeconfig of the API server
+	// serving it): Repository names the Porch Repository of the
+	// deployments; the blueprint is Blueprint in BlueprintRepository; the
+	// package revisions are in Namespace; AutoApprove publishes them.
+	BlueprintRepository string `json:"blueprintRepository,omitempty"`
+	Blueprint           string `json:"blueprint,omitempty"`
+	Namespace           string `json:"namespace,omitempty"`
+	AutoApprove         bool   `json:"autoApprove,omitempty"`
 }
 
 // ProviderRequest is a provider to register with ProviderService.Create.

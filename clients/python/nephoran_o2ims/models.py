@@ -1011,7 +1011,11 @@ class ProviderRequest(Model):
 
     #: For `kubernetes`: `kubeconfig` or `kubeconfigPath`, and `context`. For `gitops`:
     #: `repository` (required), `branch`, `directory`, `username`, `password` and
-    #: `targetCluster`.
+    #: `targetCluster`. For `porch` (Nephio R5): the kubeconfig of the API server that
+    #: serves Porch, `repository` (the Porch Repository of the deployments, default
+    #: `o2ims-deployments`), `blueprintRepository` (default `o2ims-packages`),
+    #: `blueprint` (default `o2ims-deployment-template`), `namespace` (default
+    #: `default`), `autoApprove` and `targetCluster`.
     config: ProviderConfig | None = field_("config", "ProviderConfig")
 
 
@@ -1020,14 +1024,33 @@ class ProviderConfig(Model):
     """
     For `kubernetes`: `kubeconfig` or `kubeconfigPath`, and `context`. For `gitops`:
     `repository` (required), `branch`, `directory`, `username`, `password` and
-    `targetCluster`.
+    `targetCluster`. For `porch` (Nephio R5): the kubeconfig of the API server that
+    serves Porch, `repository` (the Porch Repository of the deployments, default
+    `o2ims-deployments`), `blueprintRepository` (default `o2ims-packages`), `blueprint`
+    (default `o2ims-deployment-template`), `namespace` (default `default`),
+    `autoApprove` and `targetCluster`.
     """
 
     __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/ProviderRequest/properties/config"
     __required__: ClassVar[tuple[str, ...]] = ()
 
-    #: The git repository's http(s) URL (no credentials in it).
+    #: For gitops, the git repository's http(s) URL (no credentials in it); for porch,
+    #: the name of the Porch Repository deployments go to.
     repository: str | None = field_("repository", "str")
+
+    #: The Porch Repository holding the blueprint (porch).
+    blueprint_repository: str | None = field_("blueprintRepository", "str")
+
+    #: The blueprint package, whose latest published revision each deployment's package
+    #: is cloned from (porch).
+    blueprint: str | None = field_("blueprint", "str")
+
+    #: The namespace of the Porch repositories and package revisions (porch).
+    namespace: str | None = field_("namespace", "str")
+
+    #: Publish each package revision the IMS proposes (porch); without it an approver
+    #: publishes them.
+    auto_approve: bool | None = field_("autoApprove", "bool")
 
     #: The branch commits go to (default `main`; created by the first commit when
     #: missing).
@@ -1424,8 +1447,12 @@ class GitOpsStatus(Model):
     """Where a deployment delivered through git is."""
 
     __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/GitOpsStatus"
-    __required__: ClassVar[tuple[str, ...]] = ("deploymentManagerId", "repository", "branch")
+    __required__: ClassVar[tuple[str, ...]] = ("kind", "deploymentManagerId", "repository", "branch")
 
+    #: `git`: the IMS renders the package and commits it; `porch`: Porch renders its
+    #: blueprint with the deployment's values (`status.packageRevision` names the
+    #: revision).
+    kind: str | None = field_("kind", "str")
     deployment_manager_id: str | None = field_("deploymentManagerId", "str")
 
     #: The repository's URL (no credentials); for the server's own repository, the URL

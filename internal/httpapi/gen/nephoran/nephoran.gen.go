@@ -135,6 +135,24 @@ func (e DeploymentPhase) Valid() bool {
 	}
 }
 
+// Defines values for GitOpsStatusKind.
+const (
+	GitOpsStatusKindGit   GitOpsStatusKind = "git"
+	GitOpsStatusKindPorch GitOpsStatusKind = "porch"
+)
+
+// Valid indicates whether the value is a known member of the GitOpsStatusKind enum.
+func (e GitOpsStatusKind) Valid() bool {
+	switch e {
+	case GitOpsStatusKindGit:
+		return true
+	case GitOpsStatusKindPorch:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LcmOpOccOperation.
 const (
 	INSTANTIATE LcmOpOccOperation = "INSTANTIATE"
@@ -206,16 +224,19 @@ func (e ProviderOrigin) Valid() bool {
 
 // Defines values for ProviderRequestType.
 const (
-	Gitops     ProviderRequestType = "gitops"
-	Kubernetes ProviderRequestType = "kubernetes"
+	ProviderRequestTypeGitops     ProviderRequestType = "gitops"
+	ProviderRequestTypeKubernetes ProviderRequestType = "kubernetes"
+	ProviderRequestTypePorch      ProviderRequestType = "porch"
 )
 
 // Valid indicates whether the value is a known member of the ProviderRequestType enum.
 func (e ProviderRequestType) Valid() bool {
 	switch e {
-	case Gitops:
+	case ProviderRequestTypeGitops:
 		return true
-	case Kubernetes:
+	case ProviderRequestTypeKubernetes:
+		return true
+	case ProviderRequestTypePorch:
 		return true
 	default:
 		return false
@@ -725,12 +746,18 @@ type GitOpsStatus struct {
 	// Digest SHA-256 of the committed package's files.
 	Digest *string `json:"digest,omitempty"`
 
+	// Kind `git`: the IMS renders the package and commits it; `porch`: Porch renders its blueprint with the deployment's values (`status.packageRevision` names the revision).
+	Kind GitOpsStatusKind `json:"kind"`
+
 	// Path The package's directory in the repository.
 	Path *string `json:"path,omitempty"`
 
 	// Repository The repository's URL (no credentials); for the server's own repository, the URL it is cloned from.
 	Repository string `json:"repository"`
 }
+
+// GitOpsStatusKind `git`: the IMS renders the package and commits it; `porch`: Porch renders its blueprint with the deployment's values (`status.packageRevision` names the revision).
+type GitOpsStatusKind string
 
 // InstantiateRequest defines model for InstantiateRequest.
 type InstantiateRequest struct {
@@ -922,8 +949,23 @@ type ProviderOrigin string
 type ProviderRequest struct {
 	// Config For `kubernetes`: `kubeconfig` or `kubeconfigPath`, and
 	// `context`. For `gitops`: `repository` (required), `branch`,
-	// `directory`, `username`, `password` and `targetCluster`.
+	// `directory`, `username`, `password` and `targetCluster`. For
+	// `porch` (Nephio R5): the kubeconfig of the API server that
+	// serves Porch, `repository` (the Porch Repository of the
+	// deployments, default `o2ims-deployments`), `blueprintRepository`
+	// (default `o2ims-packages`), `blueprint` (default
+	// `o2ims-deployment-template`), `namespace` (default `default`),
+	// `autoApprove` and `targetCluster`.
 	Config struct {
+		// AutoApprove Publish each package revision the IMS proposes (porch); without it an approver publishes them.
+		AutoApprove *bool `json:"autoApprove,omitempty"`
+
+		// Blueprint The blueprint package, whose latest published revision each deployment's package is cloned from (porch).
+		Blueprint *string `json:"blueprint,omitempty"`
+
+		// BlueprintRepository The Porch Repository holding the blueprint (porch).
+		BlueprintRepository *string `json:"blueprintRepository,omitempty"`
+
 		// Branch The branch commits go to (default `main`; created by the first commit when missing).
 		Branch  *string `json:"branch,omitempty"`
 		Context *string `json:"context,omitempty"`
@@ -937,10 +979,13 @@ type ProviderRequest struct {
 		// KubeconfigPath Name of a kubeconfig file in the server's provider credentials directory (`--provider-credentials-dir`), relative to it.
 		KubeconfigPath *string `json:"kubeconfigPath,omitempty"`
 
+		// Namespace The namespace of the Porch repositories and package revisions (porch).
+		Namespace *string `json:"namespace,omitempty"`
+
 		// Password Password or token of `username`; stored encrypted, never returned.
 		Password *string `json:"password,omitempty"`
 
-		// Repository The git repository's http(s) URL (no credentials in it).
+		// Repository For gitops, the git repository's http(s) URL (no credentials in it); for porch, the name of the Porch Repository deployments go to.
 		Repository *string `json:"repository,omitempty"`
 
 		// TargetCluster Name of the Kubernetes provider whose cluster applies this repository (its GitOps agent); deployments delivered through the repository are placed on its pools and followed there.
