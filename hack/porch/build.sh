@@ -47,43 +47,19 @@ flock 8
 export GOWORK=off
 export GOFLAGS="-buildvcs=false"
 
-# A stamp names everything an output depends on: the Go toolchain, the target
-# platform, the pinned module graph and this recipe.
-toolchain="$("$go" env GOVERSION GOOS GOARCH | tr '\n' ' ')"
-stamp_of() { # module directory
-	{
-		echo "recipe=$recipe toolchain=$toolchain"
-		cat "$1/go.mod" "$1/go.sum"
-	} | sha256sum | cut -d' ' -f1
-}
+tool=porch
+source "$repo/hack/lib/stamped.sh"
 porch_stamp="$(stamp_of "$here")"
 setters_stamp="$(stamp_of "$here/apply-setters")"
-
-fresh() { # output stamp
-	[[ "${O2IMS_TESTENV_FORCE:-}" != 1 && -e "$1" && -f "$1.stamp" && "$(cat "$1.stamp")" == "$2" ]]
-}
-
-build() { # name module-dir stamp package [env...]
-	local name="$1" dir="$2" stamp="$3" pkg="$4"
-	shift 4
-	local out="$bin/$name"
-	fresh "$out" "$stamp" && return 0
-	echo "porch: building $name ($pkg)" >&2
-	local start=$SECONDS
-	(cd "$dir" && env "$@" "$go" build -trimpath -ldflags "-s -w" -o "$out.tmp" "$pkg")
-	mv -f "$out.tmp" "$out"
-	echo "$stamp" >"$out.stamp"
-	echo "porch: built $name in $((SECONDS - start))s" >&2
-}
 
 # porch-server links wasmtime-go through cgo (its wasm function runtime, which
 # the tests do not enable), so these two keep the toolchain's cgo default; the
 # function runner then reuses the packages compiled for the server.
-build porch-server "$here" "$porch_stamp" "$porch_module/cmd/porch"
-build porch-function-runner "$here" "$porch_stamp" "$porch_module/func/server"
+build porch-server "$here" "$porch_stamp" "$porch_module/cmd/porch" "-s -w"
+build porch-function-runner "$here" "$porch_stamp" "$porch_module/func/server" "-s -w"
 # Built like the image's Dockerfile does: a static binary without cgo.
 build apply-setters "$here/apply-setters" "$setters_stamp" \
-	github.com/GoogleContainerTools/kpt-functions-catalog/functions/go/apply-setters CGO_ENABLED=0
+	github.com/GoogleContainerTools/kpt-functions-catalog/functions/go/apply-setters "-s -w" CGO_ENABLED=0
 
 crds="$bin/porch-crds"
 if ! fresh "$crds" "$porch_stamp"; then

@@ -35,16 +35,8 @@ flock 9
 export GOWORK=off
 export GOFLAGS="-buildvcs=false"
 
-# The stamp names everything a binary depends on: the Go toolchain, the target
-# platform, the pinned module graph and this recipe. When it matches the stamp
-# stored beside a binary, the binary is up to date.
-toolchain="$("$go" env GOVERSION GOOS GOARCH | tr '\n' ' ')"
-stamp_of() { # module directory
-	{
-		echo "recipe=$recipe toolchain=$toolchain"
-		cat "$1/go.mod" "$1/go.sum"
-	} | sha256sum | cut -d' ' -f1
-}
+tool=testenv
+source "$repo/hack/lib/stamped.sh"
 k8s_stamp="$(stamp_of "$here")"
 etcd_stamp="$(stamp_of "$here/etcd")"
 
@@ -55,20 +47,6 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 	kube_ldflags+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=37"
 	kube_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
-
-build() { # name module-dir stamp package ldflags
-	local name="$1" dir="$2" stamp="$3" pkg="$4" ldflags="$5"
-	local out="$bin/$name"
-	if [[ "${O2IMS_TESTENV_FORCE:-}" != 1 && -x "$out" && -f "$out.stamp" && "$(cat "$out.stamp")" == "$stamp" ]]; then
-		return 0
-	fi
-	echo "testenv: building $name ($pkg)" >&2
-	local start=$SECONDS
-	(cd "$dir" && "$go" build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg")
-	mv -f "$out.tmp" "$out"
-	echo "$stamp" >"$out.stamp"
-	echo "testenv: built $name in $((SECONDS - start))s" >&2
-}
 
 build etcd "$here/etcd" "$etcd_stamp" go.etcd.io/etcd/server/v3 "-s -w"
 build kube-apiserver "$here" "$k8s_stamp" k8s.io/kubernetes/cmd/kube-apiserver "$kube_ldflags"

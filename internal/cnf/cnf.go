@@ -16,9 +16,6 @@
 package cnf
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/nephoran/o2ims/internal/ims"
 )
 
@@ -130,22 +127,4 @@ type Resources struct {
 // invalid returns an EINVALID error with a formatted message.
 func invalid(format string, args ...any) error {
 	return ims.Errorf(ims.EINVALID, format, args...)
-}
-
-// messageOf returns the client-safe message of err, for nesting one
-// validation error in another.
-func messageOf(err error) string {
-	var e *ims.Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return err.Error()
-}
-
-// recoverInvalid turns a panic in third-party parsing or templating code into
-// an EINVALID error, because a crafted upload must never crash the server.
-func recoverInvalid(err *error, what string) {
-	if r := recover(); r != nil {
-		*err = &ims.Error{Code: ims.EINVALID, Message: what + " could not be processed", Err: fmt.Errorf("panic: %v", r)}
-	}
 }

@@ -13,6 +13,8 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/nephoran/o2ims/internal/ims"
 )
 
 // loadChart unpacks and loads a chart archive. Helm's loader has its own
@@ -64,7 +66,7 @@ func chartFiles(content []byte, b *budget, depth int) ([]file, error) {
 		}
 		if path.Dir(rest) == "charts" && path.Ext(rest) == ".tgz" {
 			if _, err := chartFiles(f.Data, b, depth+1); err != nil {
-				return nil, invalid("subchart %s: %s", rest, messageOf(err))
+				return nil, invalid("subchart %s: %s", rest, ims.MessageOf(err))
 			}
 		}
 		out = append(out, file{Name: rest, Data: f.Data})
@@ -90,7 +92,7 @@ func hasFile(files []file, name string) bool {
 // dropped, and other hooks are kept as ordinary objects since there is no
 // release lifecycle to run them in.
 func renderHelm(c *chart.Chart, p RenderParams) (objs []*unstructured.Unstructured, err error) {
-	defer recoverInvalid(&err, "the chart")
+	defer ims.RecoverInvalid(&err, "the chart")
 	vals, _ := deepCopyValues(p.Values).(map[string]any)
 	if vals == nil {
 		vals = map[string]any{}

@@ -22,7 +22,7 @@ const (
 // links or special files. Every rejection is an *ims.Error with code
 // EINVALID whose message says what is wrong.
 func Inspect(kind Kind, content []byte) (info Info, err error) {
-	defer recoverInvalid(&err, "the package")
+	defer ims.RecoverInvalid(&err, "the package")
 	if err := checkSize(content); err != nil {
 		return Info{}, err
 	}
@@ -104,7 +104,7 @@ func Render(ctx context.Context, kind Kind, content []byte, p RenderParams) ([]*
 }
 
 func render(ctx context.Context, kind Kind, content []byte, p RenderParams) (objs []*unstructured.Unstructured, err error) {
-	defer recoverInvalid(&err, "the package")
+	defer ims.RecoverInvalid(&err, "the package")
 	switch kind {
 	case KindHelm:
 		c, _, err := loadChart(content)

@@ -212,7 +212,7 @@ func (s *Service) renderPackage(ctx context.Context, d Deployment, pools map[str
 	g := d.Status.GitOps
 	data["deploymentManagerId"] = g.DeploymentManagerID
 	if g.Kind == PorchRepository {
-		return nil, nil, data, nil
+		return nil, map[string][]lcm.ResourceRef{}, data, nil
 	}
 	files := map[string][]byte{}
 	workloads := map[string][]lcm.ResourceRef{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -65,10 +66,21 @@ func (s *Service) reconcileAll(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if err := s.reconcile(ctx, d); err != nil && ctx.Err() == nil {
+		if err := s.reconcileOne(ctx, d); err != nil && ctx.Err() == nil {
 			s.logger.Warn("reconciling deployment", "deployment", d.DeploymentID, "phase", d.Status.Phase, "err", err)
 		}
 	}
+}
+
+// reconcileOne reconciles one deployment; a panic is its error, so that
+// one deployment cannot stop the others (or the server).
+func (s *Service) reconcileOne(ctx context.Context, d Deployment) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return s.reconcile(ctx, d)
 }
 
 func (s *Service) reconcile(ctx context.Context, d Deployment) error {

@@ -73,3 +73,23 @@ func ErrorMessage(err error) string {
 	}
 	return "An internal error occurred."
 }
+
+// MessageOf is the message of err for nesting it in another error's
+// message: an *Error's Message, else err's text. Use it only for errors
+// whose text is known to be fit for clients.
+func MessageOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
+// RecoverInvalid, deferred, turns a panic in library code that reads
+// untrusted input into an EINVALID error saying that what could not be
+// processed: crafted input must never crash the server.
+func RecoverInvalid(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = &Error{Code: EINVALID, Message: what + " could not be processed", Err: fmt.Errorf("panic: %v", r)}
+	}
+}

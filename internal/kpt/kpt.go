@@ -167,23 +167,6 @@ func invalidCause(err error, format string, args ...any) error {
 	return &ims.Error{Code: ims.EINVALID, Message: fmt.Sprintf(format, args...), Err: err}
 }
 
-// messageOf returns the client-safe message of one of this package's errors.
-func messageOf(err error) string {
-	var e *ims.Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return err.Error()
-}
-
-// recoverInvalid turns a panic in library code into an EINVALID error: a
-// crafted package must never crash the server.
-func recoverInvalid(err *error, what string) {
-	if r := recover(); r != nil {
-		*err = &ims.Error{Code: ims.EINVALID, Message: what + " could not be processed", Err: fmt.Errorf("panic: %v", r)}
-	}
-}
-
 // Load reads a package from its files. It requires a Kptfile at the root,
 // valid YAML in every *.yaml, *.yml and Kptfile file, and KRM objects
 // (apiVersion, kind and metadata.name) in every document; kustomization
@@ -191,7 +174,7 @@ func recoverInvalid(err *error, what string) {
 // package must stay within MaxFiles, MaxSize and MaxNodes, and its paths
 // must be clean, relative and inside the package.
 func Load(files map[string][]byte) (p *Package, err error) {
-	defer recoverInvalid(&err, "the package")
+	defer ims.RecoverInvalid(&err, "the package")
 	if len(files) > MaxFiles {
 		return nil, invalid("the package has %d files; the limit is %d", len(files), MaxFiles)
 	}
@@ -338,7 +321,7 @@ func readResources(name string, data []byte, budget *int) ([]*kyaml.RNode, error
 			continue
 		}
 		if err := countNodes(&n, budget); err != nil {
-			return nil, invalid("%s: %s", name, messageOf(err))
+			return nil, invalid("%s: %s", name, ims.MessageOf(err))
 		}
 		if top := n.Content[0]; top.Kind != yaml.MappingNode {
 			if top.Kind == yaml.ScalarNode && top.ShortTag() == "!!null" {
@@ -528,7 +511,7 @@ func (p *Package) Metadata() Metadata {
 // Files returns the package's files in their layout, resources written as
 // kpt writes them: comments kept, formatting normalised by kyaml.
 func (p *Package) Files() (files map[string][]byte, err error) {
-	defer recoverInvalid(&err, "the package")
+	defer ims.RecoverInvalid(&err, "the package")
 	files = make(map[string][]byte, len(p.raw)+len(p.resources))
 	for name, data := range p.raw {
 		files[name] = bytes.Clone(data)
@@ -558,7 +541,7 @@ func (p *Package) Files() (files map[string][]byte, err error) {
 // every resource except Kptfiles, kustomization files and resources marked
 // with LocalConfigAnnotation, in file and document order.
 func (p *Package) Resources() (out []Resource, err error) {
-	defer recoverInvalid(&err, "the package")
+	defer ims.RecoverInvalid(&err, "the package")
 	type keyed struct {
 		r     *kyaml.RNode
 		path  string
@@ -585,7 +568,7 @@ func (p *Package) Resources() (out []Resource, err error) {
 		}
 		v, err := nodeValue(c.YNode(), &budget)
 		if err != nil {
-			return nil, invalid("%s: %s", pathOf(r), messageOf(err))
+			return nil, invalid("%s: %s", pathOf(r), ims.MessageOf(err))
 		}
 		m, ok := v.(map[string]any)
 		if !ok {

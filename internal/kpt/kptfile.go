@@ -8,6 +8,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/nephoran/o2ims/internal/ims"
 )
 
 // function is one function of a Kptfile pipeline.
@@ -197,10 +199,10 @@ func (p *Package) readFunction(resources []*kyaml.RNode, dir, kptfile, stage str
 		}
 		cp, err := configFile(dir, f.configPath)
 		if err != nil {
-			return nil, invalid("%s.configPath: %s", at, messageOf(err))
+			return nil, invalid("%s.configPath: %s", at, ims.MessageOf(err))
 		}
 		if _, err := p.configResource(resources, dir, cp); err != nil {
-			return nil, invalid("%s.configPath: %s", at, messageOf(err))
+			return nil, invalid("%s.configPath: %s", at, ims.MessageOf(err))
 		}
 		f.configPath = cp
 		f.hasConfig = true

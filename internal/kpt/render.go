@@ -19,7 +19,7 @@ import (
 // Render changes the package only when every function succeeds. It checks
 // ctx between functions.
 func (p *Package) Render(ctx context.Context) (err error) {
-	defer recoverInvalid(&err, "the package")
+	defer ims.RecoverInvalid(&err, "the package")
 	pipelines, err := p.pipelines()
 	if err != nil {
 		return err
@@ -97,7 +97,7 @@ func (r *renderer) run(dir string, input []*kyaml.RNode) ([]*kyaml.RNode, error)
 			input = out
 		}
 		if err := checkRendered(input); err != nil {
-			return nil, invalid("%s: %s", f.where(), messageOf(err))
+			return nil, invalid("%s: %s", f.where(), ims.MessageOf(err))
 		}
 	}
 	for _, f := range pl.validators {
@@ -131,7 +131,7 @@ func (r *renderer) config(dir string, f *function, input []*kyaml.RNode) (*kyaml
 	case f.configPath != "":
 		res, err := r.p.configResource(input, dir, f.configPath)
 		if err != nil {
-			return nil, invalid("%s: configPath: %s", f.where(), messageOf(err))
+			return nil, invalid("%s: configPath: %s", f.where(), ims.MessageOf(err))
 		}
 		return res, nil
 	case f.hasConfig:
@@ -197,7 +197,7 @@ func mergeOutput(output, selected, input []*kyaml.RNode) []*kyaml.RNode {
 // call runs one function, turning its errors and panics into errors that
 // name it.
 func call(f *function, cfg *kyaml.RNode, nodes []*kyaml.RNode) (out []*kyaml.RNode, err error) {
-	defer recoverInvalid(&err, f.where())
+	defer ims.RecoverInvalid(&err, f.where())
 	out, err = f.impl(cfg, nodes)
 	if err != nil {
 		var e *ims.Error

@@ -7,6 +7,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/nephoran/o2ims/internal/ims"
 )
 
 // defaultSettersImage is the apply-setters image SetSetters adds to a
@@ -25,7 +27,7 @@ const defaultSettersImage = "gcr.io/kpt-fn/apply-setters:v0.2.0"
 // Values are written as strings, quoted where YAML 1.1 would read them as
 // another type. Empty values leave the package as it is.
 func (p *Package) SetSetters(values map[string]string) (err error) {
-	defer recoverInvalid(&err, "the package")
+	defer ims.RecoverInvalid(&err, "the package")
 	if len(values) == 0 {
 		return nil
 	}
@@ -82,7 +84,7 @@ func (p *Package) setterConfig(f *function) (*yaml.Node, error) {
 	if f.configPath != "" {
 		res, err := p.configResource(p.resources, ".", f.configPath)
 		if err != nil {
-			return nil, invalid("%s: configPath: %s", f.where(), messageOf(err))
+			return nil, invalid("%s: configPath: %s", f.where(), ims.MessageOf(err))
 		}
 		data, err := res.Pipe(kyaml.LookupCreate(kyaml.MappingNode, "data"))
 		if err != nil || data == nil || data.YNode().Kind != yaml.MappingNode {
@@ -163,7 +165,7 @@ func setString(m *yaml.Node, key, value string) {
 // be applied to clusters. Values are written as strings; other keys and
 // comments stay.
 func (p *Package) SetConfigMapData(name string, data map[string]string) (err error) {
-	defer recoverInvalid(&err, "the package")
+	defer ims.RecoverInvalid(&err, "the package")
 	var found []*kyaml.RNode
 	for _, r := range p.resources {
 		if r.GetApiVersion() == "v1" && r.GetKind() == "ConfigMap" && r.GetName() == name {

@@ -5,10 +5,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -272,29 +276,47 @@ func syncLoop(t *testing.T, ctx context.Context, repoURL string, plane *testenv.
 			return fmt.Errorf("reset: %v: %s", err, out)
 		}
 		present := map[string]bool{}
-		dirs, _ := filepath.Glob(filepath.Join(repo, "deployments", "*", "*"))
-		for _, dir := range dirs {
-			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-				continue
-			}
-			files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
-			var objs []*unstructured.Unstructured
-			for _, f := range files {
-				b, err := os.ReadFile(f)
-				if err != nil {
-					return err
+		// A package's own files go to namespace default, those of a
+		// directory to the namespace it is named after; local
+		// configuration is not applied.
+		pkgs, _ := filepath.Glob(filepath.Join(repo, "deployments", "*"))
+		for _, pkg := range pkgs {
+			dirs, _ := filepath.Glob(filepath.Join(pkg, "*"))
+			for _, dir := range append([]string{pkg}, dirs...) {
+				if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+					continue
 				}
-				var m map[string]any
-				if err := yaml.Unmarshal(b, &m); err != nil {
-					return fmt.Errorf("%s: %w", f, err)
+				ns := filepath.Base(dir)
+				if dir == pkg {
+					ns = "default"
 				}
-				objs = append(objs, &unstructured.Unstructured{Object: m})
+				files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+				var objs []*unstructured.Unstructured
+				for _, f := range files {
+					b, err := os.ReadFile(f)
+					if err != nil {
+						return err
+					}
+					var m map[string]any
+					if err := yaml.Unmarshal(b, &m); err != nil {
+						return fmt.Errorf("%s: %w", f, err)
+					}
+					o := &unstructured.Unstructured{Object: m}
+					if v, ok := o.GetAnnotations()["config.kubernetes.io/local-config"]; (ok && v != "false") || o.GetKind() == "Kptfile" {
+						continue
+					}
+					objs = append(objs, o)
+				}
+				if len(objs) == 0 {
+					continue
+				}
+				if _, err := cluster.Apply(ctx, ns, objs); err != nil {
+					return fmt.Errorf("apply %s: %w", dir, err)
+				}
+				if ns != "default" {
+					present[ns], applied[ns] = true, true
+				}
 			}
-			ns := filepath.Base(dir)
-			if _, err := cluster.Apply(ctx, ns, objs); err != nil {
-				return fmt.Errorf("apply %s: %w", ns, err)
-			}
-			present[ns], applied[ns] = true, true
 		}
 		for ns := range applied {
 			if !present[ns] {
@@ -442,4 +464,211 @@ func TestEndToEndGitOpsOnCluster(t *testing.T) {
 		n, err := kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		return apierrors.IsNotFound(err) || (err == nil && n.DeletionTimestamp != nil)
 	})
+}
+
+// TestEndToEndPorch delivers a deployment the Nephio R5 way through real
+// Porch v1.4.0: the IMS clones the guide's blueprint into a package
+// revision, writes the deployment's pool, region, replicas and image, and
+// Porch renders and publishes it to the deployment repository, whose
+// agent (the test's sync loop) applies it to the registered cluster; the
+// deployment follows the workload there to ACTIVE, and its deletion
+// removes the package from the repository.
+func TestEndToEndPorch(t *testing.T) {
+	plane, po := testenv.RequirePorch(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	uniq := clusterTest(t, "porch")
+	poolName := uniq + "-pool"
+	for _, n := range []string{uniq + "-n1", uniq + "-n2"} {
+		if err := plane.CreateNode(ctx, n, map[string]string{"nephoran.io/resource-pool": poolName, "topology.kubernetes.io/region": "us-west-1"}, "4", "8Gi"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = plane.DeleteNode(context.Background(), n) })
+	}
+	packages, deployments := uniq+"-packages", uniq+"-deployments"
+	for _, r := range []testenv.RepositoryOptions{{Name: packages, Directory: "/packages", Deployment: true}, {Name: deployments, Directory: "/deployments", Deployment: true}} {
+		if err := po.CreateRepository(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blueprint, err := testenv.ReadPackage(filepath.Join("..", "..", "internal", "kpt", "testdata", "guide-template"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := po.Publish(ctx, packages, "o2ims-deployment-template", blueprint); err != nil {
+		t.Fatal(err)
+	}
+
+	endpoint := "http://" + startServer(t, "--local-provider=false", "--local-gitops=false", "--refresh-interval", "2s")
+	c, err := o2.NewClient(&o2.Config{Endpoint: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterName := uniq + "-cluster"
+	if _, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: clusterName, Config: o2.ProviderConfig{Kubeconfig: string(plane.RESTConfigBytes)}}); err != nil {
+		t.Fatalf("register cluster: %v", err)
+	}
+	if _, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: uniq + "-bad", Type: o2.ProviderTypePorch, Config: o2.ProviderConfig{
+		Kubeconfig: string(plane.RESTConfigBytes), Password: "x"}}); !o2.IsBadRequest(err) {
+		t.Errorf("a porch provider with a password: %v, want 400", err)
+	}
+	prov, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: uniq + "-porch", Type: o2.ProviderTypePorch, Config: o2.ProviderConfig{
+		Kubeconfig: string(plane.RESTConfigBytes), Repository: deployments, BlueprintRepository: packages, AutoApprove: true, TargetCluster: clusterName}})
+	if err != nil {
+		t.Fatalf("register porch: %v", err)
+	}
+	if prov.Type != o2.ProviderTypePorch {
+		t.Errorf("porch provider: %+v", prov)
+	}
+	dm := firstOf(ctx, t, "porch deployment manager", func() (*o2.Page[o2.DeploymentManager], error) {
+		return c.DeploymentManagers().List(ctx, o2.ListOptions{Filter: o2.Eq("name", uniq+"-porch")})
+	})
+	pool := firstOf(ctx, t, "cluster pool", func() (*o2.Page[o2.ResourcePool], error) {
+		return c.ResourcePools().List(ctx, o2.ListOptions{Filter: o2.Eq("name", poolName)})
+	})
+	syncLoop(t, ctx, po.Git.RepoURL(deployments), plane)
+
+	pkg, err := c.CNFPackages().Upload(ctx, o2.PackageMetadata{
+		Name: "app", Version: "0.3.1", VnfdInfo: o2.VnfdInfo{VnfdID: "vnfd-" + uniq},
+		Flavours: []o2.Flavour{{FlavourID: "small", Replicas: new(1), Resources: &o2.FlavourResources{CPU: "100m", Memory: "64Mi"}}},
+	}, bytes.NewReader(cnftest.HelmChart(t)))
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	// Porch renders one workload: two components are refused.
+	two := []o2.DeploymentComponent{{Name: "amf", VnfdID: pkg.VnfdInfo.VnfdID}, {Name: "smf", VnfdID: pkg.VnfdInfo.VnfdID}}
+	if _, err := c.Deployments().Create(ctx, &o2.DeploymentSpec{Name: uniq + "-two", DeploymentManagerID: dm.DeploymentManagerID, Components: two}); !o2.IsUnprocessable(err) {
+		t.Errorf("two components through Porch: %v, want 422", err)
+	}
+	d, err := c.Deployments().Create(ctx, &o2.DeploymentSpec{
+		Name: uniq, DeploymentManagerID: dm.DeploymentManagerID,
+		Components: []o2.DeploymentComponent{{Name: "amf", VnfdID: pkg.VnfdInfo.VnfdID, Replicas: 2, AdditionalParams: map[string]any{"image": "registry.example/o2ims/amf:1.2.3"}}},
+	})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if d.Status.GitOps == nil || d.Status.GitOps.Kind != "porch" || d.Status.Components[0].ResourcePoolID != pool.ResourcePoolID {
+		t.Fatalf("deployment through Porch: %+v %+v", d.Status.GitOps, d.Status.Components)
+	}
+	waitFor(t, "ACTIVE through Porch", func() bool {
+		d, err = c.Deployments().Get(ctx, d.DeploymentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Status.Phase == "ACTIVE"
+	})
+	revision := deployments + ".o2ims-" + uniq + "." + uniq
+	if d.Status.PackageRevision != revision || condition(d, "Delivered").Status != "True" || !strings.Contains(condition(d, "Delivered").Message, "Published") ||
+		d.Status.Components[0].ReadyReplicas != 2 || len(d.Status.Components[0].Workloads) != 1 {
+		t.Errorf("active deployment: packageRevision %q, conditions %+v, components %+v", d.Status.PackageRevision, d.Status.Conditions, d.Status.Components)
+	}
+	show := func(object string) string {
+		out, err := po.Git.Git("-C", po.Git.RepoDir(deployments), "show", object)
+		if err != nil {
+			t.Fatalf("git show %s: %v", object, err)
+		}
+		return out
+	}
+	dir := "main:deployments/o2ims-" + uniq + "/"
+	if cfg := show(dir + "deployment-config.yaml"); !strings.Contains(cfg, "resourcePoolId: "+pool.ResourcePoolID) || !strings.Contains(cfg, "region: us-west-1") {
+		t.Errorf("deployment-config on main:\n%s", cfg)
+	}
+	if dep := show(dir + "deployment.yaml"); !strings.Contains(dep, "nephoran.io/resource-pool: "+poolName) || !strings.Contains(dep, "image: registry.example/o2ims/amf:1.2.3") ||
+		!strings.Contains(dep, "replicas: 2") || !strings.Contains(dep, "topology.kubernetes.io/region: us-west-1") {
+		t.Errorf("deployment on main:\n%s", dep)
+	}
+
+	if err := c.Deployments().Delete(ctx, d.DeploymentID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "deployment gone", func() bool {
+		_, err := c.Deployments().Get(ctx, d.DeploymentID)
+		return o2.IsNotFound(err)
+	})
+	if out, err := po.Git.Git("-C", po.Git.RepoDir(deployments), "ls-tree", "-r", "--name-only", "main"); err != nil || strings.Contains(out, "o2ims-"+uniq+"/") {
+		t.Errorf("package still on main: %q %v", out, err)
+	}
+}
+
+// TestEndToEndGitOpsRetries: while the repository cannot be reached the
+// deployment says so (condition Delivered False, with the error) and stays
+// DEPLOYING; once it can, the same package is committed, nothing lost.
+func TestEndToEndGitOpsRetries(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	uniq := clusterTest(t, "flaky")
+	gs, err := testenv.StartGitServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gs.Close() })
+	if _, err := gs.CreateRepo("fleet"); err != nil {
+		t.Fatal(err)
+	}
+	// The repository's server, down until up is set.
+	var up atomic.Bool
+	target, _ := url.Parse(gs.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !up.Load() {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(flaky.Close)
+
+	endpoint := "http://" + startServer(t, "--local-gitops=false", "--refresh-interval", "2s")
+	c, err := o2.NewClient(&o2.Config{Endpoint: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered although unreachable; unhealthy until it answers.
+	prov, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: uniq, Type: o2.ProviderTypeGitOps, Config: o2.ProviderConfig{Repository: flaky.URL + "/fleet.git"}})
+	if err != nil {
+		t.Fatalf("register an unreachable repository: %v", err)
+	}
+	waitFor(t, "unhealthy repository", func() bool {
+		got, err := c.Providers().Get(ctx, prov.ProviderID)
+		return err == nil && !got.Status.Healthy && got.Status.Error != ""
+	})
+	up.Store(true)
+	dm := firstOf(ctx, t, "gitops deployment manager", func() (*o2.Page[o2.DeploymentManager], error) {
+		return c.DeploymentManagers().List(ctx, o2.ListOptions{Filter: o2.Eq("name", uniq)})
+	})
+	up.Store(false)
+	pool := firstOf(ctx, t, "host pool", func() (*o2.Page[o2.ResourcePool], error) {
+		return c.ResourcePools().List(ctx, o2.ListOptions{Filter: o2.Eq("extensions/provider", "local")})
+	})
+	pkg, err := c.CNFPackages().Upload(ctx, o2.PackageMetadata{
+		Name: "kapp", Version: "2.1.0", ContentType: o2.PackageKpt, VnfdInfo: o2.VnfdInfo{VnfdID: "vnfd-" + uniq},
+		Flavours: []o2.Flavour{{FlavourID: "small", Replicas: new(1)}},
+	}, bytes.NewReader(cnftest.TarDir(t, cnftest.Dir("kpt", "app"), "kapp", nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Deployments().Create(ctx, &o2.DeploymentSpec{Name: uniq, DeploymentManagerID: dm.DeploymentManagerID, ResourcePools: []string{pool.ResourcePoolID},
+		Components: []o2.DeploymentComponent{{Name: "upf", VnfdID: pkg.VnfdInfo.VnfdID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a failed delivery reported", func() bool {
+		d, err = c.Deployments().Get(ctx, d.DeploymentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cond := condition(d, "Delivered")
+		return cond.Status == "False" && strings.Contains(cond.Message, "503") && d.Status.Phase == "DEPLOYING"
+	})
+	up.Store(true)
+	waitFor(t, "the package committed once the repository answers", func() bool {
+		d, err = c.Deployments().Get(ctx, d.DeploymentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return condition(d, "Delivered").Status == "True" && d.Status.GitOps.Commit != ""
+	})
+	if out, err := gs.Git("-C", gs.RepoDir("fleet"), "show", "main:deployments/o2ims-"+uniq+"/deployment-config.yaml"); err != nil || !strings.Contains(out, pool.ResourcePoolID) {
+		t.Errorf("committed deployment-config: %q %v", out, err)
+	}
 }
