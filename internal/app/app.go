@@ -354,8 +354,12 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	factories := map[string]provider.Factory{
 		"kubernetes": func(name string, cfg provider.Config) (inventory.Provider, error) {
-			return kubernetes.New(kubernetes.Options{Name: name, Kubeconfig: []byte(cfg.Kubeconfig), KubeconfigPath: cfg.KubeconfigPath, Context: cfg.Context, SelfContained: cfg.SelfContained},
+			k, err := kubernetes.New(kubernetes.Options{Name: name, Kubeconfig: []byte(cfg.Kubeconfig), KubeconfigPath: cfg.KubeconfigPath, Context: cfg.Context, SelfContained: cfg.SelfContained},
 				logger.With("provider", name))
+			if err != nil || cfg.Delivery != "gitops" {
+				return k, err
+			}
+			return gitopsCluster(k, opts.GitOps, cfg, logger.With("provider", name))
 		},
 		gitopsprovider.ProviderType: gitopsFactory(opts.GitOps, logger),
 		porchprovider.ProviderType:  porchFactory(logger),

@@ -65,6 +65,23 @@ func gitopsFactory(opts GitOpsOptions, logger *slog.Logger) provider.Factory {
 	}
 }
 
+// gitopsCluster is a cluster registered with delivery gitops.
+func gitopsCluster(k *kubernetes.Provider, opts GitOpsOptions, cfg provider.Config, logger *slog.Logger) (inventory.Provider, error) {
+	dir := cfg.Directory
+	if dir == "" {
+		dir = "deployments"
+	}
+	c, err := gitopsprovider.NewCluster(k, gitops.Options{
+		URL: cfg.Repository, Branch: cfg.Branch, Directory: dir, Username: cfg.Username, Password: cfg.Password,
+		AuthorName: opts.AuthorName, AuthorEmail: opts.AuthorEmail,
+	}, logger)
+	if err != nil {
+		_ = k.Close()
+		return nil, ims.Errorf(ims.EINVALID, "config: %s", err.Error())
+	}
+	return c, nil
+}
+
 // localGitOps is the embedded default's GitOps deployment manager.
 func localGitOps(opts GitOpsOptions, serviceURI string, logger *slog.Logger) (*gitopsprovider.Provider, error) {
 	return gitopsprovider.New(gitopsprovider.Options{
@@ -106,7 +123,8 @@ func (g gitDeliveries) provider(ctx context.Context, dmID string) (deliverer, bo
 	if err := json.Unmarshal(doc, &dm); err != nil {
 		return nil, false, ims.Internal(err, "reading the deployment manager failed")
 	}
-	if kind := dm.Extensions["provider"]; kind != gitopsprovider.ProviderType && kind != porchprovider.ProviderType {
+	kind := dm.Extensions["provider"]
+	if kind != gitopsprovider.ProviderType && kind != porchprovider.ProviderType && dm.Extensions["delivery"] != "gitops" {
 		return nil, false, nil
 	}
 	name, _ := dm.Extensions["providerName"].(string)
@@ -129,6 +147,9 @@ func (g gitDeliveries) Target(ctx context.Context, dmID string) (deployment.GitT
 		t = deployment.GitTarget{Kind: deployment.GitRepository, Repository: p.ServerURL(), Branch: p.Repository().Branch()}
 	case *porchprovider.Provider:
 		t = deployment.GitTarget{Kind: deployment.PorchRepository, Repository: p.Client().DeploymentRepository(), Branch: "main"}
+	case *gitopsprovider.Cluster:
+		// The cluster applies its own repository.
+		return deployment.GitTarget{Kind: deployment.GitRepository, Repository: p.Repository().DisplayURL(), Branch: p.Repository().Branch(), ClusterDeploymentManagerID: dmID}, true, nil
 	}
 	if name := p.TargetCluster(); name != "" {
 		err := collection.Each(ctx, g.store, inventory.DeploymentManagerSchema, query.Filter{}, func(doc json.RawMessage) error {
@@ -168,7 +189,7 @@ func (g gitDeliveries) Deliver(ctx context.Context, dmID string, pkg deployment.
 		return deployment.Delivered{}, err
 	}
 	switch p := p.(type) {
-	case *gitopsprovider.Provider:
+	case interface{ Repository() *gitops.Repository }:
 		c, err := p.Repository().Put(ctx, porch.PackageName(pkg.Deployment), pkg.Files, pkg.Message)
 		return deployment.Delivered{Commit: c.Hash, Path: c.Path, Changed: c.Changed}, err
 	case *porchprovider.Provider:
@@ -192,7 +213,7 @@ func (g gitDeliveries) Withdraw(ctx context.Context, dmID, name, message string)
 		return false, err
 	}
 	switch p := p.(type) {
-	case *gitopsprovider.Provider:
+	case interface{ Repository() *gitops.Repository }:
 		c, err := p.Repository().Remove(ctx, porch.PackageName(name), message)
 		return c.Changed, err
 	case *porchprovider.Provider:

@@ -617,11 +617,11 @@ func objectRefs(refs []lcm.ResourceRef) []cnf.ObjectRef {
 // sees: a GitOps repository delivers to any pool (to those of its cluster
 // when that is registered), which it returns as the deployment's GitOps
 // status; a Kubernetes cluster restricts placement to its own pools.
-func (s *Service) deliveredBy(ctx context.Context, dmID string, pools *[]placement.Pool) (*GitOpsStatus, error) {
-	if dmID == "" {
-		return nil, nil
-	}
+// Without one, it returns the clusters registered with delivery gitops,
+// whose pools a deployment reaches through their repository.
+func (s *Service) deliveredBy(ctx context.Context, dmID string, pools *[]placement.Pool) (*GitOpsStatus, map[string]GitTarget, error) {
 	kinds := map[string]string{}
+	var viaGit []string
 	err := each(ctx, s.store, inventory.DeploymentManagerSchema, func(doc json.RawMessage) error {
 		var dm ims.DeploymentManager
 		if err := json.Unmarshal(doc, &dm); err != nil {
@@ -629,14 +629,33 @@ func (s *Service) deliveredBy(ctx context.Context, dmID string, pools *[]placeme
 		}
 		kind, _ := dm.Extensions["provider"].(string)
 		kinds[dm.DeploymentManagerID] = kind
+		if kind == kubernetesProvider && dm.Extensions["delivery"] == "gitops" {
+			viaGit = append(viaGit, dm.DeploymentManagerID)
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if dmID == "" {
+		if s.gitops == nil || len(viaGit) == 0 {
+			return nil, nil, nil
+		}
+		clusters := map[string]GitTarget{}
+		for _, id := range viaGit {
+			t, ok, err := s.gitops.Target(ctx, id)
+			if err != nil {
+				return nil, nil, err
+			}
+			if ok {
+				clusters[id] = t
+			}
+		}
+		return nil, clusters, nil
 	}
 	t, ok, err := s.gitTarget(ctx, dmID, kinds)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	keep := (*pools)[:0]
 	for _, p := range *pools {
@@ -652,7 +671,40 @@ func (s *Service) deliveredBy(ctx context.Context, dmID string, pools *[]placeme
 	}
 	*pools = keep
 	if !ok {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return &GitOpsStatus{Kind: t.Kind, DeploymentManagerID: dmID, Repository: t.Repository, Branch: t.Branch, ClusterDeploymentManagerID: t.ClusterDeploymentManagerID}, nil
+	return gitStatus(dmID, t), nil, nil
+}
+
+func gitStatus(dmID string, t GitTarget) *GitOpsStatus {
+	return &GitOpsStatus{Kind: t.Kind, DeploymentManagerID: dmID, Repository: t.Repository, Branch: t.Branch, ClusterDeploymentManagerID: t.ClusterDeploymentManagerID}
+}
+
+// throughGit decides, once placed, whether a deployment goes through the
+// repository of a cluster registered with delivery gitops: all its parts
+// must then be on that one cluster.
+func throughGit(d *Deployment, clusters map[string]GitTarget) error {
+	if d.Status.GitOps != nil || len(clusters) == 0 {
+		return nil
+	}
+	var dms []string
+	for _, c := range d.Status.Components {
+		if !slices.Contains(dms, c.DeploymentManagerID) {
+			dms = append(dms, c.DeploymentManagerID)
+		}
+	}
+	var git []string
+	for _, id := range dms {
+		if _, ok := clusters[id]; ok {
+			git = append(git, id)
+		}
+	}
+	switch {
+	case len(git) == 0:
+		return nil
+	case len(dms) > 1:
+		return ims.Errorf(ims.EUNPROCESSABLE, "no placement: the deployment spreads over clusters delivered differently (%d of %d through git); name one with deploymentManagerId, or narrow placement", len(git), len(dms))
+	}
+	d.Status.GitOps = gitStatus(git[0], clusters[git[0]])
+	return nil
 }

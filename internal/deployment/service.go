@@ -400,7 +400,7 @@ func (s *Service) Create(ctx context.Context, spec Spec) (Deployment, error) {
 	if err != nil {
 		return Deployment{}, err
 	}
-	git, err := s.deliveredBy(ctx, spec.DeploymentManagerID, &pools)
+	git, viaGit, err := s.deliveredBy(ctx, spec.DeploymentManagerID, &pools)
 	if err != nil {
 		return Deployment{}, err
 	}
@@ -435,6 +435,9 @@ func (s *Service) Create(ctx context.Context, spec Spec) (Deployment, error) {
 			return placeErr(err)
 		}
 		s.applyPlan(&d, p, pl, pools)
+		if err := throughGit(&d, viaGit); err != nil {
+			return err
+		}
 		if g := d.Status.GitOps; g != nil && g.Kind == PorchRepository && len(d.Status.Components) != 1 {
 			return ims.Errorf(ims.EUNPROCESSABLE, "deploymentManagerId: Porch delivers one component on one pool (its blueprint describes one workload); this deployment places %d parts", len(d.Status.Components))
 		}

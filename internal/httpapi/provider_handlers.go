@@ -77,6 +77,7 @@ func (h *nephoranHandlers) CreateProvider(ctx context.Context, req nephapi.Creat
 			KubeconfigPath:      deref(req.Body.Config.KubeconfigPath),
 			Context:             deref(req.Body.Config.Context),
 			Repository:          deref(req.Body.Config.Repository),
+			Delivery:            string(deref(req.Body.Config.Delivery)),
 			Branch:              deref(req.Body.Config.Branch),
 			Directory:           deref(req.Body.Config.Directory),
 			Username:            deref(req.Body.Config.Username),

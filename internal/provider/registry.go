@@ -51,6 +51,11 @@ type Config struct {
 	// Context selects a kubeconfig context.
 	Context string `json:"context,omitempty"`
 
+	// Delivery "gitops" (type kubernetes) sends deployments placed on the
+	// cluster's pools through the repository below, which the cluster's
+	// own GitOps agent applies; "direct" (the default) applies them.
+	Delivery string `json:"delivery,omitempty"`
+
 	// A GitOps repository (type gitops): its http(s) URL, branch and
 	// package directory, the credentials its pushes use (stored
 	// encrypted) and the Kubernetes provider whose cluster it syncs to.
@@ -336,6 +341,8 @@ func (r *Registry) checkConfig(typ string, c Config) error {
 	git := c.Repository != "" || c.Branch != "" || c.Directory != "" || c.Username != "" || c.Password != "" || c.TargetCluster != ""
 	porch := c.BlueprintRepository != "" || c.Blueprint != "" || c.Namespace != "" || c.AutoApprove
 	switch {
+	case typ != "kubernetes" && c.Delivery != "":
+		return ims.Errorf(ims.EINVALID, "config.delivery: only for kubernetes providers")
 	case typ == "porch":
 		if c.Branch != "" || c.Directory != "" || c.Username != "" || c.Password != "" {
 			return ims.Errorf(ims.EINVALID, "config: a porch provider takes a kubeconfig (of the API server serving Porch), repository, blueprintRepository, blueprint, namespace, autoApprove and targetCluster")
@@ -367,8 +374,20 @@ func (r *Registry) checkConfig(typ string, c Config) error {
 		}
 		return nil
 	}
-	if git {
-		return ims.Errorf(ims.EINVALID, "config: repository, branch, directory, username, password and targetCluster are for gitops providers")
+	switch c.Delivery {
+	case "", "direct":
+		if git {
+			return ims.Errorf(ims.EINVALID, "config: repository, branch, directory, username, password and targetCluster are for gitops providers, or for a cluster with delivery gitops")
+		}
+	case "gitops":
+		if c.Repository == "" || c.TargetCluster != "" {
+			return ims.Errorf(ims.EINVALID, "config: a cluster with delivery gitops needs the repository its agent applies (repository, with branch, directory, username, password); it is its own target")
+		}
+		if c.Password != "" && r.box == nil {
+			return ims.Errorf(ims.EUNPROCESSABLE, "config.password: this server has no secrets key to store credentials encrypted; configure --secrets-key-file (or O2IMS_SECRETS_KEY)")
+		}
+	default:
+		return ims.Errorf(ims.EINVALID, "config.delivery: %q is neither direct nor gitops", truncate(c.Delivery, 32))
 	}
 	return r.checkKubeconfig(c)
 }

@@ -342,13 +342,21 @@ func syncLoop(t *testing.T, ctx context.Context, repoURL string, plane *testenv.
 	}()
 }
 
-// TestEndToEndGitOpsOnCluster delivers a deployment through a remote
+// TestEndToEndGitOpsOnCluster delivers deployments through a remote
 // GitOps repository whose agent (a sync loop of the test) applies it to a
-// registered cluster of the real control plane: the IMS pushes the
-// package, follows the committed workloads on the cluster to ACTIVE,
-// scales through a second commit to SCALED, and on delete removes the
-// package, after which the agent prunes the cluster.
+// registered cluster of the real control plane, in both ways a cluster
+// can be reached through git: a gitops provider naming the cluster as its
+// targetCluster, and the cluster registered with delivery gitops. The IMS
+// pushes the package, follows the committed workloads on the cluster to
+// ACTIVE, scales through a second commit to SCALED, and on delete removes
+// the package, after which the agent prunes the cluster.
 func TestEndToEndGitOpsOnCluster(t *testing.T) {
+	for _, mode := range []string{"targetCluster", "delivery"} {
+		t.Run(mode, func(t *testing.T) { gitOpsOnCluster(t, mode) })
+	}
+}
+
+func gitOpsOnCluster(t *testing.T, mode string) {
 	plane := testenv.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -376,26 +384,43 @@ func TestEndToEndGitOpsOnCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	clusterName, repoName := uniq+"-cluster", uniq+"-fleet"
-	if _, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: clusterName, Config: o2.ProviderConfig{Kubeconfig: string(plane.RESTConfigBytes)}}); err != nil {
+	clusterConfig := o2.ProviderConfig{Kubeconfig: string(plane.RESTConfigBytes)}
+	if mode == "delivery" {
+		for _, bad := range []o2.ProviderConfig{{Kubeconfig: clusterConfig.Kubeconfig, Delivery: "gitops"}, {Kubeconfig: clusterConfig.Kubeconfig, Delivery: "carrier-pigeon"},
+			{Kubeconfig: clusterConfig.Kubeconfig, Repository: repoURL}} {
+			if _, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: uniq + "-bad", Config: bad}); !o2.IsBadRequest(err) {
+				t.Errorf("cluster %+v: %v, want 400", bad, err)
+			}
+		}
+		clusterConfig.Delivery, clusterConfig.Repository = "gitops", repoURL
+	}
+	if _, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: clusterName, Config: clusterConfig}); err != nil {
 		t.Fatalf("register cluster: %v", err)
 	}
-	// Refused: a gitops provider with a kubeconfig, or without a repository.
-	for _, bad := range []o2.ProviderConfig{{Repository: repoURL, Kubeconfig: "x"}, {Branch: "main"}, {Repository: "file:///etc"}} {
-		if _, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: uniq + "-bad", Type: o2.ProviderTypeGitOps, Config: bad}); !o2.IsBadRequest(err) {
-			t.Errorf("gitops provider %+v: %v, want 400", bad, err)
-		}
-	}
-	prov, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: repoName, Type: o2.ProviderTypeGitOps, Config: o2.ProviderConfig{
-		Repository: repoURL, Username: "o2ims", Password: "not-checked-by-this-server", TargetCluster: clusterName}})
-	if err != nil {
-		t.Fatalf("register repository: %v", err)
-	}
-	if prov.Type != o2.ProviderTypeGitOps || prov.Endpoint != repoURL {
-		t.Errorf("gitops provider: %+v", prov)
-	}
-	dm := firstOf(ctx, t, "gitops deployment manager", func() (*o2.Page[o2.DeploymentManager], error) {
-		return c.DeploymentManagers().List(ctx, o2.ListOptions{Filter: o2.Eq("name", repoName)})
+	clusterDM := firstOf(ctx, t, "cluster deployment manager", func() (*o2.Page[o2.DeploymentManager], error) {
+		return c.DeploymentManagers().List(ctx, o2.ListOptions{Filter: o2.Eq("name", clusterName)})
 	})
+	spec := &o2.DeploymentSpec{Name: uniq, Placement: &o2.PlacementRules{Regions: []string{"eu-west"}}}
+	if mode == "targetCluster" {
+		// Refused: a gitops provider with a kubeconfig, or without a repository.
+		for _, bad := range []o2.ProviderConfig{{Repository: repoURL, Kubeconfig: "x"}, {Branch: "main"}, {Repository: "file:///etc"}} {
+			if _, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: uniq + "-bad", Type: o2.ProviderTypeGitOps, Config: bad}); !o2.IsBadRequest(err) {
+				t.Errorf("gitops provider %+v: %v, want 400", bad, err)
+			}
+		}
+		prov, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: repoName, Type: o2.ProviderTypeGitOps, Config: o2.ProviderConfig{
+			Repository: repoURL, Username: "o2ims", Password: "not-checked-by-this-server", TargetCluster: clusterName}})
+		if err != nil {
+			t.Fatalf("register repository: %v", err)
+		}
+		if prov.Type != o2.ProviderTypeGitOps || prov.Endpoint != repoURL {
+			t.Errorf("gitops provider: %+v", prov)
+		}
+		dm := firstOf(ctx, t, "gitops deployment manager", func() (*o2.Page[o2.DeploymentManager], error) {
+			return c.DeploymentManagers().List(ctx, o2.ListOptions{Filter: o2.Eq("name", repoName)})
+		})
+		spec.DeploymentManagerID = dm.DeploymentManagerID
+	}
 	pool := firstOf(ctx, t, "cluster pool", func() (*o2.Page[o2.ResourcePool], error) {
 		return c.ResourcePools().List(ctx, o2.ListOptions{Filter: o2.Eq("name", poolName)})
 	})
@@ -408,14 +433,13 @@ func TestEndToEndGitOpsOnCluster(t *testing.T) {
 	if err != nil {
 		t.Fatalf("upload: %v", err)
 	}
-	d, err := c.Deployments().Create(ctx, &o2.DeploymentSpec{
-		Name: uniq, DeploymentManagerID: dm.DeploymentManagerID, Placement: &o2.PlacementRules{Regions: []string{"eu-west"}},
-		Components: []o2.DeploymentComponent{{Name: "amf", VnfdID: pkg.VnfdInfo.VnfdID, Replicas: 2}},
-	})
+	spec.Components = []o2.DeploymentComponent{{Name: "amf", VnfdID: pkg.VnfdInfo.VnfdID, Replicas: 2}}
+	d, err := c.Deployments().Create(ctx, spec)
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
-	if d.Status.GitOps == nil || d.Status.GitOps.ClusterDeploymentManagerID == "" || len(d.Status.Components) != 1 || d.Status.Components[0].ResourcePoolID != pool.ResourcePoolID {
+	if d.Status.GitOps == nil || d.Status.GitOps.ClusterDeploymentManagerID != clusterDM.DeploymentManagerID || d.Status.GitOps.Repository != repoURL ||
+		len(d.Status.Components) != 1 || d.Status.Components[0].ResourcePoolID != pool.ResourcePoolID {
 		t.Fatalf("deployment through the repository: gitops %+v, components %+v", d.Status.GitOps, d.Status.Components)
 	}
 	waitPhase := func(phase o2.DeploymentPhase) *o2.Deployment {

@@ -54,7 +54,14 @@ type ProviderConfig struct {
 	// current context of the document.
 	Context string `json:"context,omitempty"`
 
-	// Repository is a GitOps repository's http(s) URL (ProviderTypeGitOps).
+	// Delivery "gitops" sends the deployments placed on a cluster's pools
+	// through Repository (with Branch, Directory, Username, Password),
+	// which the cluster's own GitOps agent applies; empty or "direct"
+	// applies them.
+	Delivery string `json:"delivery,omitempty"`
+
+	// Repository is a GitOps repository's http(s) URL (ProviderTypeGitOps,
+	// or a cluster with Delivery "gitops").
 	Repository string `json:"repository,omitempty"`
 	// Branch receives the commits (default main).
 	Branch string `json:"branch,omitempty"`

@@ -1034,8 +1034,15 @@ class ProviderConfig(Model):
     __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/ProviderRequest/properties/config"
     __required__: ClassVar[tuple[str, ...]] = ()
 
-    #: For gitops, the git repository's http(s) URL (no credentials in it); for porch,
-    #: the name of the Porch Repository deployments go to.
+    #: For kubernetes, how deployments placed on the cluster's pools reach it; `gitops`
+    #: commits them to `repository` (with `branch`, `directory`, `username`,
+    #: `password`), which the cluster's own GitOps agent applies, and follows them on
+    #: the cluster. Default `direct`.
+    delivery: str | None = field_("delivery", "str")
+
+    #: For gitops (and a kubernetes cluster with delivery gitops), the git repository's
+    #: http(s) URL (no credentials in it); for porch, the name of the Porch Repository
+    #: deployments go to.
     repository: str | None = field_("repository", "str")
 
     #: The Porch Repository holding the blueprint (porch).

@@ -4,6 +4,8 @@
 // deployment manager and no pools; the pools a deployment is placed on
 // come from the other providers, or from the Kubernetes cluster the
 // repository syncs to when that cluster is registered (TargetCluster).
+// A Kubernetes cluster can also be registered with such a repository of
+// its own (Cluster): its pools are then delivered through git.
 package gitops
 
 import (
@@ -15,6 +17,7 @@ import (
 
 	repo "github.com/nephoran/o2ims/internal/gitops"
 	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/provider/kubernetes"
 )
 
 // ProviderType is the provider type and the deployment manager's
@@ -100,4 +103,50 @@ func (p *Provider) Discover(ctx context.Context) (ims.Snapshot, error) {
 		Capabilities:        map[string]any{"delivery": "gitops", "packageFormat": "kpt"},
 		Extensions:          ext,
 	}}}, nil
+}
+
+// Cluster is a Kubernetes cluster registered with delivery gitops: its
+// inventory is the Kubernetes provider's, and deployments placed on its
+// pools are committed to its repository, which its own GitOps agent
+// applies, instead of being applied directly. Its deployment manager says
+// so in extensions (delivery, repository, branch, directory).
+type Cluster struct {
+	*kubernetes.Provider
+	repo *repo.Repository
+}
+
+// NewCluster returns the cluster k delivered through the repository of
+// opts.
+func NewCluster(k *kubernetes.Provider, opts repo.Options, logger *slog.Logger) (*Cluster, error) {
+	r, err := repo.Open(opts, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Cluster{Provider: k, repo: r}, nil
+}
+
+// Repository is the repository deployments are committed to.
+func (c *Cluster) Repository() *repo.Repository { return c.repo }
+
+// TargetCluster is the cluster itself.
+func (c *Cluster) TargetCluster() string { return c.Name() }
+
+// Discover is the cluster's inventory, its deployment manager marked as
+// delivered through the repository.
+func (c *Cluster) Discover(ctx context.Context) (ims.Snapshot, error) {
+	snap, err := c.Provider.Discover(ctx)
+	if err != nil {
+		return snap, err
+	}
+	for i := range snap.DeploymentManagers {
+		dm := &snap.DeploymentManagers[i]
+		if dm.Extensions == nil {
+			dm.Extensions = ims.Extensions{}
+		}
+		dm.Extensions["delivery"] = "gitops"
+		dm.Extensions["repository"] = c.repo.DisplayURL()
+		dm.Extensions["branch"] = c.repo.Branch()
+		dm.Extensions["directory"] = "/" + c.repo.Directory()
+	}
+	return snap, nil
 }

@@ -222,6 +222,24 @@ func (e ProviderOrigin) Valid() bool {
 	}
 }
 
+// Defines values for ProviderRequestConfigDelivery.
+const (
+	ProviderRequestConfigDeliveryDirect ProviderRequestConfigDelivery = "direct"
+	ProviderRequestConfigDeliveryGitops ProviderRequestConfigDelivery = "gitops"
+)
+
+// Valid indicates whether the value is a known member of the ProviderRequestConfigDelivery enum.
+func (e ProviderRequestConfigDelivery) Valid() bool {
+	switch e {
+	case ProviderRequestConfigDeliveryDirect:
+		return true
+	case ProviderRequestConfigDeliveryGitops:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProviderRequestType.
 const (
 	ProviderRequestTypeGitops     ProviderRequestType = "gitops"
@@ -970,6 +988,9 @@ type ProviderRequest struct {
 		Branch  *string `json:"branch,omitempty"`
 		Context *string `json:"context,omitempty"`
 
+		// Delivery For kubernetes, how deployments placed on the cluster's pools reach it; `gitops` commits them to `repository` (with `branch`, `directory`, `username`, `password`), which the cluster's own GitOps agent applies, and follows them on the cluster. Default `direct`.
+		Delivery *ProviderRequestConfigDelivery `json:"delivery,omitempty"`
+
 		// Directory The directory holding the packages (default `deployments`).
 		Directory *string `json:"directory,omitempty"`
 
@@ -985,7 +1006,7 @@ type ProviderRequest struct {
 		// Password Password or token of `username`; stored encrypted, never returned.
 		Password *string `json:"password,omitempty"`
 
-		// Repository For gitops, the git repository's http(s) URL (no credentials in it); for porch, the name of the Porch Repository deployments go to.
+		// Repository For gitops (and a kubernetes cluster with delivery gitops), the git repository's http(s) URL (no credentials in it); for porch, the name of the Porch Repository deployments go to.
 		Repository *string `json:"repository,omitempty"`
 
 		// TargetCluster Name of the Kubernetes provider whose cluster applies this repository (its GitOps agent); deployments delivered through the repository are placed on its pools and followed there.
@@ -997,6 +1018,9 @@ type ProviderRequest struct {
 	Name string              `json:"name"`
 	Type ProviderRequestType `json:"type"`
 }
+
+// ProviderRequestConfigDelivery For kubernetes, how deployments placed on the cluster's pools reach it; `gitops` commits them to `repository` (with `branch`, `directory`, `username`, `password`), which the cluster's own GitOps agent applies, and follows them on the cluster. Default `direct`.
+type ProviderRequestConfigDelivery string
 
 // ProviderRequestType defines model for ProviderRequest.Type.
 type ProviderRequestType string
