@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -303,6 +304,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.Contains(r.URL.RawQuery, ";") {
 		r.URL.RawQuery = strings.ReplaceAll(r.URL.RawQuery, ";", "%3B")
 	}
+	trimTrailingSlash(r.URL)
 	if r.Body != nil {
 		limit := s.opts.MaxBodyBytes
 		if r.Method == http.MethodPost && r.URL.Path == "/o2ims/v1/cnfPackages" {
@@ -401,6 +403,16 @@ func (s *Server) notRouted(w http.ResponseWriter, r *http.Request, muxHandler ht
 		w.WriteHeader(rec.Code)
 	default:
 		writeProblem(w, r, http.StatusNotFound, fmt.Sprintf("no resource at %s", r.URL.Path))
+	}
+}
+
+// trimTrailingSlash makes a path with a trailing slash name the same
+// resource as without: O2ims clients (the O-RAN SC compliance suite, which
+// reads the O-Cloud at /o2ims-infrastructureInventory/v1/) send both.
+func trimTrailingSlash(u *url.URL) {
+	if len(u.Path) > 1 && strings.HasSuffix(u.Path, "/") {
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		u.RawPath = strings.TrimSuffix(u.RawPath, "/")
 	}
 }
 

@@ -243,6 +243,63 @@ func TestInventoryAPI(t *testing.T) {
 				t.Errorf("pool does not carry the oCloudId: %s", pool.body)
 			}
 		})
+		t.Run("trailing slash", func(t *testing.T) {
+			// A trailing slash names the same resource, as the O-RAN SC
+			// compliance suite expects of the O-Cloud's /v1/.
+			for _, c := range []struct {
+				path   string
+				status int
+				want   string
+			}{
+				{inv + "/", 200, `"globalCloudId":"gc-1"`},
+				{inv + "/?all_fields", 200, `"extensions":{}`},
+				{inv + "/resourcePools/", 200, poolB},
+				{inv + "/resourcePools/" + poolA + "/", 200, `"name":"my pool"`},
+				{inv + "/resourcePools/" + poolA + "/resources/?filter=(eq,resourceId," + resID(1) + ")", 200, resID(1)},
+				{"/o2ims-infrastructureMonitoring/v1/api_versions/", 200, `"uriPrefix":"/o2ims-infrastructureMonitoring/v1"`},
+				{"/healthz/", 200, "ok"},
+				{"/no/such/path/", 404, `"detail":"no resource at /no/such/path"`},
+				{"/", 404, `"detail":"no resource at /"`},
+			} {
+				if r := e.do(t, "GET", c.path); r.status != c.status || !strings.Contains(string(r.body), c.want) {
+					t.Errorf("%s: %d %s, want %d with %s", c.path, r.status, r.body, c.status, c.want)
+				}
+			}
+			if r := e.do(t, "POST", inv+"/resourcePools/"); r.status != 405 || r.header.Get("Allow") != "GET, HEAD" {
+				t.Errorf("POST on a collection with a trailing slash: %d %q", r.status, r.header.Get("Allow"))
+			}
+		})
+		t.Run("deployment manager mandatory attributes", func(t *testing.T) {
+			// O2ims makes supportedLocations, capabilities and capacity
+			// mandatory: the fixture's manager reports no capabilities,
+			// which v1, v2 and the alias show as {} unless a selector
+			// leaves them out.
+			for _, c := range []struct {
+				path string
+				want []string
+				not  []string
+			}{
+				{inv + "/deploymentManagers", []string{`"capabilities":{}`, `"capacity":{"cpu":8}`, `"supportedLocations":["east"]`, `"description":""`}, nil},
+				{inv + "/deploymentManagers/" + dmID, []string{`"capabilities":{}`, `"capacity":{"cpu":8}`}, nil},
+				{inv + "/deploymentManagers/" + dmID + "?all_fields", []string{`"capabilities":{}`, `"extensions":{}`}, nil},
+				{inv + "/deploymentManagers?exclude_default", []string{`"capabilities":{}`}, []string{`"extensions"`}},
+				{inv + "/deploymentManagers?exclude_fields=capabilities", []string{`"capacity":{"cpu":8}`}, []string{`"capabilities"`}},
+				{"/o2ims-infrastructureInventory/v2/deploymentManagers", []string{`"capabilities":{}`}, nil},
+				{"/o2ims/v1/deploymentManagers/" + dmID, []string{`"capabilities":{}`}, nil},
+			} {
+				r := e.do(t, "GET", c.path)
+				for _, w := range c.want {
+					if r.status != 200 || !strings.Contains(string(r.body), w) {
+						t.Errorf("%s: %d %s, want %s", c.path, r.status, r.body, w)
+					}
+				}
+				for _, n := range c.not {
+					if strings.Contains(string(r.body), n) {
+						t.Errorf("%s: %s has %s", c.path, r.body, n)
+					}
+				}
+			}
+		})
 		t.Run("filters", func(t *testing.T) {
 			cases := []struct {
 				path string

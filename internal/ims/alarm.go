@@ -1,5 +1,7 @@
 package ims
 
+import "encoding/json"
+
 // PerceivedSeverity is an alarm's severity as numbered by O2ims.
 type PerceivedSeverity int
 
@@ -67,11 +69,22 @@ type AlarmDefinition struct {
 	ClearingType          ClearingType   `json:"clearingType"`
 	ManagementInterfaceID []string       `json:"managementInterfaceId"`
 	PKNotificationField   []string       `json:"pkNotificationField"`
-	AlarmAdditionalFields map[string]any `json:"alarmAdditionalFields,omitempty"`
+	AlarmAdditionalFields map[string]any `json:"alarmAdditionalFields"`
 	// ProbableCauseID links the definition to its probable cause.
 	ProbableCauseID string `json:"-"`
 	// Severity is the default severity of alarms of this definition.
 	Severity PerceivedSeverity `json:"-"`
+}
+
+// MarshalJSON shows alarmAdditionalFields as {} when the definition has
+// none. O2ims makes the attribute optional, but SMOs certified with the
+// O-RAN SC compliance suite require it in every definition.
+func (d AlarmDefinition) MarshalJSON() ([]byte, error) {
+	type plain AlarmDefinition
+	if d.AlarmAdditionalFields == nil {
+		d.AlarmAdditionalFields = map[string]any{}
+	}
+	return json.Marshal(plain(d))
 }
 
 // AlarmDictionary is a versioned set of alarm definitions.

@@ -107,9 +107,11 @@ var (
 			{Name: "description", Type: query.String, Always: true},
 			{Name: "oCloudId", Type: query.String},
 			{Name: "serviceUri", Type: query.String},
-			{Name: "supportedLocations", Type: query.String, List: true, Complex: true},
-			{Name: "capabilities", Type: query.Object, Complex: true},
-			{Name: "capacity", Type: query.Object, Complex: true},
+			// O2ims makes these three mandatory: a provider that reports
+			// none shows them empty.
+			{Name: "supportedLocations", Type: query.String, List: true, Complex: true, Always: true},
+			{Name: "capabilities", Type: query.Object, Complex: true, Always: true},
+			{Name: "capacity", Type: query.Object, Complex: true, Always: true},
 			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
 		},
 	}

@@ -33,7 +33,7 @@ var (
 	ResourcePoolSchemaV2 = derive(ResourcePoolSchema, []string{"oCloudId", "globalLocationId", "location"},
 		query.Attr{Name: "oCloudSiteId", Type: query.String, Column: "ocloud_site_id", Always: true})
 	ResourceSchemaV2          = always(derive(ResourceSchema, []string{"parentId"}), "tags", "groups")
-	DeploymentManagerSchemaV2 = always(derive(DeploymentManagerSchema, nil), "supportedLocations", "capabilities", "capacity")
+	DeploymentManagerSchemaV2 = derive(DeploymentManagerSchema, nil)
 )
 
 // The two versions served.

@@ -287,7 +287,7 @@ class DeploymentManager(Model):
 
     __schema__: ClassVar[str] = "inventory.yaml#/components/schemas/DeploymentManager"
     __id_field__: ClassVar[str | None] = "deployment_manager_id"
-    __required__: ClassVar[tuple[str, ...]] = ("deploymentManagerId", "name", "oCloudId", "serviceUri")
+    __required__: ClassVar[tuple[str, ...]] = ("deploymentManagerId", "name", "description", "oCloudId", "serviceUri", "supportedLocations", "capabilities", "capacity")
 
     deployment_manager_id: str | None = field_("deploymentManagerId", "str")
     name: str | None = field_("name", "str")

@@ -178,17 +178,17 @@ type AlarmDictionaryManagementInterfaceId string
 // `admin_client_cert`, `admin_client_key` and `admin_token` for
 // tokens with the scope `o2ims:dms-credentials`.
 type DeploymentManager struct {
-	Capabilities        *map[string]interface{} `json:"capabilities,omitempty"`
-	Capacity            *map[string]interface{} `json:"capacity,omitempty"`
-	DeploymentManagerId openapi_types.UUID      `json:"deploymentManagerId"`
-	Description         *string                 `json:"description,omitempty"`
+	Capabilities        map[string]interface{} `json:"capabilities"`
+	Capacity            map[string]interface{} `json:"capacity"`
+	DeploymentManagerId openapi_types.UUID     `json:"deploymentManagerId"`
+	Description         string                 `json:"description"`
 
 	// Extensions Implementation-specific attributes; every key may be filtered and selected.
 	Extensions         *externalRef0.Extensions `json:"extensions,omitempty"`
 	Name               string                   `json:"name"`
 	OCloudId           openapi_types.UUID       `json:"oCloudId"`
 	ServiceUri         string                   `json:"serviceUri"`
-	SupportedLocations *[]string                `json:"supportedLocations,omitempty"`
+	SupportedLocations []string                 `json:"supportedLocations"`
 }
 
 // OCloudInfo The O-Cloud managed by this IMS.
