@@ -159,9 +159,10 @@ func TestSubscribeGetUnsubscribe(t *testing.T) {
 				t.Errorf("describe:\n%s", out)
 			}
 
-			// The same callback and filter again is a conflict.
-			_, errOut = o2ctl(t, exitConflict, args...)
-			if !strings.HasPrefix(errOut, "o2ctl: 409 Conflict: ") || strings.Count(errOut, "\n") != 1 {
+			// The same callback and filter again is refused (400, as the
+			// O-RAN SC compliance suite expects), naming the first.
+			_, errOut = o2ctl(t, exitError, args...)
+			if !strings.HasPrefix(errOut, "o2ctl: 400 Bad Request: ") || !strings.Contains(errOut, id) || strings.Count(errOut, "\n") != 1 {
 				t.Errorf("duplicate: %q", errOut)
 			}
 

@@ -98,7 +98,7 @@ func testSubscriptions(t *testing.T, e *env, api subscriptionAPI) {
 	one := api.collection + "/" + id
 
 	// The same callback and filter again is a conflict; another filter is not.
-	e.send(t, "POST", api.collection, jsonType, body(subBody(cb, api.valid[0]))).isProblem(t, "duplicate", 409, "already exists")
+	e.send(t, "POST", api.collection, jsonType, body(subBody(cb, api.valid[0]))).isProblem(t, "duplicate", 400, "exists already")
 	for _, f := range api.valid[1:] {
 		if r := e.send(t, "POST", api.collection, jsonType, body(subBody(cb, f))); r.status != 201 {
 			t.Errorf("create with %s: %d %s", f, r.status, r.body)

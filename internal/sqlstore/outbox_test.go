@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"fmt"
 	"reflect"
 	"sync"
@@ -241,8 +242,8 @@ func TestOutboxCreateSubscription(t *testing.T) {
 
 		// The same dedupe key is a conflict, even with another id.
 		dup := newSub(sqlstore.StreamInventory, sub.Callback)
-		if err := s.CreateSubscription(ctx, dup, "key-1"); ims.ErrorCode(err) != ims.ECONFLICT {
-			t.Fatalf("duplicate: %v, want %s", err, ims.ECONFLICT)
+		if err := s.CreateSubscription(ctx, dup, "key-1"); ims.ErrorCode(err) != ims.EINVALID || !errors.Is(err, sqlstore.ErrDuplicateSubscription) || !strings.Contains(ims.ErrorMessage(err), "exists already") {
+			t.Fatalf("duplicate: %v, want %s naming the first", err, ims.EINVALID)
 		}
 		// Concurrent duplicates: exactly one wins.
 		var wg sync.WaitGroup
@@ -254,10 +255,10 @@ func TestOutboxCreateSubscription(t *testing.T) {
 		close(results)
 		ok := 0
 		for err := range results {
-			switch ims.ErrorCode(err) {
-			case "":
+			switch {
+			case err == nil:
 				ok++
-			case ims.ECONFLICT:
+			case errors.Is(err, sqlstore.ErrDuplicateSubscription) && ims.ErrorCode(err) == ims.EINVALID:
 			default:
 				t.Fatalf("concurrent create: %v", err)
 			}

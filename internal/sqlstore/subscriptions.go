@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,22 +73,27 @@ func msOf(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
+// ErrDuplicateSubscription is the cause of the EINVALID error of a second
+// subscription of one callback and filter.
+var ErrDuplicateSubscription = errors.New("duplicate subscription")
+
 // CreateSubscription stores sub. It starts at the end of its stream: only
 // changes committed after it are delivered. dedupeKey identifies the
 // (callback, filter) pair; a second subscription with the same key is
-// ECONFLICT.
+// EINVALID (wrapping ErrDuplicateSubscription), naming the first.
 func (s *Store) CreateSubscription(ctx context.Context, sub Subscription, dedupeKey string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return ims.Internal(fmt.Errorf("begin: %w", err), "creating the subscription failed")
 	}
 	defer tx.Rollback() //nolint:errcheck
-	var n int
-	if err := tx.QueryRowContext(ctx, s.rebind("SELECT COUNT(*) FROM subscriptions WHERE dedupe_key = ?"), dedupeKey).Scan(&n); err != nil {
+	var existing string
+	err = tx.QueryRowContext(ctx, s.rebind("SELECT id FROM subscriptions WHERE dedupe_key = ?"), dedupeKey).Scan(&existing)
+	switch {
+	case err == nil:
+		return duplicate(existing)
+	case !errors.Is(err, sql.ErrNoRows):
 		return ims.Internal(fmt.Errorf("check duplicate: %w", err), "creating the subscription failed")
-	}
-	if n > 0 {
-		return ims.Errorf(ims.ECONFLICT, "a subscription with this callback and filter already exists")
 	}
 	if s.dialect == query.Postgres {
 		// Take the outbox lock so no event commits between reading the
@@ -110,17 +116,29 @@ func (s *Store) CreateSubscription(ctx context.Context, sub Subscription, dedupe
 		sub.ID, sub.Stream, major, dedupeKey, sub.Callback, sub.ConsumerSubscriptionID, sub.Filter, string(sub.Doc), time.Now().UnixMilli(), cursor)
 	if err != nil {
 		if isUniqueViolation(err) {
-			return ims.Errorf(ims.ECONFLICT, "a subscription with this callback and filter already exists")
+			return duplicate("")
 		}
 		return ims.Internal(fmt.Errorf("insert subscription: %w", err), "creating the subscription failed")
 	}
 	if err := tx.Commit(); err != nil {
 		if isUniqueViolation(err) {
-			return ims.Errorf(ims.ECONFLICT, "a subscription with this callback and filter already exists")
+			return duplicate("")
 		}
 		return ims.Internal(fmt.Errorf("commit: %w", err), "creating the subscription failed")
 	}
 	return nil
+}
+
+// duplicate is the error of a second subscription of one callback and
+// filter: 400, which the O-RAN SC compliance suite (with which operators
+// certify an O2 IMS) expects, naming the first when it is known (a
+// concurrent one may not be readable yet).
+func duplicate(existing string) error {
+	msg := "a subscription with this callback and filter exists already"
+	if existing != "" {
+		msg += ": " + existing
+	}
+	return &ims.Error{Code: ims.EINVALID, Message: msg, Err: ErrDuplicateSubscription}
 }
 
 func isUniqueViolation(err error) bool {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -146,7 +147,7 @@ func (s *Service) Ensure(ctx context.Context, k Kind, in Input) (string, error) 
 		return keep, nil
 	}
 	doc, err := s.Create(ctx, k, in)
-	if ims.ErrorCode(err) == ims.ECONFLICT {
+	if errors.Is(err, sqlstore.ErrDuplicateSubscription) {
 		// A consumer's own subscription already sends the same.
 		return "", nil
 	}

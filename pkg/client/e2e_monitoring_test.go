@@ -95,7 +95,7 @@ func TestEndToEndMonitoring(t *testing.T) {
 		}
 
 		// The same callback and filter again is a conflict.
-		if _, err := c.Subscriptions().Create(ctx, req); !o2.IsConflict(err) {
+		if _, err := c.Subscriptions().Create(ctx, req); !o2.IsBadRequest(err) {
 			t.Errorf("duplicate: %v", err)
 		}
 		if _, err := c.Subscriptions().Create(ctx, o2.SubscriptionRequest{Callback: "http://169.254.169.254/latest"}); !o2.IsBadRequest(err) {
@@ -141,7 +141,7 @@ func TestEndToEndMonitoring(t *testing.T) {
 		if asub.AlarmSubscriptionID == "" || asub.Filter != "(in,notificationEventType,0,3)" || asub.DeliveryStatus == nil {
 			t.Errorf("alarm subscription %+v", asub)
 		}
-		if _, err := c.AlarmSubscriptions().Create(ctx, areq); !o2.IsConflict(err) {
+		if _, err := c.AlarmSubscriptions().Create(ctx, areq); !o2.IsBadRequest(err) {
 			t.Errorf("duplicate alarm subscription: %v", err)
 		}
 

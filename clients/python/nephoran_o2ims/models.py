@@ -310,9 +310,10 @@ class Subscription(_mixins.SubscriptionMixin, Model):
     event attributes: `objectType` (ResourceType, ResourcePool, Resource,
     DeploymentManager) and `notificationEventType` (0 create, 1 modify, 2 delete), e.g.
     `(eq,objectType,ResourcePool);(eq,extensions/site,east)`. The same callback with the
-    same filter cannot be subscribed twice (409). `extensions.deliveryStatus` is
-    read-only: `state` healthy or retrying, `retryingSince`, `lastError`,
-    `lastDeliveredAt`, `expiredEvents`, `queueDepth`. Excluded by default: `extensions`.
+    same filter cannot be subscribed twice: 400 naming the existing subscription (what
+    the O-RAN SC compliance suite expects). `extensions.deliveryStatus` is read-only:
+    `state` healthy or retrying, `retryingSince`, `lastError`, `lastDeliveredAt`,
+    `expiredEvents`, `queueDepth`. Excluded by default: `extensions`.
     """
 
     __schema__: ClassVar[str] = "inventory.yaml#/components/schemas/Subscription"
