@@ -9,13 +9,24 @@ export O2IMS_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmod
 # clones (and CI runs) on the same machine reuse them.
 export O2IMS_TESTENV_BIN ?= $(HOME)/.cache/nephoran-o2ims/testenv/bin
 
-.PHONY: test build generate check-generate vet fmt bench fuzz fuzz-api testenv
+.PHONY: test build release image generate check-generate vet fmt bench fuzz fuzz-api testenv
 
 test: vet testenv
 	$(GO) test -count=1 -timeout 40m ./...
 
 build:
 	$(GO) build -o bin/ ./cmd/...
+
+# Release binaries: static, without paths and symbol tables.
+release:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/ ./cmd/o2ims ./cmd/o2ctl
+
+# The container image of Containerfile (needs a container engine: docker or
+# podman, set ENGINE).
+ENGINE ?= docker
+IMAGE ?= ghcr.io/nephoran/o2ims:dev
+image:
+	$(ENGINE) build -f Containerfile -t $(IMAGE) .
 
 generate:
 	$(GO) generate ./api/... ./pkg/apis/... ./internal/controller/...
@@ -55,3 +66,5 @@ fuzz-api:
 testenv:
 	GO=$(GO) hack/testenv/build.sh
 	GO=$(GO) hack/porch/build.sh
+	GO=$(GO) hack/prometheus/build.sh
+	GO=$(GO) hack/crds/build.sh

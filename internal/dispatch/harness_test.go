@@ -315,13 +315,15 @@ func apply(t testing.TB, s *sqlstore.Store, source string, sets ...sqlstore.Obje
 	return ch
 }
 
-// counter reads one series of a counter from a registry.
+// counter sums the series of a counter in a registry whose labels include
+// labels (every stream's counters exist from the start).
 func counter(t testing.TB, g prometheus.Gatherer, name string, labels map[string]string) float64 {
 	t.Helper()
 	mfs, err := g.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var sum float64
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue
@@ -337,10 +339,10 @@ func counter(t testing.TB, g prometheus.Gatherer, name string, labels map[string
 					continue metrics
 				}
 			}
-			return m.GetCounter().GetValue()
+			sum += m.GetCounter().GetValue()
 		}
 	}
-	return 0
+	return sum
 }
 
 var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nephoran/o2ims/internal/sqlstore"
 )
 
 type metrics struct {
@@ -30,6 +32,16 @@ func newMetrics(reg prometheus.Registerer, d *Dispatcher) (*metrics, error) {
 			Help:    "Time from the commit of a change to the subscriber's 2xx.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
 		}, []string{"stream"}),
+	}
+	// Every stream's counters exist from the start, at 0: a series that
+	// first appears at 150 shows no increase to rate() and increase(), so
+	// an alert on the first expiries of a running server would miss them.
+	for _, stream := range []string{sqlstore.StreamInventory, sqlstore.StreamAlarm} {
+		m.delivered.WithLabelValues(stream)
+		m.expired.WithLabelValues(stream)
+		for _, reason := range []string{"retry", "rejected"} {
+			m.failed.WithLabelValues(stream, reason)
+		}
 	}
 	if reg == nil {
 		return m, nil

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -223,29 +224,45 @@ func (p *Plane) applyPorchCRDs(ctx context.Context) error {
 	if err != nil || len(files) == 0 {
 		return fmt.Errorf("testenv: no CRDs in %s: %v", filepath.Join(p.opts.BinDir, "porch-crds"), err)
 	}
+	return p.ApplyCRDs(ctx, files...)
+}
+
+// ApplyCRDs creates the CustomResourceDefinitions of the YAML files (one
+// or more documents each), keeping those that exist already, and waits
+// until all are established.
+func (p *Plane) ApplyCRDs(ctx context.Context, files ...string) error {
 	var names []string
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}
-		body, err := yaml.YAMLToJSON(data)
-		if err != nil {
-			return fmt.Errorf("testenv: %s: %w", f, err)
+		for _, doc := range strings.Split(string(data), "\n---") {
+			var crd struct {
+				Kind     string `json:"kind"`
+				Metadata struct {
+					Name string `json:"name"`
+				} `json:"metadata"`
+			}
+			if err := yaml.Unmarshal([]byte(doc), &crd); err != nil {
+				return fmt.Errorf("testenv: %s: %w", f, err)
+			}
+			if crd.Kind != "CustomResourceDefinition" {
+				continue
+			}
+			body, err := yaml.YAMLToJSON([]byte(doc))
+			if err != nil {
+				return fmt.Errorf("testenv: %s: %w", f, err)
+			}
+			err = p.Do(ctx, http.MethodPost, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", "", json.RawMessage(body), nil)
+			if err != nil && !isConflict(err) {
+				return fmt.Errorf("testenv: CRD %s: %w", crd.Metadata.Name, err)
+			}
+			names = append(names, crd.Metadata.Name)
 		}
-		var crd struct {
-			Metadata struct {
-				Name string `json:"name"`
-			} `json:"metadata"`
-		}
-		if err := yaml.Unmarshal(data, &crd); err != nil || crd.Metadata.Name == "" {
-			return fmt.Errorf("testenv: %s: not a CRD: %v", f, err)
-		}
-		err = p.Do(ctx, http.MethodPost, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", "", body, nil)
-		if err != nil && !isConflict(err) {
-			return err
-		}
-		names = append(names, crd.Metadata.Name)
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("testenv: no CustomResourceDefinition in %s", strings.Join(files, ", "))
 	}
 	for _, name := range names {
 		path := "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + name

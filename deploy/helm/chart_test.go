@@ -1,0 +1,277 @@
+// Package helm_test proves the Helm chart of deploy/helm/o2ims: it lints
+// clean, renders with several value sets (and refuses the sets the server
+// would refuse), and every object it renders passes a server-side dry-run
+// apply on the test control plane with Istio's and the Prometheus
+// operator's published CRDs installed.
+package helm_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/lint/support"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
+
+	"github.com/nephoran/o2ims/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const chartDir = "o2ims"
+
+// valueSets are the configurations the chart is proven with.
+var valueSets = map[string]map[string]any{
+	// One replica on SQLite, no authentication: a trial.
+	"minimal": {"replicaCount": 1, "insecureAllowUnauthenticated": true},
+	// The integration guide's production shape: PostgreSQL, OIDC, the
+	// mesh, the Prometheus operator, autoscaling.
+	"production": {
+		"database":         map[string]any{"existingSecret": "o2ims-db"},
+		"secretsKey":       map[string]any{"existingSecret": "o2ims-secrets"},
+		"config":           map[string]any{"oidc-issuer-url": "https://idp.example/realms/nephoran", "oidc-audience": "o2ims", "log-level": "info"},
+		"istio":            map[string]any{"enabled": true, "gateways": []any{"istio-system/nephoran-gateway"}},
+		"serviceMonitor":   map[string]any{"enabled": true, "labels": map[string]any{"release": "prometheus"}},
+		"prometheusRule":   map[string]any{"enabled": true},
+		"autoscaling":      map[string]any{"enabled": true},
+		"networkPolicy":    map[string]any{"ingressNamespaces": []any{"nephoran-system", "istio-system", "smo", "monitoring"}},
+		"podAnnotations":   map[string]any{"sidecar.istio.io/inject": "true"},
+		"imagePullSecrets": []any{map[string]any{"name": "registry"}},
+	},
+	// Without the optional objects.
+	"bare": {"replicaCount": 1, "insecureAllowUnauthenticated": true, "networkPolicy": map[string]any{"enabled": false},
+		"podDisruptionBudget": map[string]any{"enabled": false}, "serviceAccount": map[string]any{"create": false, "name": "default"}},
+}
+
+func loadChart(t *testing.T) *chart.Chart {
+	t.Helper()
+	c, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// render renders the chart as an install of release o2ims in namespace.
+func render(c *chart.Chart, namespace string, vals map[string]any) ([]*unstructured.Unstructured, error) {
+	values, err := chartutil.ToRenderValues(c, vals, chartutil.ReleaseOptions{Name: "o2ims", Namespace: namespace, IsInstall: true}, chartutil.DefaultCapabilities)
+	if err != nil {
+		return nil, err
+	}
+	files, err := engine.Render(c, values)
+	if err != nil {
+		return nil, err
+	}
+	var objs []*unstructured.Unstructured
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if !strings.HasSuffix(n, ".yaml") {
+			continue
+		}
+		for _, doc := range strings.Split(files[n], "\n---") {
+			var m map[string]any
+			if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+				return nil, err
+			}
+			if len(m) == 0 {
+				continue
+			}
+			objs = append(objs, &unstructured.Unstructured{Object: m})
+		}
+	}
+	return objs, nil
+}
+
+func TestLint(t *testing.T) {
+	for name, vals := range valueSets {
+		t.Run(name, func(t *testing.T) {
+			res := action.NewLint().Run([]string{chartDir}, vals)
+			for _, m := range res.Messages {
+				if m.Severity >= support.WarningSev {
+					t.Errorf("lint: %s", m)
+				}
+			}
+			if len(res.Errors) > 0 {
+				t.Errorf("lint errors: %v", res.Errors)
+			}
+		})
+	}
+}
+
+func TestRefusedValues(t *testing.T) {
+	c := loadChart(t)
+	tests := []struct {
+		name string
+		vals map[string]any
+		want string
+	}{
+		{"no authentication", map[string]any{"replicaCount": 1}, "oidc-issuer-url"},
+		{"replicas on SQLite", map[string]any{"insecureAllowUnauthenticated": true}, "several replicas need PostgreSQL"},
+		{"autoscaling on SQLite", map[string]any{"replicaCount": 1, "insecureAllowUnauthenticated": true, "autoscaling": map[string]any{"enabled": true}}, "autoscaling needs PostgreSQL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := render(c, "nephoran-system", tt.vals)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("render: %v, want an error saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderedObjects(t *testing.T) {
+	c := loadChart(t)
+	objs, err := render(c, "nephoran-system", valueSets["production"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKind := map[string]*unstructured.Unstructured{}
+	for _, o := range objs {
+		byKind[o.GetKind()] = o
+	}
+	for _, k := range []string{"ConfigMap", "Deployment", "Service", "ServiceAccount", "Role", "RoleBinding", "NetworkPolicy", "VirtualService",
+		"DestinationRule", "PeerAuthentication", "ServiceMonitor", "PrometheusRule", "PodDisruptionBudget", "HorizontalPodAutoscaler"} {
+		if byKind[k] == nil {
+			t.Errorf("no %s rendered", k)
+		}
+	}
+	dep := byKind["Deployment"]
+	container := func(path ...string) any {
+		cs, _, _ := unstructured.NestedSlice(dep.Object, "spec", "template", "spec", "containers")
+		v, _, _ := unstructured.NestedFieldNoCopy(cs[0].(map[string]any), path...)
+		return v
+	}
+	if container("securityContext", "readOnlyRootFilesystem") != true || container("readinessProbe", "httpGet", "path") != "/readyz" ||
+		container("livenessProbe", "httpGet", "path") != "/healthz" {
+		t.Errorf("container: %v", dep.Object["spec"])
+	}
+	if nonRoot, _, _ := unstructured.NestedBool(dep.Object, "spec", "template", "spec", "securityContext", "runAsNonRoot"); !nonRoot {
+		t.Error("the pod may run as root")
+	}
+	if _, found, _ := unstructured.NestedFieldNoCopy(dep.Object, "spec", "replicas"); found {
+		t.Error("replicas set although the autoscaler owns them")
+	}
+	vs := byKind["VirtualService"]
+	route, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
+	r := route[0].(map[string]any)
+	if r["timeout"] != "30s" || r["retries"].(map[string]any)["attempts"] != float64(3) || r["retries"].(map[string]any)["perTryTimeout"] != "10s" {
+		t.Errorf("the guide's route: %v", r)
+	}
+	cfg, _, _ := unstructured.NestedString(byKind["ConfigMap"].Object, "data", "o2ims.yaml")
+	for _, want := range []string{"oidc-issuer-url: https://idp.example/realms/nephoran", "service-uri: http://o2ims.nephoran-system.svc:8080", "local-provider: false"} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("o2ims.yaml lacks %q:\n%s", want, cfg)
+		}
+	}
+	groups, _, _ := unstructured.NestedSlice(byKind["PrometheusRule"].Object, "spec", "groups")
+	if len(groups) == 0 {
+		t.Error("the PrometheusRule has no rule groups")
+	}
+	sm, _, _ := unstructured.NestedSlice(byKind["ServiceMonitor"].Object, "spec", "endpoints")
+	var paths []string
+	for _, e := range sm {
+		paths = append(paths, e.(map[string]any)["path"].(string))
+	}
+	if !slices.Equal(paths, []string{"/metrics", "/o2ims/v1/providers/metrics", "/o2ims/v1/resources/metrics"}) {
+		t.Errorf("scrape paths %v", paths)
+	}
+}
+
+// TestAlertRulesAreTheShippedOnes: the chart carries the rule file of
+// deploy/prometheus, unchanged.
+func TestAlertRulesAreTheShippedOnes(t *testing.T) {
+	shipped, err := os.ReadFile(filepath.Join("..", "prometheus", "o2ims-alerts.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	carried, err := os.ReadFile(filepath.Join(chartDir, "files", "o2ims-alerts.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(shipped, carried) {
+		t.Error("deploy/helm/o2ims/files/o2ims-alerts.yml differs from deploy/prometheus/o2ims-alerts.yml: copy it")
+	}
+}
+
+// TestServerSideDryRun applies every rendered object of every value set
+// as a server-side dry run on the test control plane, with the published
+// CRDs of Istio and the Prometheus operator installed.
+func TestServerSideDryRun(t *testing.T) {
+	plane := testenv.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	crds, err := filepath.Glob(filepath.Join(testenv.DefaultBinDir(), "crds", "*.yaml"))
+	if err != nil || len(crds) != 3 {
+		t.Fatalf("the published CRDs are not in %s (run `make testenv`): %v %v", filepath.Join(testenv.DefaultBinDir(), "crds"), crds, err)
+	}
+	if err := plane.ApplyCRDs(ctx, crds...); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(plane.RESTConfigBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := loadChart(t)
+	for name, vals := range valueSets {
+		t.Run(name, func(t *testing.T) {
+			ns := "o2ims-" + name
+			nsObj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
+			if _, err := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).Apply(ctx, ns, nsObj, metav1.ApplyOptions{FieldManager: "chart-test"}); err != nil {
+				t.Fatal(err)
+			}
+			objs, err := render(c, ns, vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range objs {
+				gvk := o.GroupVersionKind()
+				m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+				if err != nil {
+					t.Errorf("%s %s: the API server does not serve it: %v", gvk, o.GetName(), err)
+					continue
+				}
+				b, err := o.MarshalJSON()
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = dyn.Resource(m.Resource).Namespace(ns).Patch(ctx, o.GetName(), types.ApplyPatchType, b,
+					metav1.PatchOptions{FieldManager: "chart-test", DryRun: []string{metav1.DryRunAll}, Force: new(true)})
+				if err != nil {
+					t.Errorf("%s %s: %v", gvk.Kind, o.GetName(), err)
+				}
+			}
+		})
+	}
+}
