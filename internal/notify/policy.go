@@ -116,7 +116,7 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return ims.Errorf(ims.EINVALID, "callback: not a URL: %v", err)
+		return &ims.Error{Code: ims.EINVALID, Message: "callback: not a valid URL (an absolute http or https URL without spaces or control characters)", Err: err}
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return ims.Errorf(ims.EINVALID, "callback: must be an absolute http or https URL")
