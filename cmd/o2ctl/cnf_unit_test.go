@@ -54,6 +54,7 @@ func TestCNFCommandRequests(t *testing.T) {
 	meta := writeFile(t, "meta.yaml", "name: app\nversion: 0.3.1\nvnfdInfo: {vnfdId: vnfd-app}\nflavours:\n- {flavourId: small, replicas: 1}\n")
 	chart := writeFile(t, "chart.tgz", "CHART-BYTES")
 	kubeconfig := writeFile(t, "edge.kubeconfig", "apiVersion: v1\nkind: Config\n")
+	token := writeFile(t, "token", "s3cret\n")
 
 	for _, c := range []struct {
 		args []string
@@ -70,6 +71,9 @@ func TestCNFCommandRequests(t *testing.T) {
 		{[]string{"cnf", "package", "delete", "p1"}, "cnfpackage/p1 deleted\n"},
 		{[]string{"provider", "add", "edge", "--kubeconfig", kubeconfig, "--kube-context", "admin"}, "pr1\n"},
 		{[]string{"provider", "delete", "pr1"}, "provider/pr1 deleted\n"},
+		{[]string{"provider", "add", "fleet", "--type", "gitops", "--repository", "https://git.example/fleet.git", "--username", "bot", "--password-file", token, "--target-cluster", "edge"}, "pr1\n"},
+		{[]string{"provider", "add", "edge", "--kubeconfig", kubeconfig, "--delivery", "gitops", "--repository", "https://git.example/edge.git"}, "pr1\n"},
+		{[]string{"provider", "add", "nephio", "--type", "porch", "--kubeconfig", kubeconfig, "--auto-approve", "--repository", "deploys"}, "pr1\n"},
 	} {
 		out, errOut, code := runAgainst(t, ims.URL, c.args...)
 		if code != 0 || out != c.out || errOut != "" {
@@ -78,7 +82,7 @@ func TestCNFCommandRequests(t *testing.T) {
 	}
 
 	reqs := ims.requests()
-	if len(reqs) != 11 {
+	if len(reqs) != 14 {
 		t.Fatalf("%d requests:\n%s", len(reqs), strings.Join(reqs, "\n"))
 	}
 	upload := reqs[0]
@@ -101,6 +105,9 @@ func TestCNFCommandRequests(t *testing.T) {
 		"DELETE " + neph + "/cnfPackages/p1",
 		"POST " + neph + `/providers application/json {"name":"edge","type":"kubernetes","config":{"kubeconfig":"apiVersion: v1\nkind: Config\n","context":"admin"}}`,
 		"DELETE " + neph + "/providers/pr1",
+		"POST " + neph + `/providers application/json {"name":"fleet","type":"gitops","config":{"repository":"https://git.example/fleet.git","username":"bot","password":"s3cret","targetCluster":"edge"}}`,
+		"POST " + neph + `/providers application/json {"name":"edge","type":"kubernetes","config":{"kubeconfig":"apiVersion: v1\nkind: Config\n","delivery":"gitops","repository":"https://git.example/edge.git"}}`,
+		"POST " + neph + `/providers application/json {"name":"nephio","type":"porch","config":{"kubeconfig":"apiVersion: v1\nkind: Config\n","repository":"deploys","autoApprove":true}}`,
 	} {
 		if want != "" && reqs[i] != want {
 			t.Errorf("request %d\n got %s\nwant %s", i, reqs[i], want)
@@ -130,6 +137,10 @@ func TestCNFCommandUsageErrors(t *testing.T) {
 		{"provider", "add", "edge"},
 		{"provider", "add", "edge", "--kubeconfig", kubeconfig, "--kubeconfig-path", "/k"},
 		{"provider", "add", "--kubeconfig", kubeconfig},
+		{"provider", "add", "fleet", "--type", "gitops"},
+		{"provider", "add", "fleet", "--type", "gitops", "--repository", "https://g/x.git", "--kubeconfig", kubeconfig},
+		{"provider", "add", "nephio", "--type", "porch", "--repository", "deploys"},
+		{"provider", "add", "x", "--type", "aws-ish", "--kubeconfig", kubeconfig},
 	} {
 		out, errOut, code := runAgainst(t, ims.URL, args...)
 		if code != exitError || out != "" || !strings.HasPrefix(errOut, "o2ctl: ") {

@@ -101,4 +101,15 @@ func TestCNFPackagesInstancesAndProviders(t *testing.T) {
 	}
 	// Built-in providers cannot be removed.
 	o2ctl(t, exitConflict, "provider", "delete", provs[0].ProviderID)
+
+	// A GitOps repository registers though it cannot be reached (it is
+	// unhealthy), shows as type gitops, and is removed again.
+	fleet, _ := o2ctl(t, 0, "provider", "add", "o2ctl-fleet", "--type", "gitops", "--repository", "http://127.0.0.1:1/fleet.git")
+	fleet = strings.TrimSpace(fleet)
+	out, _ = o2ctl(t, 0, "get", "providers", "--filter", "(eq,type,gitops);(eq,origin,api)", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &provs); err != nil || len(provs) != 1 || provs[0].ProviderID != fleet || provs[0].Name != "o2ctl-fleet" ||
+		provs[0].Endpoint != "http://127.0.0.1:1/fleet.git" {
+		t.Fatalf("the gitops provider: %v\n%s", err, out)
+	}
+	o2ctl(t, 0, "provider", "delete", fleet)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +15,7 @@ import (
 func (a *app) providerCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "provider",
-		Short: "Register or remove infrastructure providers (Kubernetes clusters)",
+		Short: "Register or remove infrastructure providers (Kubernetes clusters, GitOps repositories, Porch)",
 		Long: `Register Kubernetes clusters with the IMS, or remove them; list them, with
 their health, with "o2ctl get providers". A registered cluster's nodes
 become resources, grouped into resource pools by their
@@ -25,39 +26,65 @@ named after the provider, onto which CNF instances are instantiated.`,
 	}
 
 	var (
-		kubeconfig, kubeconfigPath, kubeContext, output string
+		typ, kubeconfig, kubeconfigPath, kubeContext, output string
+		git                                             o2.ProviderConfig
+		passwordFile                                    string
 	)
 	add := &cobra.Command{
-		Use:   "add NAME (--kubeconfig FILE | --kubeconfig-path PATH) [--kube-context NAME]",
-		Short: "Register a Kubernetes cluster",
-		Long: `Register the Kubernetes cluster a kubeconfig reaches as provider NAME (1 to
-63 lowercase letters, digits, '-' or '.'), and print its ID.
+		Use:   "add NAME [--type kubernetes|gitops|porch] …",
+		Short: "Register a Kubernetes cluster, a GitOps repository or Porch",
+		Long: `Register provider NAME (1 to 63 lowercase letters, digits, '-' or '.') and
+print its ID. A name in use exits with status 5.
 
+--type kubernetes (the default): the cluster a kubeconfig reaches.
 --kubeconfig reads a local file and sends its content, which the IMS
 stores encrypted; it needs a secrets key (O2IMS_SECRETS_KEY or
 --secrets-key-file), else exit status 6; it must carry its credentials
 inline (no exec plugins, no file references). --kubeconfig-path instead
 names a file of the IMS's provider credentials directory
-(--provider-credentials-dir), relative to it. --kube-context selects a context of the
-kubeconfig (o2ctl's own --context selects the IMS, as everywhere). A name
-in use exits with status 5.`,
+(--provider-credentials-dir), relative to it. --kube-context selects a
+context of the kubeconfig (o2ctl's own --context selects the IMS, as
+everywhere). --delivery gitops with --repository (and --branch,
+--directory, --username, --password-file) sends the deployments placed on
+the cluster's pools through that repository, which the cluster's own
+GitOps agent applies.
+
+--type gitops: a git repository (--repository, an http(s) URL) that
+deployments naming its deployment manager are committed to as kpt
+packages; --target-cluster names the registered cluster its agent
+applies to. --password-file holds the password or token, stored
+encrypted.
+
+--type porch: Porch (Nephio R5) on the API server a kubeconfig reaches
+(--kubeconfig or --kubeconfig-path); --repository names the Porch
+Repository of the deployments, --blueprint-repository and --blueprint the
+blueprint package, --auto-approve publishes the proposals.`,
 		Example: `  o2ctl provider add edge-1 --kubeconfig ~/.kube/edge-1.yaml --kube-context admin@edge-1
-  o2ctl provider add lab --kubeconfig-path lab.kubeconfig`,
+  o2ctl provider add lab --kubeconfig-path lab.kubeconfig
+  o2ctl provider add fleet --type gitops --repository https://git.example/fleet.git --username bot --password-file token --target-cluster edge-1
+  o2ctl provider add nephio --type porch --kubeconfig ~/.kube/mgmt.yaml --auto-approve --target-cluster edge-1`,
 		Args: exactArgs(1, "a provider name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(output, outID, outJSON, outYAML); err != nil {
 				return err
 			}
-			if (kubeconfig == "") == (kubeconfigPath == "") {
-				return &usageError{fmt.Errorf("give exactly one of --kubeconfig and --kubeconfig-path")}
-			}
-			req := o2.ProviderRequest{
-				Name: args[0],
-				Type: o2.ProviderTypeKubernetes,
-				Config: o2.ProviderConfig{
-					KubeconfigPath: kubeconfigPath,
-					Context:        kubeContext,
-				},
+			req := o2.ProviderRequest{Name: args[0], Type: typ, Config: git}
+			req.Config.KubeconfigPath, req.Config.Context = kubeconfigPath, kubeContext
+			kube := kubeconfig != "" || kubeconfigPath != ""
+			switch typ {
+			case o2.ProviderTypeKubernetes, o2.ProviderTypePorch:
+				if (kubeconfig == "") == (kubeconfigPath == "") {
+					return &usageError{fmt.Errorf("give exactly one of --kubeconfig and --kubeconfig-path")}
+				}
+			case o2.ProviderTypeGitOps:
+				if kube || kubeContext != "" {
+					return &usageError{fmt.Errorf("--type gitops takes --repository and its options, no kubeconfig")}
+				}
+				if git.Repository == "" {
+					return &usageError{fmt.Errorf("--type gitops needs --repository")}
+				}
+			default:
+				return &usageError{fmt.Errorf("--type must be kubernetes, gitops or porch")}
 			}
 			if kubeconfig != "" {
 				data, err := os.ReadFile(kubeconfig)
@@ -65,6 +92,13 @@ in use exits with status 5.`,
 					return err
 				}
 				req.Config.Kubeconfig = string(data)
+			}
+			if passwordFile != "" {
+				data, err := os.ReadFile(passwordFile)
+				if err != nil {
+					return err
+				}
+				req.Config.Password = strings.TrimSpace(string(data))
 			}
 			c, err := a.client()
 			if err != nil {
@@ -77,9 +111,22 @@ in use exits with status 5.`,
 			return a.printCreated(output, p.ProviderID, p)
 		},
 	}
-	add.Flags().StringVar(&kubeconfig, "kubeconfig", "", "local kubeconfig file whose content is sent")
-	add.Flags().StringVar(&kubeconfigPath, "kubeconfig-path", "", "path of a kubeconfig file on the IMS's host")
-	add.Flags().StringVar(&kubeContext, "kube-context", "", "kubeconfig context (default: its current context)")
+	f := add.Flags()
+	f.StringVar(&typ, "type", o2.ProviderTypeKubernetes, "provider type: kubernetes, gitops or porch")
+	f.StringVar(&kubeconfig, "kubeconfig", "", "local kubeconfig file whose content is sent")
+	f.StringVar(&kubeconfigPath, "kubeconfig-path", "", "path of a kubeconfig file on the IMS's host")
+	f.StringVar(&kubeContext, "kube-context", "", "kubeconfig context (default: its current context)")
+	f.StringVar(&git.Delivery, "delivery", "", "for a cluster: direct (default) or gitops (through --repository)")
+	f.StringVar(&git.Repository, "repository", "", "gitops: the repository's http(s) URL; porch: the Porch Repository of the deployments")
+	f.StringVar(&git.Branch, "branch", "", "the branch commits go to (default main)")
+	f.StringVar(&git.Directory, "directory", "", "the directory holding the packages (default deployments)")
+	f.StringVar(&git.Username, "username", "", "the user of the repository's HTTP authentication")
+	f.StringVar(&passwordFile, "password-file", "", "file holding the password or token of --username")
+	f.StringVar(&git.TargetCluster, "target-cluster", "", "the registered cluster the repository's GitOps agent applies to")
+	f.StringVar(&git.BlueprintRepository, "blueprint-repository", "", "porch: the Porch Repository of the blueprint (default o2ims-packages)")
+	f.StringVar(&git.Blueprint, "blueprint", "", "porch: the blueprint package (default o2ims-deployment-template)")
+	f.StringVar(&git.Namespace, "namespace", "", "porch: the namespace of the repositories (default default)")
+	f.BoolVar(&git.AutoApprove, "auto-approve", false, "porch: publish each package revision the IMS proposes")
 	addOutputFlag(add, &output, outID, outJSON, outYAML)
 
 	del := a.deleteCommand("delete ID...", "Remove providers and their inventory", "providers",
