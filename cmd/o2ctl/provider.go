@@ -27,8 +27,8 @@ named after the provider, onto which CNF instances are instantiated.`,
 
 	var (
 		typ, kubeconfig, kubeconfigPath, kubeContext, output string
-		git                                             o2.ProviderConfig
-		passwordFile                                    string
+		git                                                  o2.ProviderConfig
+		passwordFile                                         string
 	)
 	add := &cobra.Command{
 		Use:   "add NAME [--type kubernetes|gitops|porch] …",
