@@ -629,7 +629,7 @@ func providersFrom(file map[string]any) ([]app.ProviderConfig, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("config key providers: %w (each entry: name, type, and kubeconfigPath, context for kubernetes or repository, branch, directory, username, passwordFile, targetCluster for gitops)", err)
+		return nil, fmt.Errorf("config key providers: %w (each entry: name, type, and kubeconfigPath, context for kubernetes; repository, branch, directory, username, passwordFile, targetCluster for gitops; region, vpc, instance_types, tags, capacity, endpoint, credentialsFile, profile for aws)", err)
 	}
 	for i, p := range out {
 		if p.Name == "" || p.Type == "" {

@@ -43,6 +43,7 @@ import (
 	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/notify"
 	"github.com/nephoran/o2ims/internal/provider"
+	awsprovider "github.com/nephoran/o2ims/internal/provider/aws"
 	gitopsprovider "github.com/nephoran/o2ims/internal/provider/gitops"
 	"github.com/nephoran/o2ims/internal/provider/kubernetes"
 	"github.com/nephoran/o2ims/internal/provider/local"
@@ -167,8 +168,11 @@ type A1Options struct {
 }
 
 // ProviderConfig is a provider defined in the configuration file: a
-// Kubernetes cluster (kubeconfigPath, context) or a GitOps repository
-// (repository, branch, directory, username, passwordFile, targetCluster).
+// Kubernetes cluster (kubeconfigPath, context), a GitOps repository
+// (repository, branch, directory, username, passwordFile, targetCluster)
+// or an AWS region (region, vpc, instance_types, tags, capacity,
+// endpoint, and credentialsFile with profile, else the SDK's default
+// credential chain).
 type ProviderConfig struct {
 	Name           string `json:"name"`
 	Type           string `json:"type"`
@@ -181,6 +185,19 @@ type ProviderConfig struct {
 	// PasswordFile holds the password or token of Username.
 	PasswordFile  string `json:"passwordFile,omitempty"`
 	TargetCluster string `json:"targetCluster,omitempty"`
+
+	// AWS, with the keys of a registration through the API but for the
+	// credentials: a shared credentials file (CredentialsFile, its
+	// Profile or "default"), a Profile of the default shared files, or
+	// the SDK's default chain (environment, web identity, instance role).
+	Region          string                     `json:"region,omitempty"`
+	Endpoint        string                     `json:"endpoint,omitempty"`
+	VPC             *provider.AWSVPC           `json:"vpc,omitempty"`
+	InstanceTypes   *provider.AWSInstanceTypes `json:"instance_types,omitempty"`
+	Tags            *provider.AWSTags          `json:"tags,omitempty"`
+	Capacity        *provider.AWSCapacity      `json:"capacity,omitempty"`
+	CredentialsFile string                     `json:"credentialsFile,omitempty"`
+	Profile         string                     `json:"profile,omitempty"`
 }
 
 // App is a running server.
@@ -363,6 +380,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		},
 		gitopsprovider.ProviderType: gitopsFactory(opts.GitOps, logger),
 		porchprovider.ProviderType:  porchFactory(logger),
+		awsprovider.ProviderType:    awsFactory(logger),
 	}
 	if dir := opts.ProviderCredentialsDir; dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -385,7 +403,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			return nil, fmt.Errorf("provider %q in the configuration: unknown type %q", pc.Name, pc.Type)
 		}
 		cfg := provider.Config{KubeconfigPath: pc.KubeconfigPath, Context: pc.Context, Repository: pc.Repository, Branch: pc.Branch,
-			Directory: pc.Directory, Username: pc.Username, TargetCluster: pc.TargetCluster}
+			Directory: pc.Directory, Username: pc.Username, TargetCluster: pc.TargetCluster,
+			Region: pc.Region, Endpoint: pc.Endpoint, VPC: pc.VPC, InstanceTypes: pc.InstanceTypes, Tags: pc.Tags, Capacity: pc.Capacity,
+			CredentialsFile: pc.CredentialsFile, Profile: pc.Profile}
 		var err error
 		if pc.PasswordFile != "" {
 			b, rerr := os.ReadFile(pc.PasswordFile)

@@ -69,10 +69,18 @@ func (h *nephoranHandlers) CreateProvider(ctx context.Context, req nephapi.Creat
 	if req.Body == nil {
 		return nil, ims.Errorf(ims.EINVALID, "a provider body is required")
 	}
+	c := req.Body.Config
 	reg, err := h.providers.Create(ctx, provider.Input{
 		Name: req.Body.Name,
 		Type: string(req.Body.Type),
 		Config: provider.Config{
+			Region:              deref(c.Region),
+			Endpoint:            deref(c.Endpoint),
+			Credentials:         awsCredentials(c.Credentials),
+			VPC:                 awsVPC(c.Vpc),
+			InstanceTypes:       awsInstanceTypes(c.InstanceTypes),
+			Tags:                awsTags(c.Tags),
+			Capacity:            awsCapacity(c.Capacity),
 			Kubeconfig:          deref(req.Body.Config.Kubeconfig),
 			KubeconfigPath:      deref(req.Body.Config.KubeconfigPath),
 			Context:             deref(req.Body.Config.Context),
@@ -126,4 +134,52 @@ func (h *nephoranHandlers) DeleteProvider(ctx context.Context, req nephapi.Delet
 		return nil, err
 	}
 	return nephapi.DeleteProvider204Response{}, nil
+}
+
+// The AWS parts of a provider registration, nil when absent.
+
+func awsCredentials(c *nephapi.AWSCredentials) *provider.AWSCredentials {
+	if c == nil {
+		return nil
+	}
+	return &provider.AWSCredentials{AccessKeyID: c.AccessKeyId, SecretAccessKey: c.SecretAccessKey, SessionToken: deref(c.SessionToken)}
+}
+
+func awsVPC(v *nephapi.AWSVPC) *provider.AWSVPC {
+	if v == nil {
+		return nil
+	}
+	out := &provider.AWSVPC{VPCID: v.VpcId}
+	for _, s := range deref(v.Subnets) {
+		out.Subnets = append(out.Subnets, provider.AWSSubnet{ID: s.Id, Zone: deref(s.Zone), Type: string(deref(s.Type))})
+	}
+	return out
+}
+
+func awsInstanceTypes(t *nephapi.AWSInstanceTypes) *provider.AWSInstanceTypes {
+	if t == nil {
+		return nil
+	}
+	return &provider.AWSInstanceTypes{Supported: deref(t.Supported), Default: deref(t.Default)}
+}
+
+func awsTags(t *nephapi.AWSTags) *provider.AWSTags {
+	if t == nil {
+		return nil
+	}
+	return &provider.AWSTags{Default: deref(t.Default)}
+}
+
+func awsCapacity(c *nephapi.AWSCapacity) *provider.AWSCapacity {
+	if c == nil {
+		return nil
+	}
+	out := &provider.AWSCapacity{AWSBudget: provider.AWSBudget{VCPUs: deref(c.Vcpus), MemoryGiB: deref(c.MemoryGiB)}}
+	if z := deref(c.Zones); len(z) > 0 {
+		out.Zones = map[string]provider.AWSBudget{}
+		for name, b := range z {
+			out.Zones[name] = provider.AWSBudget{VCPUs: b.Vcpus, MemoryGiB: b.MemoryGiB}
+		}
+	}
+	return out
 }

@@ -74,10 +74,76 @@ type Config struct {
 	Blueprint           string `json:"blueprint,omitempty"`
 	Namespace           string `json:"namespace,omitempty"`
 	AutoApprove         bool   `json:"autoApprove,omitempty"`
+
+	// AWS (type aws), with the integration guide's keys: the region, an
+	// access key (stored encrypted), the VPC inventoried, the instance
+	// types offered, the IMS's default tags, the compute budget placement
+	// sees, and an EC2 endpoint override (private endpoints, tests).
+	Region        string            `json:"region,omitempty"`
+	Endpoint      string            `json:"endpoint,omitempty"`
+	Credentials   *AWSCredentials   `json:"credentials,omitempty"`
+	VPC           *AWSVPC           `json:"vpc,omitempty"`
+	InstanceTypes *AWSInstanceTypes `json:"instance_types,omitempty"`
+	Tags          *AWSTags          `json:"tags,omitempty"`
+	Capacity      *AWSCapacity      `json:"capacity,omitempty"`
+	// CredentialsFile and Profile, for providers of the configuration
+	// file only, name a shared credentials file and its profile; without
+	// them and Credentials the SDK's default chain is used.
+	CredentialsFile string `json:"-"`
+	Profile         string `json:"-"`
+
 	// SelfContained, set for registrations made through the API, refuses
 	// kubeconfigs that run programs or read files: what the API is sent
 	// must not reach the server's own files or commands.
 	SelfContained bool `json:"-"`
+}
+
+// AWSCredentials are an AWS access key, with the session token of
+// temporary (STS) credentials.
+type AWSCredentials struct {
+	AccessKeyID     string `json:"accessKeyId,omitempty"`
+	SecretAccessKey string `json:"secretAccessKey,omitempty"`
+	SessionToken    string `json:"sessionToken,omitempty"`
+}
+
+// AWSVPC is the VPC an aws provider inventories; Subnets, when given,
+// restrict it to those.
+type AWSVPC struct {
+	VPCID   string      `json:"vpcId,omitempty"`
+	Subnets []AWSSubnet `json:"subnets,omitempty"`
+}
+
+// AWSSubnet is a subnet of the VPC: its id, availability zone and type
+// (public or private).
+type AWSSubnet struct {
+	ID   string `json:"id"`
+	Zone string `json:"zone,omitempty"`
+	Type string `json:"type,omitempty"`
+}
+
+// AWSInstanceTypes are the instance types offered, and the default one.
+type AWSInstanceTypes struct {
+	Supported []string `json:"supported,omitempty"`
+	Default   string   `json:"default,omitempty"`
+}
+
+// AWSTags are the IMS's default tags: the instances inventoried carry
+// them all.
+type AWSTags struct {
+	Default map[string]string `json:"default,omitempty"`
+}
+
+// AWSBudget is an amount of compute.
+type AWSBudget struct {
+	VCPUs     int64 `json:"vcpus,omitempty"`
+	MemoryGiB int64 `json:"memoryGiB,omitempty"`
+}
+
+// AWSCapacity is the compute the IMS may use in the region: the budget
+// the zones share, and those of zones with their own.
+type AWSCapacity struct {
+	AWSBudget
+	Zones map[string]AWSBudget `json:"zones,omitempty"`
 }
 
 // Options configure a Registry.
@@ -340,9 +406,17 @@ func (r *Registry) checkConfig(typ string, c Config) error {
 	kube := c.Kubeconfig != "" || c.KubeconfigPath != "" || c.Context != ""
 	git := c.Repository != "" || c.Branch != "" || c.Directory != "" || c.Username != "" || c.Password != "" || c.TargetCluster != ""
 	porch := c.BlueprintRepository != "" || c.Blueprint != "" || c.Namespace != "" || c.AutoApprove
+	aws := c.Region != "" || c.Endpoint != "" || c.Credentials != nil || c.VPC != nil || c.InstanceTypes != nil || c.Tags != nil || c.Capacity != nil
 	switch {
 	case typ != "kubernetes" && c.Delivery != "":
 		return ims.Errorf(ims.EINVALID, "config.delivery: only for kubernetes providers")
+	case typ == "aws":
+		if kube || git || porch {
+			return ims.Errorf(ims.EINVALID, "config: an aws provider takes region, credentials, vpc, instance_types, tags, capacity and endpoint")
+		}
+		return r.checkAWS(c)
+	case aws:
+		return ims.Errorf(ims.EINVALID, "config: region, credentials, vpc, instance_types, tags, capacity and endpoint are for aws providers")
 	case typ == "porch":
 		if c.Branch != "" || c.Directory != "" || c.Username != "" || c.Password != "" {
 			return ims.Errorf(ims.EINVALID, "config: a porch provider takes a kubeconfig (of the API server serving Porch), repository, blueprintRepository, blueprint, namespace, autoApprove and targetCluster")
@@ -390,6 +464,23 @@ func (r *Registry) checkConfig(typ string, c Config) error {
 		return ims.Errorf(ims.EINVALID, "config.delivery: %q is neither direct nor gitops", truncate(c.Delivery, 32))
 	}
 	return r.checkKubeconfig(c)
+}
+
+// checkAWS checks what an aws registration needs before it is built
+// (which checks the values): through the API its access key is inline,
+// and stored only encrypted.
+func (r *Registry) checkAWS(c Config) error {
+	switch {
+	case c.Region == "":
+		return ims.Errorf(ims.EINVALID, "config.region: required (an AWS region such as us-east-1)")
+	case c.VPC == nil || c.VPC.VPCID == "":
+		return ims.Errorf(ims.EINVALID, "config.vpc.vpcId: required (the VPC whose subnets and instances are inventoried)")
+	case c.Credentials == nil || c.Credentials.AccessKeyID == "" || c.Credentials.SecretAccessKey == "":
+		return ims.Errorf(ims.EINVALID, "config.credentials: accessKeyId and secretAccessKey are required for a provider registered through the API (they are stored encrypted); the SDK's default credential chain serves only providers of the configuration file")
+	case r.box == nil:
+		return ims.Errorf(ims.EUNPROCESSABLE, "config.credentials: this server has no secrets key to store credentials encrypted; configure --secrets-key-file (or O2IMS_SECRETS_KEY)")
+	}
+	return nil
 }
 
 // checkKubeconfig checks a registration's kubeconfig.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -197,5 +198,80 @@ func testCredentialsDirectory(t *testing.T, store *sqlstore.Store) {
 	}
 	if len(built) != 1 || built[0].Kubeconfig != "token: rotated" {
 		t.Fatalf("after a restart built from %+v", built)
+	}
+}
+
+// TestAWSRegistration: an aws registration through the API needs its
+// region, VPC and an inline access key, which is stored sealed with the
+// rest of its configuration and comes back whole after a restart.
+func TestAWSRegistration(t *testing.T) {
+	ctx := context.Background()
+	store := sqlstoretest.Open(t, sqlstoretest.Backends()[0]) // the rules are the registry's; SQLite suffices
+	logger := slog.New(slog.DiscardHandler)
+	var built []provider.Config
+	factories := map[string]provider.Factory{
+		"aws": func(name string, cfg provider.Config) (inventory.Provider, error) {
+			built = append(built, cfg)
+			return fakeProvider{name}, nil
+		},
+		"kubernetes": func(name string, cfg provider.Config) (inventory.Provider, error) { return fakeProvider{name}, nil },
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	box, _ := secrets.NewBox(key)
+	reg := provider.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, provider.Options{Box: box}, logger)
+
+	creds := &provider.AWSCredentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "s3cr3t-secret-key", SessionToken: "s3cr3t-session"}
+	vpc := &provider.AWSVPC{VPCID: "vpc-0a1b2c3d4e5f67890", Subnets: []provider.AWSSubnet{{ID: "subnet-0aaaaaaaaaaaaaaa1", Zone: "us-east-1a", Type: "public"}}}
+	full := provider.Config{
+		Region: "us-east-1", Credentials: creds, VPC: vpc, Endpoint: "http://127.0.0.1:1",
+		InstanceTypes: &provider.AWSInstanceTypes{Supported: []string{"m5.large"}, Default: "m5.large"},
+		Tags:          &provider.AWSTags{Default: map[string]string{"ManagedBy": "o2ims"}},
+		Capacity:      &provider.AWSCapacity{AWSBudget: provider.AWSBudget{VCPUs: 8, MemoryGiB: 32}, Zones: map[string]provider.AWSBudget{"us-east-1a": {VCPUs: 4, MemoryGiB: 16}}},
+	}
+	for _, c := range []struct {
+		typ  string
+		cfg  provider.Config
+		want string
+	}{
+		{"aws", provider.Config{Credentials: creds, VPC: vpc}, "config.region: required"},
+		{"aws", provider.Config{Region: "us-east-1", Credentials: creds}, "config.vpc.vpcId: required"},
+		{"aws", provider.Config{Region: "us-east-1", VPC: vpc}, "config.credentials: accessKeyId and secretAccessKey are required for a provider registered through the API"},
+		{"aws", provider.Config{Region: "us-east-1", VPC: vpc, Credentials: &provider.AWSCredentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE"}}, "config.credentials:"},
+		{"aws", provider.Config{Region: "us-east-1", VPC: vpc, Credentials: creds, Kubeconfig: "x"}, "config: an aws provider takes region, credentials, vpc"},
+		{"kubernetes", provider.Config{Kubeconfig: "x", Region: "us-east-1"}, "are for aws providers"},
+	} {
+		_, err := reg.Create(ctx, provider.Input{Name: "aws-1", Type: c.typ, Config: c.cfg})
+		if ims.ErrorCode(err) != ims.EINVALID || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want 400 %q", c.cfg, err, c.want)
+		}
+	}
+	noKey := provider.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, provider.Options{}, logger)
+	if _, err := noKey.Create(ctx, provider.Input{Name: "aws-1", Type: "aws", Config: full}); ims.ErrorCode(err) != ims.EUNPROCESSABLE || !strings.Contains(err.Error(), "secrets key") {
+		t.Errorf("without a secrets key: %v", err)
+	}
+	if len(built) != 0 {
+		t.Fatalf("refused registrations were built: %+v", built)
+	}
+
+	if _, err := reg.Create(ctx, provider.Input{Name: "aws-1", Type: "aws", Config: full}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := store.ProviderRecords(ctx)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("records %v %v", recs, err)
+	}
+	if strings.Contains(recs[0].Config, "s3cr3t") || strings.Contains(string(recs[0].Doc), "s3cr3t") || strings.Contains(recs[0].Config, "vpc-") {
+		t.Fatal("the configuration is stored in clear")
+	}
+	built = nil
+	again := provider.NewRegistry(store, inventory.NewSyncer(store, nil, time.Hour, logger), factories, provider.Options{Box: box}, logger)
+	if err := again.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := full
+	want.SelfContained = true
+	if len(built) != 1 || !reflect.DeepEqual(built[0], want) {
+		t.Fatalf("after a restart built from %+v, want %+v", built, want)
 	}
 }

@@ -24,6 +24,12 @@ const ProviderTypeGitOps = "gitops"
 // published.
 const ProviderTypePorch = "porch"
 
+// ProviderTypeAWS is the type of a provider that is a VPC of an AWS
+// region: the availability zones of its subnets become resource pools,
+// its EC2 instances resources, the instance types resource types and the
+// region a deployment manager named as the provider.
+const ProviderTypeAWS = "aws"
+
 // ProviderOrigin tells where a provider was defined.
 type ProviderOrigin string
 
@@ -38,9 +44,11 @@ const (
 	ProviderFromAPI ProviderOrigin = "api"
 )
 
-// ProviderConfig is how the IMS reaches a Kubernetes cluster: an inline
-// kubeconfig document, stored encrypted, or the path of one on the
-// server. Credentials are never returned by the IMS.
+// ProviderConfig is how the IMS reaches a provider's infrastructure: for
+// a Kubernetes cluster an inline kubeconfig document, stored encrypted,
+// or the path of one on the server; for a GitOps repository its URL; for
+// AWS the region, an access key and the VPC. Credentials are never
+// returned by the IMS.
 type ProviderConfig struct {
 	// Kubeconfig is a kubeconfig document; the IMS needs a secrets key
 	// (O2IMS_SECRETS_KEY) to store it, else it answers 422.
@@ -83,6 +91,81 @@ type ProviderConfig struct {
 	Blueprint           string `json:"blueprint,omitempty"`
 	Namespace           string `json:"namespace,omitempty"`
 	AutoApprove         bool   `json:"autoApprove,omitempty"`
+
+	// AWS (ProviderTypeAWS): Region, Credentials and VPC are required.
+	// Region is an AWS region such as us-east-1.
+	Region string `json:"region,omitempty"`
+	// Credentials are stored encrypted: the IMS needs a secrets key
+	// (O2IMS_SECRETS_KEY), else it answers 422.
+	Credentials *AWSCredentials `json:"credentials,omitempty"`
+	// VPC is the VPC inventoried.
+	VPC *AWSVPC `json:"vpc,omitempty"`
+	// InstanceTypes are the instance types offered, each a resource type
+	// even while no instance uses it.
+	InstanceTypes *AWSInstanceTypes `json:"instance_types,omitempty"`
+	// Tags are the IMS's default tags: only the instances carrying them
+	// all are inventoried.
+	Tags *AWSTags `json:"tags,omitempty"`
+	// Capacity is the compute budget placement sees in the pools.
+	Capacity *AWSCapacity `json:"capacity,omitempty"`
+	// Endpoint replaces the region's EC2 endpoint URL (a VPC interface
+	// endpoint, a test server). An endpoint that does not answer, or
+	// refuses the credentials, makes the provider unhealthy; it does not
+	// fail Create.
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// AWSCredentials are an AWS access key, with the session token of
+// temporary (STS) credentials.
+type AWSCredentials struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
+	SessionToken    string `json:"sessionToken,omitempty"`
+}
+
+// AWSVPC is the VPC an AWS provider inventories. Subnets, when given,
+// restrict the inventory to them; else every subnet of the VPC counts.
+type AWSVPC struct {
+	VPCID   string      `json:"vpcId"`
+	Subnets []AWSSubnet `json:"subnets,omitempty"`
+}
+
+// AWSSubnet is a subnet of the VPC: its id, availability zone (a subnet
+// found elsewhere makes the provider unhealthy) and type, "public" or
+// "private".
+type AWSSubnet struct {
+	ID   string `json:"id"`
+	Zone string `json:"zone,omitempty"`
+	Type string `json:"type,omitempty"`
+}
+
+// AWSInstanceTypes are the instance types offered; Default is one of
+// Supported.
+type AWSInstanceTypes struct {
+	Supported []string `json:"supported,omitempty"`
+	Default   string   `json:"default,omitempty"`
+}
+
+// AWSTags are the IMS's default tags.
+type AWSTags struct {
+	Default map[string]string `json:"default,omitempty"`
+}
+
+// AWSBudget is an amount of compute.
+type AWSBudget struct {
+	VCPUs     int64 `json:"vcpus"`
+	MemoryGiB int64 `json:"memoryGiB"`
+}
+
+// AWSCapacity is the compute the IMS may use in the region. Each pool's
+// allocatable capacity is its zone's budget in Zones, or else the budget
+// VCPUs and MemoryGiB that such zones share, less what the others take;
+// its requested capacity is what its running and pending instances'
+// types take.
+type AWSCapacity struct {
+	VCPUs     int64                `json:"vcpus,omitempty"`
+	MemoryGiB int64                `json:"memoryGiB,omitempty"`
+	Zones     map[string]AWSBudget `json:"zones,omitempty"`
 }
 
 // ProviderRequest is a provider to register with ProviderService.Create.
@@ -95,7 +178,7 @@ type ProviderRequest struct {
 	Type string `json:"type"`
 	// Config tells how to reach the infrastructure: for a cluster exactly
 	// one of Kubeconfig and KubeconfigPath, for a GitOps repository its
-	// Repository (else 400).
+	// Repository, for AWS Region, Credentials and VPC (else 400).
 	Config ProviderConfig `json:"config"`
 }
 
@@ -134,7 +217,8 @@ type ProviderStatus struct {
 }
 
 // Provider is an infrastructure provider of the IMS: the host it runs on,
-// or a Kubernetes cluster. Its credentials are never part of it.
+// a Kubernetes cluster, a GitOps repository, Porch or an AWS region. Its
+// credentials are never part of it.
 type Provider struct {
 	// ProviderID identifies the provider.
 	ProviderID string `json:"providerId"`
@@ -145,7 +229,7 @@ type Provider struct {
 	// Origin tells where the provider was defined.
 	Origin ProviderOrigin `json:"origin"`
 	// Endpoint is where the infrastructure is reached; for Kubernetes the
-	// API server URL.
+	// API server URL, for AWS the EC2 endpoint.
 	Endpoint string `json:"endpoint,omitempty"`
 	// CreatedAt is when the provider was registered; zero for built-in
 	// providers.
@@ -185,9 +269,9 @@ func (s *ProviderService) Get(ctx context.Context, id string) (*Provider, error)
 // Create registers a provider and returns it; its inventory (resource
 // pools, resources, a deployment manager) appears within seconds. It is
 // never retried. An invalid request is a ProblemError with status 400; a
-// name in use, one with status 409 (IsConflict); an inline kubeconfig the
-// IMS cannot store (no secrets key), one with status 422
-// (IsUnprocessable).
+// name in use, one with status 409 (IsConflict); an inline kubeconfig or
+// AWS access key the IMS cannot store (no secrets key), one with status
+// 422 (IsUnprocessable).
 func (s *ProviderService) Create(ctx context.Context, req ProviderRequest) (*Provider, error) {
 	if err := req.check(); err != nil {
 		return nil, err

@@ -19,6 +19,13 @@ from ._model import Model, field_
 __all__ = [
     "APIVersion",
     "APIVersions",
+    "AWSBudget",
+    "AWSCapacity",
+    "AWSCredentials",
+    "AWSInstanceTypes",
+    "AWSSubnet",
+    "AWSTags",
+    "AWSVPC",
     "AlarmDefinition",
     "AlarmDictionary",
     "AlarmEventNotification",
@@ -1016,7 +1023,13 @@ class ProviderRequest(Model):
     #: serves Porch, `repository` (the Porch Repository of the deployments, default
     #: `o2ims-deployments`), `blueprintRepository` (default `o2ims-packages`),
     #: `blueprint` (default `o2ims-deployment-template`), `namespace` (default
-    #: `default`), `autoApprove` and `targetCluster`.
+    #: `default`), `autoApprove` and `targetCluster`. For `aws`: `region`, `credentials`
+    #: and `vpc.vpcId` (required), `vpc.subnets`, `instance_types`, `tags`, `capacity`
+    #: and `endpoint`; the availability zones of the VPC's subnets become resource
+    #: pools, its EC2 instances (carrying every `tags.default` tag) resources, the
+    #: instance types resource types and the region a deployment manager. An unreachable
+    #: endpoint or refused credentials make the provider unhealthy; they do not fail the
+    #: registration.
     config: ProviderConfig | None = field_("config", "ProviderConfig")
 
 
@@ -1029,11 +1042,42 @@ class ProviderConfig(Model):
     serves Porch, `repository` (the Porch Repository of the deployments, default
     `o2ims-deployments`), `blueprintRepository` (default `o2ims-packages`), `blueprint`
     (default `o2ims-deployment-template`), `namespace` (default `default`),
-    `autoApprove` and `targetCluster`.
+    `autoApprove` and `targetCluster`. For `aws`: `region`, `credentials` and
+    `vpc.vpcId` (required), `vpc.subnets`, `instance_types`, `tags`, `capacity` and
+    `endpoint`; the availability zones of the VPC's subnets become resource pools, its
+    EC2 instances (carrying every `tags.default` tag) resources, the instance types
+    resource types and the region a deployment manager. An unreachable endpoint or
+    refused credentials make the provider unhealthy; they do not fail the registration.
     """
 
     __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/ProviderRequest/properties/config"
     __required__: ClassVar[tuple[str, ...]] = ()
+
+    #: The AWS region, such as `us-east-1` (aws).
+    region: str | None = field_("region", "str")
+
+    #: An http(s) URL that replaces the region's EC2 endpoint, such as a VPC interface
+    #: endpoint (aws).
+    endpoint: str | None = field_("endpoint", "str")
+
+    #: An AWS access key, stored encrypted (the server needs a secrets key, else 422)
+    #: and never returned.
+    credentials: AWSCredentials | None = field_("credentials", "AWSCredentials")
+
+    #: The VPC inventoried.
+    vpc: AWSVPC | None = field_("vpc", "AWSVPC")
+
+    #: The instance types offered; each is a resource type, with the types instances
+    #: use.
+    instance_types: AWSInstanceTypes | None = field_("instance_types", "AWSInstanceTypes")
+    tags: AWSTags | None = field_("tags", "AWSTags")
+
+    #: The compute the IMS may use, which placement sees as each pool's allocatable
+    #: capacity (extensions.capacity), less what the running and pending instances'
+    #: types take. `vcpus` and `memoryGiB` are the budget the zones without one of their
+    #: own share (each of their pools shows what the others left); `zones` gives zones
+    #: their own. Without either, pools carry no capacity.
+    capacity: AWSCapacity | None = field_("capacity", "AWSCapacity")
 
     #: For kubernetes, how deployments placed on the cluster's pools reach it; `gitops`
     #: commits them to `repository` (with `branch`, `directory`, `username`,
@@ -1083,6 +1127,109 @@ class ProviderConfig(Model):
     #: (`--provider-credentials-dir`), relative to it.
     kubeconfig_path: str | None = field_("kubeconfigPath", "str")
     context: str | None = field_("context", "str")
+
+
+@dataclass(kw_only=True, repr=False)
+class AWSCredentials(Model):
+    """
+    An AWS access key, stored encrypted (the server needs a secrets key, else 422) and
+    never returned.
+    """
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AWSCredentials"
+    __required__: ClassVar[tuple[str, ...]] = ("accessKeyId", "secretAccessKey")
+
+    access_key_id: str | None = field_("accessKeyId", "str")
+    secret_access_key: str | None = field_("secretAccessKey", "str")
+
+    #: The session token of temporary (STS) credentials.
+    session_token: str | None = field_("sessionToken", "str")
+
+
+@dataclass(kw_only=True, repr=False)
+class AWSVPC(Model):
+    """The VPC inventoried."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AWSVPC"
+    __required__: ClassVar[tuple[str, ...]] = ("vpcId",)
+
+    vpc_id: str | None = field_("vpcId", "str")
+
+    #: When given, only these subnets (and the instances in them) are inventoried; else
+    #: every subnet of the VPC.
+    subnets: list[AWSSubnet] | None = field_("subnets", "AWSSubnet", many=True)
+
+
+@dataclass(kw_only=True, repr=False)
+class AWSSubnet(Model):
+    """The AWSSubnet object of the O2 IMS APIs."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AWSSubnet"
+    __required__: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: str | None = field_("id", "str")
+
+    #: Its availability zone; a subnet found in another zone makes discovery fail.
+    zone: str | None = field_("zone", "str")
+
+    #: Shown in the pool's subnets; default from the subnet's mapPublicIpOnLaunch.
+    type: str | None = field_("type", "str")
+
+
+@dataclass(kw_only=True, repr=False)
+class AWSInstanceTypes(Model):
+    """
+    The instance types offered; each is a resource type, with the types instances use.
+    """
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AWSInstanceTypes"
+    __required__: ClassVar[tuple[str, ...]] = ()
+
+    supported: list[str] | None = field_("supported", "str", many=True)
+
+    #: One of `supported`.
+    default: str | None = field_("default", "str")
+
+
+@dataclass(kw_only=True, repr=False)
+class AWSTags(Model):
+    """The AWSTags object of the O2 IMS APIs."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AWSTags"
+    __required__: ClassVar[tuple[str, ...]] = ()
+
+    #: The IMS's default tags; only the instances carrying all of them are inventoried
+    #: (all of the VPC's when none).
+    default: dict[str, Any] | None = field_("default", "dict")
+
+
+@dataclass(kw_only=True, repr=False)
+class AWSCapacity(Model):
+    """
+    The compute the IMS may use, which placement sees as each pool's allocatable
+    capacity (extensions.capacity), less what the running and pending instances' types
+    take. `vcpus` and `memoryGiB` are the budget the zones without one of their own
+    share (each of their pools shows what the others left); `zones` gives zones their
+    own. Without either, pools carry no capacity.
+    """
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AWSCapacity"
+    __required__: ClassVar[tuple[str, ...]] = ()
+
+    vcpus: int | None = field_("vcpus", "int")
+    memory_gi_b: int | None = field_("memoryGiB", "int")
+    zones: dict[str, Any] | None = field_("zones", "dict")
+
+
+@dataclass(kw_only=True, repr=False)
+class AWSBudget(Model):
+    """The AWSBudget object of the O2 IMS APIs."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AWSBudget"
+    __required__: ClassVar[tuple[str, ...]] = ("vcpus", "memoryGiB")
+
+    vcpus: int | None = field_("vcpus", "int")
+    memory_gi_b: int | None = field_("memoryGiB", "int")
 
 
 @dataclass(kw_only=True, repr=False)

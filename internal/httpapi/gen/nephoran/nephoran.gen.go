@@ -24,6 +24,24 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AWSSubnetType.
+const (
+	Private AWSSubnetType = "private"
+	Public  AWSSubnetType = "public"
+)
+
+// Valid indicates whether the value is a known member of the AWSSubnetType enum.
+func (e AWSSubnetType) Valid() bool {
+	switch e {
+	case Private:
+		return true
+	case Public:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CnfInstanceInstantiationState.
 const (
 	INSTANTIATED    CnfInstanceInstantiationState = "INSTANTIATED"
@@ -242,6 +260,7 @@ func (e ProviderRequestConfigDelivery) Valid() bool {
 
 // Defines values for ProviderRequestType.
 const (
+	ProviderRequestTypeAws        ProviderRequestType = "aws"
 	ProviderRequestTypeGitops     ProviderRequestType = "gitops"
 	ProviderRequestTypeKubernetes ProviderRequestType = "kubernetes"
 	ProviderRequestTypePorch      ProviderRequestType = "porch"
@@ -250,6 +269,8 @@ const (
 // Valid indicates whether the value is a known member of the ProviderRequestType enum.
 func (e ProviderRequestType) Valid() bool {
 	switch e {
+	case ProviderRequestTypeAws:
+		return true
 	case ProviderRequestTypeGitops:
 		return true
 	case ProviderRequestTypeKubernetes:
@@ -361,6 +382,62 @@ func (e CreateCnfPackageJSONBodyContentType) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AWSBudget defines model for AWSBudget.
+type AWSBudget struct {
+	MemoryGiB int64 `json:"memoryGiB"`
+	Vcpus     int64 `json:"vcpus"`
+}
+
+// AWSCapacity The compute the IMS may use, which placement sees as each pool's allocatable capacity (extensions.capacity), less what the running and pending instances' types take. `vcpus` and `memoryGiB` are the budget the zones without one of their own share (each of their pools shows what the others left); `zones` gives zones their own. Without either, pools carry no capacity.
+type AWSCapacity struct {
+	MemoryGiB *int64                `json:"memoryGiB,omitempty"`
+	Vcpus     *int64                `json:"vcpus,omitempty"`
+	Zones     *map[string]AWSBudget `json:"zones,omitempty"`
+}
+
+// AWSCredentials An AWS access key, stored encrypted (the server needs a secrets key, else 422) and never returned.
+type AWSCredentials struct {
+	AccessKeyId     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
+
+	// SessionToken The session token of temporary (STS) credentials.
+	SessionToken *string `json:"sessionToken,omitempty"`
+}
+
+// AWSInstanceTypes The instance types offered; each is a resource type, with the types instances use.
+type AWSInstanceTypes struct {
+	// Default One of `supported`.
+	Default   *string   `json:"default,omitempty"`
+	Supported *[]string `json:"supported,omitempty"`
+}
+
+// AWSSubnet defines model for AWSSubnet.
+type AWSSubnet struct {
+	Id string `json:"id"`
+
+	// Type Shown in the pool's subnets; default from the subnet's mapPublicIpOnLaunch.
+	Type *AWSSubnetType `json:"type,omitempty"`
+
+	// Zone Its availability zone; a subnet found in another zone makes discovery fail.
+	Zone *string `json:"zone,omitempty"`
+}
+
+// AWSSubnetType Shown in the pool's subnets; default from the subnet's mapPublicIpOnLaunch.
+type AWSSubnetType string
+
+// AWSTags defines model for AWSTags.
+type AWSTags struct {
+	// Default The IMS's default tags; only the instances carrying all of them are inventoried (all of the VPC's when none).
+	Default *map[string]string `json:"default,omitempty"`
+}
+
+// AWSVPC The VPC inventoried.
+type AWSVPC struct {
+	// Subnets When given, only these subnets (and the instances in them) are inventoried; else every subnet of the VPC.
+	Subnets *[]AWSSubnet `json:"subnets,omitempty"`
+	VpcId   string       `json:"vpcId"`
 }
 
 // Capacity An amount of compute.
@@ -973,7 +1050,14 @@ type ProviderRequest struct {
 	// deployments, default `o2ims-deployments`), `blueprintRepository`
 	// (default `o2ims-packages`), `blueprint` (default
 	// `o2ims-deployment-template`), `namespace` (default `default`),
-	// `autoApprove` and `targetCluster`.
+	// `autoApprove` and `targetCluster`. For `aws`: `region`,
+	// `credentials` and `vpc.vpcId` (required), `vpc.subnets`,
+	// `instance_types`, `tags`, `capacity` and `endpoint`; the
+	// availability zones of the VPC's subnets become resource pools,
+	// its EC2 instances (carrying every `tags.default` tag) resources,
+	// the instance types resource types and the region a deployment
+	// manager. An unreachable endpoint or refused credentials make
+	// the provider unhealthy; they do not fail the registration.
 	Config struct {
 		// AutoApprove Publish each package revision the IMS proposes (porch); without it an approver publishes them.
 		AutoApprove *bool `json:"autoApprove,omitempty"`
@@ -985,14 +1069,26 @@ type ProviderRequest struct {
 		BlueprintRepository *string `json:"blueprintRepository,omitempty"`
 
 		// Branch The branch commits go to (default `main`; created by the first commit when missing).
-		Branch  *string `json:"branch,omitempty"`
-		Context *string `json:"context,omitempty"`
+		Branch *string `json:"branch,omitempty"`
+
+		// Capacity The compute the IMS may use, which placement sees as each pool's allocatable capacity (extensions.capacity), less what the running and pending instances' types take. `vcpus` and `memoryGiB` are the budget the zones without one of their own share (each of their pools shows what the others left); `zones` gives zones their own. Without either, pools carry no capacity.
+		Capacity *AWSCapacity `json:"capacity,omitempty"`
+		Context  *string      `json:"context,omitempty"`
+
+		// Credentials An AWS access key, stored encrypted (the server needs a secrets key, else 422) and never returned.
+		Credentials *AWSCredentials `json:"credentials,omitempty"`
 
 		// Delivery For kubernetes, how deployments placed on the cluster's pools reach it; `gitops` commits them to `repository` (with `branch`, `directory`, `username`, `password`), which the cluster's own GitOps agent applies, and follows them on the cluster. Default `direct`.
 		Delivery *ProviderRequestConfigDelivery `json:"delivery,omitempty"`
 
 		// Directory The directory holding the packages (default `deployments`).
 		Directory *string `json:"directory,omitempty"`
+
+		// Endpoint An http(s) URL that replaces the region's EC2 endpoint, such as a VPC interface endpoint (aws).
+		Endpoint *string `json:"endpoint,omitempty"`
+
+		// InstanceTypes The instance types offered; each is a resource type, with the types instances use.
+		InstanceTypes *AWSInstanceTypes `json:"instance_types,omitempty"`
 
 		// Kubeconfig A kubeconfig document; stored encrypted, never returned.
 		Kubeconfig *string `json:"kubeconfig,omitempty"`
@@ -1006,12 +1102,19 @@ type ProviderRequest struct {
 		// Password Password or token of `username`; stored encrypted, never returned.
 		Password *string `json:"password,omitempty"`
 
+		// Region The AWS region, such as `us-east-1` (aws).
+		Region *string `json:"region,omitempty"`
+
 		// Repository For gitops (and a kubernetes cluster with delivery gitops), the git repository's http(s) URL (no credentials in it); for porch, the name of the Porch Repository deployments go to.
-		Repository *string `json:"repository,omitempty"`
+		Repository *string  `json:"repository,omitempty"`
+		Tags       *AWSTags `json:"tags,omitempty"`
 
 		// TargetCluster Name of the Kubernetes provider whose cluster applies this repository (its GitOps agent); deployments delivered through the repository are placed on its pools and followed there.
 		TargetCluster *string `json:"targetCluster,omitempty"`
 		Username      *string `json:"username,omitempty"`
+
+		// Vpc The VPC inventoried.
+		Vpc *AWSVPC `json:"vpc,omitempty"`
 	} `json:"config"`
 
 	// Name Unique name, 1-63 lowercase letters, digits, '-' or '.'.
