@@ -8,6 +8,9 @@ export O2IMS_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmod
 # built once by the testenv target into the user's cache, so that fresh
 # clones (and CI runs) on the same machine reuse them.
 export O2IMS_TESTENV_BIN ?= $(HOME)/.cache/nephoran-o2ims/testenv/bin
+# make test builds them first (testenv), so a test needing them fails
+# rather than skips when they are missing.
+export O2IMS_TESTENV_REQUIRED ?= 1
 
 .PHONY: test build release image generate check-generate vet fmt bench fuzz fuzz-api testenv
 

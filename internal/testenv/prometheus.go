@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -36,15 +35,7 @@ func MissingPrometheusBinaries(dir string) []string {
 func RequirePrometheus(t testing.TB) string {
 	t.Helper()
 	dir := DefaultBinDir()
-	if missing := MissingPrometheusBinaries(dir); len(missing) > 0 {
-		msg := fmt.Sprintf("testenv: %s not found in %q (set by $%s or <repo>/.cache/testenv/bin); "+
-			"run `make testenv` to build Prometheus and promtool",
-			strings.Join(missing, ", "), dir, EnvBinDir)
-		if os.Getenv("CI") != "" || os.Getenv(EnvRequired) == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	requireBinaries(t, MissingPrometheusBinaries(dir), "Prometheus and promtool")
 	return dir
 }
 

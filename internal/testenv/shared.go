@@ -70,17 +70,25 @@ func Shared(t testing.TB) *Plane {
 // O2IMS_TESTENV_REQUIRED=1, so that CI cannot silently skip these tests.
 func Require(t testing.TB) *Plane {
 	t.Helper()
-	dir := DefaultBinDir()
-	if missing := MissingBinaries(dir); len(missing) > 0 {
-		msg := fmt.Sprintf("testenv: %s not found in %q (set by $%s or <repo>/.cache/testenv/bin); "+
-			"run `make testenv` to build the local Kubernetes control plane",
-			strings.Join(missing, ", "), dir, EnvBinDir)
-		if os.Getenv("CI") != "" || os.Getenv(EnvRequired) == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	requireBinaries(t, MissingBinaries(DefaultBinDir()), "the local Kubernetes control plane")
 	return Shared(t)
+}
+
+// requireBinaries skips the test when binaries built by `make testenv` are
+// missing, saying how to build them (what), or fails it when the CI
+// environment variable is set or O2IMS_TESTENV_REQUIRED=1, so that CI
+// cannot silently skip these tests.
+func requireBinaries(t testing.TB, missing []string, what string) {
+	t.Helper()
+	if len(missing) == 0 {
+		return
+	}
+	msg := fmt.Sprintf("testenv: %s not found in %q (set by $%s or <repo>/.cache/testenv/bin); run `make testenv` to build %s",
+		strings.Join(missing, ", "), DefaultBinDir(), EnvBinDir, what)
+	if os.Getenv("CI") != "" || os.Getenv(EnvRequired) == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
 }
 
 // porchStartTimeout bounds the start of Porch on the shared plane, which
@@ -93,16 +101,7 @@ const porchStartTimeout = 2 * time.Minute
 // skips or fails the test as Require does.
 func RequirePorch(t testing.TB) (*Plane, *Porch) {
 	t.Helper()
-	dir := DefaultBinDir()
-	if missing := MissingPorchBinaries(dir); len(missing) > 0 {
-		msg := fmt.Sprintf("testenv: %s not found in %q (set by $%s or <repo>/.cache/testenv/bin); "+
-			"run `make testenv` to build Porch and the local Kubernetes control plane",
-			strings.Join(missing, ", "), dir, EnvBinDir)
-		if os.Getenv("CI") != "" || os.Getenv(EnvRequired) == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	requireBinaries(t, MissingPorchBinaries(DefaultBinDir()), "Porch and the local Kubernetes control plane")
 	p := Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), porchStartTimeout)
 	defer cancel()
