@@ -24,6 +24,7 @@ import (
 	"github.com/nephoran/o2ims/internal/advisor"
 	"github.com/nephoran/o2ims/internal/app"
 	"github.com/nephoran/o2ims/internal/deployment"
+	"github.com/nephoran/o2ims/internal/edge"
 	"github.com/nephoran/o2ims/internal/eventstream"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
@@ -45,7 +46,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newControllerCommand(), newMigrateCommand(), newBackupCommand(), newRestoreCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newControllerCommand(), newMigrateCommand(), newBackupCommand(), newRestoreCommand(), newAgentCommand(), newVersionCommand())
 	return root
 }
 
@@ -62,9 +63,15 @@ type commonFlags struct {
 }
 
 func (c *commonFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&c.config, "config", "", "YAML configuration file; its keys are the flag names (env O2IMS_CONFIG)")
-	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory of the embedded SQLite database and of the local GitOps repository")
+	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory of the embedded SQLite database, of the local GitOps repository and of the edge CA (edge/)")
 	fs.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL URL (postgres://…); empty selects SQLite in --data-dir")
+	c.registerLog(fs)
+}
+
+// registerLog registers --config and the log flags only, for commands that
+// do not touch the database (the edge agent).
+func (c *commonFlags) registerLog(fs *pflag.FlagSet) {
+	fs.StringVar(&c.config, "config", "", "YAML configuration file; its keys are the flag names (env O2IMS_CONFIG)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "json or text")
 	fs.StringVar(&c.logOutput, "log-output", "stderr", "stdout, stderr or file:/path (rotated by --log-max-size)")
@@ -187,6 +194,8 @@ func newServeCommand() *cobra.Command {
 		modelEndpoint      string
 		modelName          string
 		promptFile         string
+		agentOpts          app.AgentOptions
+		agentHosts         string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -261,6 +270,14 @@ func newServeCommand() *cobra.Command {
 			if tlsOpts != nil && !cmd.Flags().Changed("service-uri") && os.Getenv("O2IMS_SERVICE_URI") == "" {
 				serviceURI = "https://" + listen
 			}
+			if agentOpts.Listen != "" {
+				if agentOpts.Hosts = splitList(agentHosts); len(agentOpts.Hosts) == 0 {
+					agentOpts.Hosts = defaultAgentHosts(agentOpts.Listen)
+				}
+				if agentOpts.HeartbeatInterval <= 0 || agentOpts.HeartbeatGrace < 1 || agentOpts.CertValidity <= 0 {
+					return fmt.Errorf("--agent-heartbeat-interval and --agent-cert-validity must be positive, --agent-heartbeat-grace at least 1")
+				}
+			}
 			a, err := app.New(cmd.Context(), app.Options{
 				Listen:   listen,
 				Database: common.database(),
@@ -306,6 +323,7 @@ func newServeCommand() *cobra.Command {
 				AdvisorPrices:                pricesFile,
 				AdvisorModel:                 modelOpts,
 				A1:                           app.A1Options{Endpoint: a1Endpoint, SyncInterval: a1Interval, PolicyTypes: a1PolicyTypes},
+				Agent:                        agentOpts,
 			})
 			if err != nil {
 				return err
@@ -359,7 +377,12 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&debugListen, "debug-listen", "", "loopback address serving /debug/pprof/ and /debug/vars (expvar), e.g. 127.0.0.1:6060; off when empty")
 	fs.BoolVar(&exposeDMS, "expose-dms-credentials", false, "show a cluster's credentials in its deployment manager's O2dms profile to tokens with the scope o2ims:dms-credentials (needs OIDC authentication)")
 	fs.StringVar(&credentialsDir, "provider-credentials-dir", "", "directory whose kubeconfig files providers registered through the API may name (kubeconfigPath, relative to it); without it the API takes inline kubeconfigs only")
-	fs.StringVar(&secretsKeyFile, "secrets-key-file", "", "file holding the 32-byte key (base64 or hex) that encrypts provider credentials at rest (or O2IMS_SECRETS_KEY)")
+	fs.StringVar(&secretsKeyFile, "secrets-key-file", "", "file holding the 32-byte key (base64 or hex) that encrypts provider credentials and the edge CA key at rest (or O2IMS_SECRETS_KEY)")
+	fs.StringVar(&agentOpts.Listen, "agent-listen", "", "TLS address edge-node agents enrol and heartbeat on, e.g. 0.0.0.0:8443 (empty: edge enrolment off)")
+	fs.StringVar(&agentHosts, "agent-hosts", "", "comma-separated names and addresses agents reach --agent-listen by, the SANs of its certificate (default: its host, or this host's name when it listens on all addresses)")
+	fs.DurationVar(&agentOpts.HeartbeatInterval, "agent-heartbeat-interval", edge.DefaultHeartbeatInterval, "how often agents heartbeat")
+	fs.IntVar(&agentOpts.HeartbeatGrace, "agent-heartbeat-grace", edge.DefaultHeartbeatGrace, "heartbeat intervals without a heartbeat after which a node is unreachable (O2IMSEdgeNodeUnreachable)")
+	fs.DurationVar(&agentOpts.CertValidity, "agent-cert-validity", edge.DefaultCertValidity, "validity of the client certificates issued to edge nodes (renewed by the agent)")
 	return cmd
 }
 

@@ -46,6 +46,7 @@ const (
 	ExternalAlert       = "O2IMSExternalAlert"
 	CnfOperationFailed  = "O2IMSCnfOperationFailed"
 	DeploymentFailed    = "O2IMSDeploymentFailed"
+	EdgeNodeUnreachable = "O2IMSEdgeNodeUnreachable"
 )
 
 // Probable causes shipped with the server.
@@ -57,13 +58,14 @@ var ProbableCauses = []ims.ProbableCause{
 	{ProbableCauseID: id("cause/external-alert"), Name: "External alert", Description: "An alert forwarded by Prometheus Alertmanager."},
 	{ProbableCauseID: id("cause/lcm-operation-failed"), Name: "Lifecycle operation failed", Description: "A CNF instantiate, scale or terminate operation failed."},
 	{ProbableCauseID: id("cause/deployment-failed"), Name: "Deployment failed", Description: "A deployment could not be realized on the pools it was placed on."},
+	{ProbableCauseID: id("cause/edge-node-lease-expired"), Name: "Edge node lease expired", Description: "An enrolled edge node's agent sent no heartbeat within the grace period (node down, agent stopped, or network path lost)."},
 }
 
 // Dictionary is the alarm dictionary shipped with the server; it applies to
 // every resource type.
 var Dictionary = ims.AlarmDictionary{
 	AlarmDictionaryID:            id("dictionary/nephoran-o2ims"),
-	AlarmDictionaryVersion:       "1.0.0",
+	AlarmDictionaryVersion:       "1.1.0",
 	AlarmDictionarySchemaVersion: "1.0",
 	EntityType:                   "nephoran-o2ims",
 	Vendor:                       "Nephoran",
@@ -77,6 +79,7 @@ var Dictionary = ims.AlarmDictionary{
 		def(ExternalAlert, "An alert received from Prometheus Alertmanager.", "See the alert's annotations in the alarm's extensions; the alarm clears when the alert resolves.", ims.ClearingAutomatic, "cause/external-alert", ims.SeverityIndeterminate),
 		def(CnfOperationFailed, "A CNF lifecycle operation failed; what it had created was removed.", "Read the operation's error (lcmOpOccs), correct the package or parameters and retry; then clear the alarm.", ims.ClearingManual, "cause/lcm-operation-failed", ims.SeverityMajor),
 		def(DeploymentFailed, "A deployment failed; the CNF instances it had created were terminated and its capacity released.", "Read the deployment's status.error and placement decisions, correct the spec or the pools, then delete and re-create it; then clear the alarm.", ims.ClearingManual, "cause/deployment-failed", ims.SeverityMajor),
+		addedIn("1.1.0", def(EdgeNodeUnreachable, "An enrolled edge node's agent has not sent a heartbeat within the grace period.", "Check that the node is up, that its o2ims agent runs, and the network path to the agent listener; the alarm clears with the node's next heartbeat.", ims.ClearingAutomatic, "cause/edge-node-lease-expired", ims.SeverityMajor)),
 	},
 }
 
@@ -94,6 +97,12 @@ func def(name, desc, repair string, clearing ims.ClearingType, cause string, sev
 		ProbableCauseID:       id(cause),
 		Severity:              sev,
 	}
+}
+
+// addedIn marks a definition added in dictionary version v.
+func addedIn(v string, d ims.AlarmDefinition) ims.AlarmDefinition {
+	d.AlarmLastChange = v
+	return d
 }
 
 // Definition returns the definition called name.

@@ -151,6 +151,10 @@ type Options struct {
 	// a name relative to it); without it the API takes no file names.
 	ProviderCredentialsDir string
 
+	// Agent configures the listener edge-node agents enrol and heartbeat
+	// on; off when its Listen is empty.
+	Agent AgentOptions
+
 	// Outgoing notifications: client TLS (certificate, roots) and OAuth2.
 	NotifyTLS    *tls.Config
 	NotifyOAuth2 *clientcredentials.Config
@@ -219,7 +223,8 @@ type App struct {
 	tls           *tlsconfig.Reloader
 	lcm           *lcm.Service
 	deploy        *deployment.Service
-	a1            *a1.Syncer // nil without an A1 endpoint
+	a1            *a1.Syncer   // nil without an A1 endpoint
+	agent         *agentServer // nil without an agent listener
 }
 
 // New opens and migrates the store, builds every component and binds the
@@ -440,6 +445,18 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		}
 		gitRepos[LocalGitOpsRepository] = p.Repository()
 	}
+	var agentSrv *agentServer
+	if opts.Agent.Listen != "" {
+		if agentSrv, err = newAgentServer(ctx, opts, box, store, alarmSvc, registry, logger); err != nil {
+			store.Close()
+			return nil, err
+		}
+		defer func() {
+			if !bound {
+				agentSrv.listener.Close()
+			}
+		}()
+	}
 	if err := registry.Load(ctx); err != nil {
 		store.Close()
 		return nil, err
@@ -489,7 +506,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		advisorSvc.UseModel(m)
 	}
 
-	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, events: publisher, stopTracing: stopTracing, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc, a1: a1Sync}
+	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, events: publisher, stopTracing: stopTracing, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc, a1: a1Sync, agent: agentSrv}
 	var dmsCredentials func(string) (map[string]any, bool)
 	if opts.ExposeDMSCredentials {
 		dmsCredentials = func(name string) (map[string]any, bool) {
@@ -550,6 +567,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		dl, err := listenLoopback(opts.DebugListen)
 		if err != nil {
 			ln.Close()
+			if agentSrv != nil {
+				agentSrv.listener.Close()
+			}
 			store.Close()
 			return nil, fmt.Errorf("debug listener: %w", err)
 		}
@@ -610,6 +630,17 @@ func (a *App) Run(ctx context.Context) error {
 	if a.tls != nil {
 		bg.Go(func() { a.tls.Run(bgCtx) })
 	}
+	if a.agent != nil {
+		bg.Go(func() { a.agent.svc.Run(bgCtx) })
+		go func() {
+			if err := a.agent.http.Serve(a.agent.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.logger.Error("agent listener stopped", "err", err)
+			}
+		}()
+		// Logged before "serving", so that whoever waits for that
+		// record finds this one too.
+		a.logger.Info("agent listener serving", "addr", a.AgentAddr(), "hosts", a.opts.Agent.Hosts, "ca_hash", a.agent.svc.CAHash())
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.http.Serve(a.listener) }()
@@ -633,6 +664,11 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.debugHTTP != nil {
 		_ = a.debugHTTP.Close()
+	}
+	if a.agent != nil {
+		if serr := a.agent.http.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			a.logger.Warn("agent listener shutdown incomplete", "err", serr)
+		}
 	}
 	stopBackground()
 	bg.Wait()
