@@ -6,13 +6,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -21,88 +19,28 @@ import (
 
 	"github.com/nephoran/o2ims/internal/edge"
 	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/provider/local/localtest"
 )
 
-// The machine fixture of the local provider, reused unchanged: each agent
-// gets a copy, made unique by newMachine.
-const localFixture = "../provider/local/testdata/machine"
-
-// Paths inside a machine fixture.
+// Paths inside the local provider's test machine.
 const (
-	pciRoot   = "sys/devices/pci0000:00/"
-	eno1Dir   = pciRoot + "0000:00:1f.6/net/eno1/"
-	enp2s0Dir = pciRoot + "0000:00:1c.0/0000:02:00.0/net/enp2s0/"
-	sdaDevDir = pciRoot + "0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/"
+	eno1Dir   = localtest.Eno1 + "net/eno1/"
+	enp2s0Dir = localtest.Enp2s0 + "net/enp2s0/"
+	sdaDevDir = localtest.SCSI
 	sdaSize   = sdaDevDir + "block/sda/size"
-	nvmeDir   = pciRoot + "0000:00:1d.0/nvme/nvme0/"
+	nvmeDir   = localtest.NVMe
 )
 
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// newMachine builds a fake root (proc, sys, etc) from the local provider's
-// fixture, with the symlinks sysfs is made of, and gives it identities of
-// its own (machine-id, serials, MACs, WWIDs) from n, so that the nodes of
-// one test differ.
+// newMachine builds the local provider's test machine and gives it
+// identities of its own (machine-id, serials, MACs, WWIDs) from n, so
+// that the nodes of one test differ.
 func newMachine(t *testing.T, n int) string {
 	t.Helper()
-	root := t.TempDir()
-	err := filepath.WalkDir(localFixture, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(localFixture, path)
-		if err != nil {
-			return err
-		}
-		if rel, err = url.PathUnescape(rel); err != nil {
-			return err
-		}
-		dst := filepath.Join(root, rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	links := []struct{ at, target string }{
-		{"sys/block/nvme0n1", "../devices/pci0000:00/0000:00:1d.0/nvme/nvme0/nvme0n1"},
-		{"sys/block/sda", "../devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda"},
-		{"sys/block/loop0", "../devices/virtual/block/loop0"},
-		{nvmeDir + "nvme0n1/device", "../../nvme0"},
-		{sdaDevDir + "block/sda/device", "../../../0:0:0:0"},
-		{sdaDevDir + "driver", "../../../../../../../bus/scsi/drivers/sd"},
-		{"sys/class/net/lo", "../../devices/virtual/net/lo"},
-		{"sys/class/net/br0", "../../devices/virtual/net/br0"},
-		{"sys/class/net/eno1", "../../devices/pci0000:00/0000:00:1f.6/net/eno1"},
-		{"sys/class/net/enp2s0", "../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0/net/enp2s0"},
-		{eno1Dir + "device", "../../../0000:00:1f.6"},
-		{pciRoot + "0000:00:1f.6/driver", "../../../bus/pci/drivers/e1000e"},
-		{enp2s0Dir + "device", "../../../0000:02:00.0"},
-		{pciRoot + "0000:00:1c.0/0000:02:00.0/driver", "../../../../bus/pci/drivers/igb"},
-		{pciRoot + "0000:00:01.0/0000:01:00.0/driver", "../../../../bus/pci/drivers/nvidia"},
-		{"sys/bus/pci/devices/0000:00:17.0", "../../../devices/pci0000:00/0000:00:17.0"},
-		{"sys/bus/pci/devices/0000:00:1d.0", "../../../devices/pci0000:00/0000:00:1d.0"},
-		{"sys/bus/pci/devices/0000:00:1f.6", "../../../devices/pci0000:00/0000:00:1f.6"},
-		{"sys/bus/pci/devices/0000:02:00.0", "../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0"},
-		{"sys/bus/pci/devices/0000:01:00.0", "../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0"},
-	}
-	for _, l := range links {
-		at := filepath.Join(root, l.at)
-		if err := os.MkdirAll(filepath.Dir(at), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(l.target, at); err != nil {
-			t.Fatal(err)
-		}
-	}
+	root := localtest.Machine(t)
 	for path, content := range map[string]string{
 		"etc/machine-id":                   fmt.Sprintf("%032x", 0xed9e0000+n),
 		"sys/class/dmi/id/product_serial":  fmt.Sprintf("EDGE-%04d", n),

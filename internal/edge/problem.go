@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"strings"
 
 	"github.com/nephoran/o2ims/internal/ims"
@@ -119,44 +118,12 @@ func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 	return nil
 }
 
-// jsonMessage says what is wrong with a JSON body, for the errors of
-// encoding/json, as the API does.
+// jsonMessage says what is wrong with a JSON body, in the API's words.
 func jsonMessage(err error) string {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		return fmt.Sprintf("not valid JSON (at byte %d)", syntax.Offset)
-	case errors.As(err, &typ):
-		what := "a value of another type"
-		switch typ.Type.Kind() {
-		case reflect.String:
-			what = "a string"
-		case reflect.Bool:
-			what = "true or false"
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			what = "an integer"
-		case reflect.Float32, reflect.Float64:
-			what = "a number"
-		case reflect.Struct, reflect.Map:
-			what = "an object"
-		case reflect.Slice, reflect.Array:
-			what = "an array"
-		}
-		if typ.Field == "" {
-			return fmt.Sprintf("must be %s, not %s", what, typ.Value)
-		}
-		return fmt.Sprintf("%s must be %s, not %s", typ.Field, what, typ.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "the JSON value is cut short"
-	case errors.Is(err, io.EOF):
-		return "empty; a JSON value is required"
+	if msg, ok := ims.JSONMessage(err); ok {
+		return msg
 	}
-	msg := err.Error()
-	if i := strings.Index(msg, "json: unknown field "); i >= 0 {
-		return "unknown attribute " + msg[i+len("json: unknown field "):]
-	}
-	if strings.Contains(msg, "parsing time") {
+	if strings.Contains(err.Error(), "parsing time") {
 		return "a timestamp is not an RFC 3339 date-time"
 	}
 	return "not valid JSON for this request"

@@ -18,7 +18,7 @@ func (s *Server) alertmanager(w http.ResponseWriter, r *http.Request) {
 		var tooLarge *http.MaxBytesError
 		if !errors.As(err, &tooLarge) {
 			what := "not valid JSON"
-			if m, ok := jsonMessage(err); ok {
+			if m, ok := ims.JSONMessage(err); ok {
 				what = m
 			}
 			err = ims.Errorf(ims.EINVALID, "body: not an Alertmanager webhook message: %s", what)

@@ -89,7 +89,7 @@ func readPackageParts(r *multipart.Reader) (lcm.PackageInput, []byte, error) {
 			dec := json.NewDecoder(bytesReader(data))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&in); err != nil {
-				msg, ok := jsonMessage(err)
+				msg, ok := ims.JSONMessage(err)
 				if !ok {
 					msg = "not valid JSON"
 				}

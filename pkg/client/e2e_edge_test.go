@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nephoran/o2ims/internal/provider/local/localtest"
 	"github.com/nephoran/o2ims/internal/testserver"
 	o2 "github.com/nephoran/o2ims/pkg/client"
 )
@@ -171,37 +171,11 @@ func TestEdgeAgents(t *testing.T) {
 	}
 }
 
-// copyMachine copies the local provider's machine fixture into a fresh
-// directory, with its own machine-id and host name.
+// copyMachine is the local provider's test machine with its own
+// machine-id and host name.
 func copyMachine(t *testing.T, n int) string {
 	t.Helper()
-	const fixture = "../../internal/provider/local/testdata/machine"
-	root := t.TempDir()
-	err := filepath.WalkDir(fixture, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(fixture, path)
-		dst := filepath.Join(root, rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			target, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, dst)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := localtest.Machine(t)
 	for path, content := range map[string]string{
 		"etc/machine-id":           fmt.Sprintf("%032x\n", 0xe2e00000+n),
 		"proc/sys/kernel/hostname": fmt.Sprintf("edge-node-%d\n", n),

@@ -3,9 +3,7 @@ package local
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,88 +12,15 @@ import (
 	"testing"
 
 	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/provider/local/localtest"
 )
 
 const fixtureMachineID = "5f0c7e2a9b1d4e6f8a3c2b1d0e9f8a7b"
 
-// newFixture copies testdata/machine into a temporary directory and adds
-// what cannot be committed: the symlinks sysfs is made of, and a speed
-// attribute that fails to read as it does on a NIC whose link is down.
-// Fixture file names escape ':' as %3A, because module zips and Windows
-// reject colons, and PCI addresses are full of them.
+// newFixture is the test machine (localtest.Machine).
 func newFixture(t *testing.T) string {
 	t.Helper()
-	root := t.TempDir()
-	src := filepath.Join("testdata", "machine")
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		rel, err = url.PathUnescape(rel)
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(root, rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	const (
-		pci    = "sys/devices/pci0000:00/"
-		nvme   = pci + "0000:00:1d.0/nvme/nvme0/"
-		scsi   = pci + "0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/"
-		eno1   = pci + "0000:00:1f.6/"
-		enp2s0 = pci + "0000:00:1c.0/0000:02:00.0/"
-		gpu    = pci + "0000:00:01.0/0000:01:00.0/"
-	)
-	links := []struct{ at, target string }{
-		{"sys/block/nvme0n1", "../devices/pci0000:00/0000:00:1d.0/nvme/nvme0/nvme0n1"},
-		{"sys/block/sda", "../devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda"},
-		{"sys/block/loop0", "../devices/virtual/block/loop0"},
-		{nvme + "nvme0n1/device", "../../nvme0"},
-		{scsi + "block/sda/device", "../../../0:0:0:0"},
-		{scsi + "driver", "../../../../../../../bus/scsi/drivers/sd"},
-		{"sys/class/net/lo", "../../devices/virtual/net/lo"},
-		{"sys/class/net/br0", "../../devices/virtual/net/br0"},
-		{"sys/class/net/eno1", "../../devices/pci0000:00/0000:00:1f.6/net/eno1"},
-		{"sys/class/net/enp2s0", "../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0/net/enp2s0"},
-		{eno1 + "net/eno1/device", "../../../0000:00:1f.6"},
-		{eno1 + "driver", "../../../bus/pci/drivers/e1000e"},
-		{enp2s0 + "net/enp2s0/device", "../../../0000:02:00.0"},
-		{enp2s0 + "driver", "../../../../bus/pci/drivers/igb"},
-		{gpu + "driver", "../../../../bus/pci/drivers/nvidia"},
-		{"sys/bus/pci/devices/0000:00:17.0", "../../../devices/pci0000:00/0000:00:17.0"},
-		{"sys/bus/pci/devices/0000:00:1d.0", "../../../devices/pci0000:00/0000:00:1d.0"},
-		{"sys/bus/pci/devices/0000:00:1f.6", "../../../devices/pci0000:00/0000:00:1f.6"},
-		{"sys/bus/pci/devices/0000:02:00.0", "../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0"},
-		{"sys/bus/pci/devices/0000:01:00.0", "../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0"},
-	}
-	for _, l := range links {
-		at := filepath.Join(root, l.at)
-		if err := os.MkdirAll(filepath.Dir(at), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(l.target, at); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Mkdir(filepath.Join(root, enp2s0, "net/enp2s0/speed"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return root
+	return localtest.Machine(t)
 }
 
 func fixtureOptions(root string) Options {
