@@ -420,7 +420,7 @@ func TestScrapePaths(t *testing.T) {
 // TestDebugEndpoints: pprof and expvar on their own loopback listener,
 // never on the API's, and never on an address beyond loopback.
 func TestDebugEndpoints(t *testing.T) {
-	out, err := exec.Command(binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--debug-listen", "0.0.0.0:0").CombinedOutput()
+	out, err := exec.Command(binary, "serve", "--listen", "127.0.0.1:0", "--agent-listen=", "--data-dir", t.TempDir(), "--debug-listen", "0.0.0.0:0").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "loopback only") {
 		t.Fatalf("--debug-listen 0.0.0.0:0: %v\n%s", err, out)
 	}

@@ -71,7 +71,7 @@ func TestLogToFile(t *testing.T) {
 	ln.Close()
 	dir := t.TempDir()
 	log := filepath.Join(dir, "o2ims.log")
-	p, err := testserver.Run(binary, "serve", "--listen", addr, "--data-dir", dir, "--log-format", "json", "--log-output", "file:"+log)
+	p, err := testserver.Run(binary, "serve", "--listen", addr, "--agent-listen=", "--data-dir", dir, "--log-format", "json", "--log-output", "file:"+log)
 	if err != nil {
 		t.Fatal(err)
 	}

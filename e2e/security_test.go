@@ -128,7 +128,7 @@ func TestAuthentication(t *testing.T) {
 // TestUnauthenticatedExposureRefused: without authentication the server
 // refuses a non-loopback address unless told otherwise.
 func TestUnauthenticatedExposureRefused(t *testing.T) {
-	out, err := exec.Command(binary, "serve", "--listen", "0.0.0.0:0", "--data-dir", t.TempDir(), "--local-provider=false").CombinedOutput()
+	out, err := exec.Command(binary, "serve", "--listen", "0.0.0.0:0", "--agent-listen=", "--data-dir", t.TempDir(), "--local-provider=false").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "--insecure-allow-unauthenticated") {
 		t.Fatalf("expected refusal naming the override, got %v: %s", err, out)
 	}

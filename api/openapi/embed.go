@@ -10,6 +10,8 @@ import "embed"
 //go:generate go tool oapi-codegen -config inventory_v2.cfg.yaml inventory_v2.yaml
 //go:generate go tool oapi-codegen -config nephoran.cfg.yaml nephoran.yaml
 //go:generate go tool oapi-codegen -config monitoring.cfg.yaml monitoring.yaml
+//go:generate go tool oapi-codegen -config provisioning.cfg.yaml provisioning.yaml
+//go:generate go tool oapi-codegen -config artifacts.cfg.yaml artifacts.yaml
 
 // Specs contains every OpenAPI document, by file name.
 //

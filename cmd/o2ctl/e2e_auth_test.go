@@ -56,7 +56,7 @@ func TestAuthenticatedServer(t *testing.T) {
 		return tok
 	}
 
-	cmd := exec.Command(o2imsBinary, "serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json",
+	cmd := exec.Command(o2imsBinary, "serve", "--listen", "127.0.0.1:0", "--agent-listen=", "--data-dir", t.TempDir(), "--log-format", "json",
 		"--local-provider=false", "--oidc-issuer-url", issuer, "--oidc-ca-file", caFile, "--oidc-audience", "o2ims")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

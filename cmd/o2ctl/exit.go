@@ -38,8 +38,9 @@ const exitStatusHelp = `Exit status:
   6  unprocessable: the request is well-formed but the IMS cannot carry
      it out (HTTP 422), such as an unknown flavour, deployment manager or
      resource pool, scaling beyond an aspect's levels, or an unknown VNFD
-  7  a lifecycle operation or a deployment awaited with --wait ended
-     FAILED or ROLLED_BACK; the message holds its problem detail
+  7  a lifecycle operation, a deployment or a provisioning request awaited
+     with --wait ended FAILED or ROLLED_BACK; the message holds its problem
+     detail
 
 A --wait that runs out of --wait-timeout exits with 4, like any timeout.`
 
@@ -49,6 +50,7 @@ func exitCode(err error) int {
 		urlErr *url.Error // every transport error of the SDK is one
 		opErr  *o2.OperationError
 		depErr *o2.DeploymentError
+		prvErr *o2.ProvisioningError
 	)
 	switch {
 	case err == nil:
@@ -61,7 +63,7 @@ func exitCode(err error) int {
 		return exitConflict
 	case o2.IsUnprocessable(err):
 		return exitUnprocessable
-	case errors.As(err, &opErr), errors.As(err, &depErr):
+	case errors.As(err, &opErr), errors.As(err, &depErr), errors.As(err, &prvErr):
 		return exitOpFailed
 	case o2.StatusCode(err) >= 500,
 		o2.StatusCode(err) == 0 && (errors.As(err, &urlErr) || errors.Is(err, context.DeadlineExceeded)):

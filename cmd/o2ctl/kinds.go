@@ -94,9 +94,10 @@ func col[T any](header string, f func(T) string) column {
 
 // kinds returns every kind o2ctl knows: the inventory, then the
 // monitoring kinds and subscriptions, then the CNF lifecycle kinds and
-// the providers, then the deployments and recommendations.
+// the providers, then the deployments and recommendations, then the
+// edge-enrolment kinds.
 func kinds() []*kind {
-	return append(append(append(inventoryKinds(), monitoringKinds()...), cnfKinds()...), deploymentKind(), recommendationKind())
+	return append(append(append(append(inventoryKinds(), monitoringKinds()...), cnfKinds()...), deploymentKind(), recommendationKind()), append(agentKinds(), provisioningKinds()...)...)
 }
 
 // inventoryKinds returns the kinds of the inventory.

@@ -29,10 +29,11 @@ named after the provider, onto which CNF instances are instantiated.`,
 		typ, kubeconfig, kubeconfigPath, kubeContext, output string
 		git                                                  o2.ProviderConfig
 		passwordFile                                         string
+		aws                                                  awsFlags
 	)
 	add := &cobra.Command{
-		Use:   "add NAME [--type kubernetes|gitops|porch] …",
-		Short: "Register a Kubernetes cluster, a GitOps repository or Porch",
+		Use:   "add NAME [--type kubernetes|gitops|porch|aws] …",
+		Short: "Register a Kubernetes cluster, a GitOps repository, Porch or an AWS VPC",
 		Long: `Register provider NAME (1 to 63 lowercase letters, digits, '-' or '.') and
 print its ID. A name in use exits with status 5.
 
@@ -58,11 +59,22 @@ encrypted.
 --type porch: Porch (Nephio R5) on the API server a kubeconfig reaches
 (--kubeconfig or --kubeconfig-path); --repository names the Porch
 Repository of the deployments, --blueprint-repository and --blueprint the
-blueprint package, --auto-approve publishes the proposals.`,
+blueprint package, --auto-approve publishes the proposals.
+
+--type aws: a VPC (--vpc) of an AWS region (--region), optionally
+restricted to --subnet ID[:ZONE[:public|private]] (repeatable), with the
+instance types offered (--instance-types, --default-instance-type), the
+default tags of the IMS's instances (--tag KEY=VALUE, repeatable), a
+compute budget (--vcpus, --memory-gib) and an --aws-endpoint replacing
+the region's EC2 and CloudFormation endpoint. The access key comes from
+the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN) or from --credentials-file and its --profile; it is
+sent to the IMS, which stores it encrypted.`,
 		Example: `  o2ctl provider add edge-1 --kubeconfig ~/.kube/edge-1.yaml --kube-context admin@edge-1
   o2ctl provider add lab --kubeconfig-path lab.kubeconfig
   o2ctl provider add fleet --type gitops --repository https://git.example/fleet.git --username bot --password-file token --target-cluster edge-1
-  o2ctl provider add nephio --type porch --kubeconfig ~/.kube/mgmt.yaml --auto-approve --target-cluster edge-1`,
+  o2ctl provider add nephio --type porch --kubeconfig ~/.kube/mgmt.yaml --auto-approve --target-cluster edge-1
+  o2ctl provider add aws-edge --type aws --region us-east-1 --vpc vpc-0a1b2c3d4e5f67890 --instance-types t3.medium,m5.large --tag ManagedBy=o2ims --credentials-file ~/.aws/credentials`,
 		Args: exactArgs(1, "a provider name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(output, outID, outJSON, outYAML); err != nil {
@@ -71,6 +83,9 @@ blueprint package, --auto-approve publishes the proposals.`,
 			req := o2.ProviderRequest{Name: args[0], Type: typ, Config: git}
 			req.Config.KubeconfigPath, req.Config.Context = kubeconfigPath, kubeContext
 			kube := kubeconfig != "" || kubeconfigPath != ""
+			if name := aws.used(cmd.Flags()); name != "" && typ != o2.ProviderTypeAWS {
+				return &usageError{fmt.Errorf("--%s is a flag of --type aws", name)}
+			}
 			switch typ {
 			case o2.ProviderTypeKubernetes, o2.ProviderTypePorch:
 				if (kubeconfig == "") == (kubeconfigPath == "") {
@@ -83,8 +98,15 @@ blueprint package, --auto-approve publishes the proposals.`,
 				if git.Repository == "" {
 					return &usageError{fmt.Errorf("--type gitops needs --repository")}
 				}
+			case o2.ProviderTypeAWS:
+				if kube || kubeContext != "" || git != (o2.ProviderConfig{}) || passwordFile != "" {
+					return &usageError{fmt.Errorf("--type aws takes --region, --vpc and their options only")}
+				}
+				if err := a.awsConfig(&aws, &req.Config); err != nil {
+					return err
+				}
 			default:
-				return &usageError{fmt.Errorf("--type must be kubernetes, gitops or porch")}
+				return &usageError{fmt.Errorf("--type must be kubernetes, gitops, porch or aws")}
 			}
 			if kubeconfig != "" {
 				data, err := os.ReadFile(kubeconfig)
@@ -112,7 +134,7 @@ blueprint package, --auto-approve publishes the proposals.`,
 		},
 	}
 	f := add.Flags()
-	f.StringVar(&typ, "type", o2.ProviderTypeKubernetes, "provider type: kubernetes, gitops or porch")
+	f.StringVar(&typ, "type", o2.ProviderTypeKubernetes, "provider type: kubernetes, gitops, porch or aws")
 	f.StringVar(&kubeconfig, "kubeconfig", "", "local kubeconfig file whose content is sent")
 	f.StringVar(&kubeconfigPath, "kubeconfig-path", "", "path of a kubeconfig file on the IMS's host")
 	f.StringVar(&kubeContext, "kube-context", "", "kubeconfig context (default: its current context)")
@@ -127,6 +149,7 @@ blueprint package, --auto-approve publishes the proposals.`,
 	f.StringVar(&git.Blueprint, "blueprint", "", "porch: the blueprint package (default o2ims-deployment-template)")
 	f.StringVar(&git.Namespace, "namespace", "", "porch: the namespace of the repositories (default default)")
 	f.BoolVar(&git.AutoApprove, "auto-approve", false, "porch: publish each package revision the IMS proposes")
+	aws.register(f)
 	addOutputFlag(add, &output, outID, outJSON, outYAML)
 
 	del := a.deleteCommand("delete ID...", "Remove providers and their inventory", "providers",

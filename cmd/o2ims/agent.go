@@ -130,8 +130,8 @@ func newAgentTokenCommand() *cobra.Command {
 				return json.NewEncoder(out).Encode(map[string]any{"token": t.Token, "id": t.ID, "caHash": t.CAHash,
 					"pool": t.Pool, "expiresAt": t.ExpiresAt.UTC().Format(time.RFC3339), "uses": t.MaxUses})
 			}
-			fmt.Fprintf(out, "token:    %s\nca-hash:  %s\npool:     %s\nexpires:  %s\nuses:     %d\n\non the node: o2ims agent --server https://<agent-listen> --bootstrap-token %s --ca-hash %s --pool %s\n",
-				t.Token, t.CAHash, t.Pool, t.ExpiresAt.UTC().Format(time.RFC3339), t.MaxUses, t.Token, t.CAHash, t.Pool)
+			fmt.Fprintf(out, "token:    %s\nca-hash:  %s\npool:     %s\nexpires:  %s\nuses:     %d\n\non the node: %s\n",
+				t.Token, t.CAHash, t.Pool, t.ExpiresAt.UTC().Format(time.RFC3339), t.MaxUses, t.AgentCommand("https://<agent-listen>"))
 			return nil
 		},
 	}
@@ -146,6 +146,10 @@ func newAgentTokenCommand() *cobra.Command {
 	token.AddCommand(create)
 	return token
 }
+
+// DefaultAgentListen is where serve's agent listener listens unless
+// --agent-listen says otherwise (empty turns it off).
+const DefaultAgentListen = "127.0.0.1:8443"
 
 // defaultAgentHosts is the SAN of the agent listener's certificate when
 // --agent-hosts is not given: the host of listen, or this host's name (and

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -179,6 +180,7 @@ func newServeCommand() *cobra.Command {
 		credentialsDir     string
 		exposeDMS          bool
 		debugListen        string
+		accessLogLevel     string
 		knowledgeWebhook   string
 		eventStream        eventstream.Options
 		tracingOpts        tracing.Options
@@ -189,6 +191,7 @@ func newServeCommand() *cobra.Command {
 		a1Endpoint         string
 		a1Interval         time.Duration
 		a1Types            string
+		a1Reports          app.A1ReportOptions
 		catalogFile        string
 		pricesFile         string
 		modelEndpoint      string
@@ -196,6 +199,9 @@ func newServeCommand() *cobra.Command {
 		promptFile         string
 		agentOpts          app.AgentOptions
 		agentHosts         string
+		templatesDir       string
+		provisionTimeout   time.Duration
+		cloudPoll          time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -250,6 +256,10 @@ func newServeCommand() *cobra.Command {
 			}
 			if utilization <= 0 || utilization > 1 {
 				return fmt.Errorf("--utilization-threshold: must be in (0, 1], got %v", utilization)
+			}
+			var accessLevel slog.Level
+			if err := accessLevel.UnmarshalText([]byte(accessLogLevel)); err != nil {
+				return fmt.Errorf("--access-log-level: %w", err)
 			}
 			authOpts, err := sec.authOptions()
 			if err != nil {
@@ -313,6 +323,7 @@ func newServeCommand() *cobra.Command {
 				ProviderCredentialsDir:       credentialsDir,
 				ExposeDMSCredentials:         exposeDMS,
 				DebugListen:                  debugListen,
+				AccessLogLevel:               accessLevel,
 				KnowledgeWebhook:             knowledgeWebhook,
 				EventStream:                  eventStreamOptions(eventStream),
 				Tracing:                      tracingOpts,
@@ -322,8 +333,9 @@ func newServeCommand() *cobra.Command {
 				AdvisorCatalog:               catalogFile,
 				AdvisorPrices:                pricesFile,
 				AdvisorModel:                 modelOpts,
-				A1:                           app.A1Options{Endpoint: a1Endpoint, SyncInterval: a1Interval, PolicyTypes: a1PolicyTypes},
+				A1:                           app.A1Options{Endpoint: a1Endpoint, SyncInterval: a1Interval, PolicyTypes: a1PolicyTypes, Reports: a1Reports},
 				Agent:                        agentOpts,
+				Provisioning:                 app.ProvisioningOptions{TemplatesDir: provisioningTemplatesDir(templatesDir, common.config, os.Getenv), Timeout: provisionTimeout, CloudPollInterval: cloudPoll},
 			})
 			if err != nil {
 				return err
@@ -363,8 +375,12 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&a1Endpoint, "a1-endpoint", "", "A1-P base URL of a Near-RT RIC whose policies follow the deployments (empty: no A1 sync)")
 	fs.DurationVar(&a1Interval, "a1-sync-interval", 30*time.Second, "period of the full A1 policy sync (deployment changes also trigger one)")
 	fs.StringVar(&a1Types, "a1-policy-types", "", "policy type ids of the templates, e.g. qos-optimization=20008,traffic-steering=20009,recovery=20010 (default: the template names)")
+	registerA1ReportFlags(fs, &a1Reports)
 	sec.register(fs)
 	fs.DurationVar(&cnfOpTimeout, "cnf-operation-timeout", 5*time.Minute, "how long a CNF operation waits for its workloads to become ready")
+	fs.StringVar(&templatesDir, "provisioning-templates-dir", "", "directory of the operator's managed infrastructure templates (*.yaml), beside the built-in ones (default: templates/ beside the --config file)")
+	fs.DurationVar(&provisionTimeout, "provisioning-timeout", 30*time.Minute, "how long a provisioning request's apply or delete may take before the request is FAILED")
+	fs.DurationVar(&cloudPoll, "provisioning-cloud-poll-interval", 10*time.Second, "how often a CloudFormation stack or ARM deployment under way is checked")
 	fs.DurationVar(&tombstoneRetention, "tombstone-retention", 7*24*time.Hour, "how long the changedSince feeds keep deletions; an older stamp is answered 410")
 	fs.StringVar(&tracingOpts.Endpoint, "tracing-endpoint", "", "OTLP collector traces are exported to: http(s)://host:4318 (OTLP/HTTP) or grpc(s)://host:4317; empty uses the OTEL_EXPORTER_OTLP_* variables, with neither tracing is off")
 	fs.Float64Var(&tracingOpts.SamplingRate, "tracing-sampling-rate", 1, "share of new traces recorded, 0 to 1 (a request with a sampled traceparent is always recorded)")
@@ -374,14 +390,16 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&eventStream.SubjectPrefix, "nats-subject-prefix", eventstream.DefaultSubjectPrefix, "subject prefix of the event stream: <prefix>.<inventory|alarm>.<object type>.<event>")
 	fs.DurationVar(&eventStream.MaxAge, "nats-max-age", eventstream.DefaultMaxAge, "how long the JetStream stream keeps a message")
 	fs.StringVar(&knowledgeWebhook, "knowledge-webhook", "", "URL notified of every change of a resource pool or deployment (the RAG feeds' documents), as a subscription the server keeps")
+	fs.StringVar(&accessLogLevel, "access-log-level", "info", "level of the line logged for every HTTP request: debug, info, warn or error (below --log-level it is not logged, at no cost)")
 	fs.StringVar(&debugListen, "debug-listen", "", "loopback address serving /debug/pprof/ and /debug/vars (expvar), e.g. 127.0.0.1:6060; off when empty")
 	fs.BoolVar(&exposeDMS, "expose-dms-credentials", false, "show a cluster's credentials in its deployment manager's O2dms profile to tokens with the scope o2ims:dms-credentials (needs OIDC authentication)")
 	fs.StringVar(&credentialsDir, "provider-credentials-dir", "", "directory whose kubeconfig files providers registered through the API may name (kubeconfigPath, relative to it); without it the API takes inline kubeconfigs only")
 	fs.StringVar(&secretsKeyFile, "secrets-key-file", "", "file holding the 32-byte key (base64 or hex) that encrypts provider credentials and the edge CA key at rest (or O2IMS_SECRETS_KEY)")
-	fs.StringVar(&agentOpts.Listen, "agent-listen", "", "TLS address edge-node agents enrol and heartbeat on, e.g. 0.0.0.0:8443 (empty: edge enrolment off)")
+	fs.StringVar(&agentOpts.Listen, "agent-listen", DefaultAgentListen, "TLS address edge-node agents enrol and heartbeat on, e.g. 0.0.0.0:8443 (empty: edge enrolment off)")
 	fs.StringVar(&agentHosts, "agent-hosts", "", "comma-separated names and addresses agents reach --agent-listen by, the SANs of its certificate (default: its host, or this host's name when it listens on all addresses)")
 	fs.DurationVar(&agentOpts.HeartbeatInterval, "agent-heartbeat-interval", edge.DefaultHeartbeatInterval, "how often agents heartbeat")
 	fs.IntVar(&agentOpts.HeartbeatGrace, "agent-heartbeat-grace", edge.DefaultHeartbeatGrace, "heartbeat intervals without a heartbeat after which a node is unreachable (O2IMSEdgeNodeUnreachable)")
+	fs.BoolVar(&agentOpts.ManualApproval, "agent-manual-approval", false, "enrolled edge nodes wait for an operator's approval (o2ctl agent approve) before they get their certificate and become resources")
 	fs.DurationVar(&agentOpts.CertValidity, "agent-cert-validity", edge.DefaultCertValidity, "validity of the client certificates issued to edge nodes (renewed by the agent)")
 	return cmd
 }
@@ -652,7 +670,7 @@ func providersFrom(file map[string]any) ([]app.ProviderConfig, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("config key providers: %w (each entry: name, type, and kubeconfigPath, context for kubernetes; repository, branch, directory, username, passwordFile, targetCluster for gitops; region, vpc, instance_types, tags, capacity, endpoint, credentialsFile, profile for aws)", err)
+		return nil, fmt.Errorf("config key providers: %w (each entry: name, type, and kubeconfigPath, context for kubernetes; repository, branch, directory, username, passwordFile, targetCluster for gitops; region, vpc, instance_types, tags, capacity, endpoint, credentialsFile, profile for aws; subscriptionId, tenantId, clientId, clientSecretFile, resourceGroup, location, networking, vmSizes, tags, capacity, cloud for azure)", err)
 	}
 	for i, p := range out {
 		if p.Name == "" || p.Type == "" {
@@ -711,4 +729,20 @@ func parsePolicyTypes(s string) (map[string]string, error) {
 		out[name] = id
 	}
 	return out, nil
+}
+
+// provisioningTemplatesDir is --provisioning-templates-dir, else the
+// templates directory beside the configuration file (--config or
+// O2IMS_CONFIG), else none.
+func provisioningTemplatesDir(flag, config string, getenv func(string) string) string {
+	if flag != "" {
+		return flag
+	}
+	if config == "" {
+		config = getenv(envName("config"))
+	}
+	if config == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(config), "templates")
 }

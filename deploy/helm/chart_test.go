@@ -57,6 +57,12 @@ var valueSets = map[string]map[string]any{
 		"podAnnotations":   map[string]any{"sidecar.istio.io/inject": "true"},
 		"imagePullSecrets": []any{map[string]any{"name": "registry"}},
 	},
+	// One replica with the agent listener for edge nodes, its data
+	// directory (and so its edge CA) on a volume, in the mesh.
+	"agent": {"replicaCount": 1, "insecureAllowUnauthenticated": true,
+		"agent":       map[string]any{"enabled": true, "hosts": []any{"ims.example.net", "192.0.2.10"}, "allowedCIDRs": []any{"10.203.0.0/16", "192.0.2.0/24"}},
+		"persistence": map[string]any{"existingClaim": "o2ims-data"},
+		"istio":       map[string]any{"enabled": true}},
 	// Without the optional objects.
 	"bare": {"replicaCount": 1, "insecureAllowUnauthenticated": true, "networkPolicy": map[string]any{"enabled": false},
 		"podDisruptionBudget": map[string]any{"enabled": false}, "serviceAccount": map[string]any{"create": false, "name": "default"}},
@@ -131,6 +137,12 @@ func TestRefusedValues(t *testing.T) {
 		{"no authentication", map[string]any{"replicaCount": 1}, "oidc-issuer-url"},
 		{"replicas on SQLite", map[string]any{"insecureAllowUnauthenticated": true}, "several replicas need PostgreSQL"},
 		{"autoscaling on SQLite", map[string]any{"replicaCount": 1, "insecureAllowUnauthenticated": true, "autoscaling": map[string]any{"enabled": true}}, "autoscaling needs PostgreSQL"},
+		{"agent listener on replicas", map[string]any{"insecureAllowUnauthenticated": true, "database": map[string]any{"existingSecret": "db"},
+			"agent": map[string]any{"enabled": true}}, "the agent listener needs one replica"},
+		{"agent listener autoscaled", map[string]any{"replicaCount": 1, "insecureAllowUnauthenticated": true, "database": map[string]any{"existingSecret": "db"},
+			"autoscaling": map[string]any{"enabled": true}, "agent": map[string]any{"enabled": true}}, "the agent listener needs one replica"},
+		{"one volume for replicas", map[string]any{"insecureAllowUnauthenticated": true, "database": map[string]any{"existingSecret": "db"},
+			"persistence": map[string]any{"existingClaim": "data"}}, "one replica's data directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -273,5 +285,133 @@ func TestServerSideDryRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// rendered renders vals and returns the objects by kind.
+func rendered(t *testing.T, namespace string, vals map[string]any) map[string]*unstructured.Unstructured {
+	t.Helper()
+	objs, err := render(loadChart(t), namespace, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKind := map[string]*unstructured.Unstructured{}
+	for _, o := range objs {
+		byKind[o.GetKind()] = o
+	}
+	return byKind
+}
+
+// agentParts are the pieces of the chart that concern the agent
+// listener: the serve flags, the container port, the Service port, the
+// NetworkPolicy's ingress rule and the pod annotations.
+type agentParts struct {
+	args []string
+	containerPort,
+	servicePort map[string]any
+	ingress     map[string]any
+	annotations map[string]string
+}
+
+func agentPartsOf(t *testing.T, byKind map[string]*unstructured.Unstructured) agentParts {
+	t.Helper()
+	var p agentParts
+	dep := byKind["Deployment"]
+	cs, _, _ := unstructured.NestedSlice(dep.Object, "spec", "template", "spec", "containers")
+	c := cs[0].(map[string]any)
+	for _, a := range c["args"].([]any) {
+		if s := a.(string); strings.HasPrefix(s, "--agent-") {
+			p.args = append(p.args, s)
+		}
+	}
+	for _, port := range c["ports"].([]any) {
+		if port.(map[string]any)["name"] == "agent" {
+			p.containerPort = port.(map[string]any)
+		}
+	}
+	ports, _, _ := unstructured.NestedSlice(byKind["Service"].Object, "spec", "ports")
+	for _, port := range ports {
+		if port.(map[string]any)["name"] == "agent" {
+			p.servicePort = port.(map[string]any)
+		}
+	}
+	if np := byKind["NetworkPolicy"]; np != nil {
+		rules, _, _ := unstructured.NestedSlice(np.Object, "spec", "ingress")
+		for _, r := range rules {
+			for _, port := range r.(map[string]any)["ports"].([]any) {
+				if port.(map[string]any)["port"] == "agent" {
+					p.ingress = r.(map[string]any)
+				}
+			}
+		}
+	}
+	p.annotations, _, _ = unstructured.NestedStringMap(dep.Object, "spec", "template", "metadata", "annotations")
+	return p
+}
+
+// TestAgentListener: with agent.enabled the server gets its agent flags
+// from the values, the pod and the Service open the port, and the
+// NetworkPolicy lets the allowed networks reach it; without, the listener
+// is off (--agent-listen=, as serve's default is loopback) and nothing of
+// it is rendered.
+func TestAgentListener(t *testing.T) {
+	on := agentPartsOf(t, rendered(t, "edge", valueSets["agent"]))
+	want := []string{"--agent-listen=0.0.0.0:8443", "--agent-hosts=ims.example.net,192.0.2.10", "--agent-heartbeat-interval=10s",
+		"--agent-heartbeat-grace=3", "--agent-cert-validity=720h", "--agent-manual-approval=false"}
+	if !slices.Equal(on.args, want) {
+		t.Errorf("agent flags %q, want %q", on.args, want)
+	}
+	if on.containerPort["containerPort"] != float64(8443) || on.containerPort["protocol"] != "TCP" {
+		t.Errorf("container port %v", on.containerPort)
+	}
+	if on.servicePort["port"] != float64(8443) || on.servicePort["targetPort"] != "agent" {
+		t.Errorf("Service port %v", on.servicePort)
+	}
+	var cidrs []string
+	from, _ := on.ingress["from"].([]any)
+	for _, f := range from {
+		cidrs = append(cidrs, f.(map[string]any)["ipBlock"].(map[string]any)["cidr"].(string))
+	}
+	if !slices.Equal(cidrs, []string{"10.203.0.0/16", "192.0.2.0/24"}) {
+		t.Errorf("NetworkPolicy rule for the agent port: %v", on.ingress)
+	}
+	if on.annotations["traffic.sidecar.istio.io/excludeInboundPorts"] != "8443" {
+		t.Errorf("the sidecar intercepts the agent port: %v", on.annotations)
+	}
+	byKind := rendered(t, "edge", valueSets["agent"])
+	if s, _, _ := unstructured.NestedString(byKind["Deployment"].Object, "spec", "strategy", "type"); s != "Recreate" {
+		t.Errorf("strategy %q with a ReadWriteOnce data volume, want Recreate", s)
+	}
+	vols, _, _ := unstructured.NestedSlice(byKind["Deployment"].Object, "spec", "template", "spec", "volumes")
+	if !slices.ContainsFunc(vols, func(v any) bool {
+		claim, _, _ := unstructured.NestedString(v.(map[string]any), "persistentVolumeClaim", "claimName")
+		return v.(map[string]any)["name"] == "data" && claim == "o2ims-data"
+	}) {
+		t.Errorf("the data directory is not on the claim: %v", vols)
+	}
+
+	// Overridden settings, default host names, agents from anywhere.
+	custom := agentPartsOf(t, rendered(t, "edge", map[string]any{"replicaCount": 1, "insecureAllowUnauthenticated": true,
+		"agent": map[string]any{"enabled": true, "port": 9443, "heartbeatInterval": "30s", "heartbeatGrace": 5, "certValidity": "168h", "manualApproval": true}}))
+	want = []string{"--agent-listen=0.0.0.0:9443", "--agent-hosts=o2ims,o2ims.edge,o2ims.edge.svc", "--agent-heartbeat-interval=30s",
+		"--agent-heartbeat-grace=5", "--agent-cert-validity=168h", "--agent-manual-approval=true"}
+	if !slices.Equal(custom.args, want) {
+		t.Errorf("agent flags %q, want %q", custom.args, want)
+	}
+	if custom.servicePort["port"] != float64(9443) || custom.containerPort["containerPort"] != float64(9443) || custom.ingress == nil || custom.ingress["from"] != nil {
+		t.Errorf("port 9443 open to all: Service %v, container %v, NetworkPolicy %v", custom.servicePort, custom.containerPort, custom.ingress)
+	}
+	if _, ok := custom.annotations["traffic.sidecar.istio.io/excludeInboundPorts"]; ok {
+		t.Error("sidecar annotation without Istio")
+	}
+
+	for _, name := range []string{"minimal", "production"} {
+		off := agentPartsOf(t, rendered(t, "edge", valueSets[name]))
+		if !slices.Equal(off.args, []string{"--agent-listen="}) || off.containerPort != nil || off.servicePort != nil || off.ingress != nil {
+			t.Errorf("%s: agent listener rendered although disabled: %+v", name, off)
+		}
+		if _, ok := off.annotations["traffic.sidecar.istio.io/excludeInboundPorts"]; ok {
+			t.Errorf("%s: sidecar annotation without the agent listener", name)
+		}
 	}
 }

@@ -1,14 +1,16 @@
 // Command loadbench measures the real o2ims binary over loopback HTTP:
 //
-//	go run ./hack/loadbench [-duration 5s] [-conns 8] [-resources 100000]
+//	go run ./hack/loadbench [-duration 5s] [-conns 8] [-resources 100000] [-database-url postgres://…]
 //
-// It builds the binary, seeds an SQLite data directory with the benchmark
+// It builds the binary, seeds an SQLite data directory (or the
+// PostgreSQL database of -database-url, whose tables it replaces) with the benchmark
 // data set (internal/inventory/inventorytest: resources in 10 pools of 50
 // types), serves it with the local provider off and rate limiting off,
 // and drives it with closed-loop HTTP clients. Single-object reads are
 // compared with a bare net/http handler serving the same bytes, run as a
 // process of its own in the same run, so the ratio is to what the machine
-// can do. It prints a Markdown table (docs/benchmarks.md keeps one).
+// can do. It prints a Markdown table (docs/benchmarks.md keeps one),
+// then the database's plan of each filtered page.
 package main
 
 import (
@@ -31,6 +33,7 @@ import (
 
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/inventory/inventorytest"
+	"github.com/nephoran/o2ims/internal/query"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/testserver"
 )
@@ -46,13 +49,14 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "how long each case is measured (after a warm-up of a fifth of it)")
 	conns := flag.Int("conns", 8, "connections of the throughput cases")
 	resources := flag.Int("resources", inventorytest.Resources, "resources in the data set")
+	dbURL := flag.String("database-url", "", "PostgreSQL database to seed and serve (its tables are dropped first); empty: SQLite")
 	flag.Parse()
-	if err := run(*duration, *conns, *resources); err != nil {
+	if err := run(*duration, *conns, *resources, *dbURL); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(d time.Duration, conns, n int) error {
+func run(d time.Duration, conns, n int, dbURL string) error {
 	work, err := os.MkdirTemp("", "loadbench")
 	if err != nil {
 		return err
@@ -67,10 +71,15 @@ func run(d time.Duration, conns, n int) error {
 		return err
 	}
 	dataDir := filepath.Join(work, "data")
-	if err := seed(dataDir, n); err != nil {
+	dbOpts := sqlstore.Options{DataDir: dataDir, URL: dbURL}
+	if err := seed(dbOpts, n); err != nil {
 		return err
 	}
-	ims, stopIMS, err := startProcess(binary, []string{"serve", "--data-dir", dataDir, "--local-provider=false", "--rate-limit", "0", "--log-format", "json"}, nil, filepath.Join(work, "o2ims.log"))
+	args := []string{"serve", "--data-dir", dataDir, "--agent-listen=", "--local-provider=false", "--rate-limit", "0", "--log-format", "json"}
+	if dbURL != "" {
+		args = append(args, "--database-url", dbURL)
+	}
+	ims, stopIMS, err := startProcess(binary, args, nil, filepath.Join(work, "o2ims.log"))
 	if err != nil {
 		return err
 	}
@@ -107,12 +116,13 @@ func run(d time.Duration, conns, n int) error {
 			fmt.Sprintf("%.0f req/s, mean %s, p99 %s", r.rate, ms(r.mean), ms(r.p99)),
 			fmt.Sprintf("%.0f req/s", b.rate), fmt.Sprintf("%.2f×", r.rate/b.rate)})
 	}
-	for _, c := range []struct{ name, filter string }{
+	filters := []struct{ name, filter string }{
 		{"page of 100, (eq,resourceTypeId,…) indexed", "(eq,resourceTypeId," + inventorytest.ID(1, 7) + ")"},
 		{"page of 100, (cont,extensions/labels/zone,east)", "(cont,extensions/labels/zone,east)"},
 		{"page of 100, (eq,tags,rack-17)", "(eq,tags,rack-17)"},
 		{"page of 100, (gt,extensions/cpuCores,62)", "(gt,extensions/cpuCores,62)"},
-	} {
+	}
+	for _, c := range filters {
 		// The resources of every pool: the /o2ims/v1 collection.
 		u := base + "/o2ims/v1/resources?filter=" + url.QueryEscape(c.filter)
 		r := measure(u, 1, d)
@@ -134,24 +144,62 @@ func run(d time.Duration, conns, n int) error {
 	for _, r := range rows {
 		fmt.Println("| " + strings.Join(r, " | ") + " |")
 	}
+	for _, c := range filters {
+		plan, err := explain(dbOpts, c.filter)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\nPlan of %s:\n\n", c.filter)
+		for _, l := range plan {
+			fmt.Println("    " + l)
+		}
+	}
 	return nil
 }
 
-// seed stores the data set in dataDir as a provider's snapshot would be.
-func seed(dataDir string, n int) error {
+// explain returns the plan of the first page of filter over the
+// resources of every pool.
+func explain(opts sqlstore.Options, filter string) ([]string, error) {
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, opts, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	f, err := query.ParseFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	return store.ExplainList(ctx, inventory.ResourceSchema, f, 100, "")
+}
+
+// seed stores the data set as a provider's snapshot would be. A
+// PostgreSQL database is emptied first (migrated down to nothing) and
+// analysed after, as autovacuum soon would.
+func seed(opts sqlstore.Options, n int) error {
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := sqlstore.Open(ctx, sqlstore.Options{DataDir: dataDir}, logger)
+	store, err := sqlstore.Open(ctx, opts, logger)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if opts.URL != "" {
+		if err := store.MigrateTo(ctx, 0); err != nil {
+			return err
+		}
+	}
 	if err := store.Migrate(ctx); err != nil {
 		return err
 	}
 	syncer := inventory.NewSyncer(store, nil, time.Hour, logger)
-	_, err = syncer.SyncOnce(ctx, inventorytest.Provider{Snap: inventorytest.Snapshot(n)})
-	return err
+	if _, err := syncer.SyncOnce(ctx, inventorytest.Provider{Snap: inventorytest.Snapshot(n)}); err != nil {
+		return err
+	}
+	if opts.URL != "" {
+		return store.Analyze(ctx)
+	}
+	return nil
 }
 
 type process struct {

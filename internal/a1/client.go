@@ -1,9 +1,12 @@
-// Package a1 speaks the O-RAN A1-P v2 policy interface of a Near-RT RIC:
-// a client for the policy types, policies and policy status a RIC offers
-// under {base}/A1-P/v2, answering both as the O-RAN standard says and as
-// the O-RAN SC A1 mediator does (integer type ids, 202 Accepted for
-// writes), and a syncer that keeps the IMS's policies in step with its
-// deployments.
+// Package a1 speaks the O-RAN A1 interfaces towards a RIC. A1-P v2
+// policies: a client for the policy types, policies and policy status a
+// RIC offers under {base}/A1-P/v2, answering both as the O-RAN standard
+// says and as the O-RAN SC A1 mediator does (integer type ids, 202
+// Accepted for writes), and a syncer that keeps the IMS's policies in step
+// with its deployments. A1 enrichment information: a client of the Data
+// Producer API of the Non-RT RIC's Information Coordination Service (ICS)
+// and a producer that registers the IMS's resource report there and
+// delivers it to every information job's target every report interval.
 package a1
 
 import (
@@ -61,18 +64,24 @@ type Client struct {
 // NewClient returns a client of the RIC at baseURL, an absolute http or
 // https URL without the /A1-P/v2 suffix, such as "http://ric:8080".
 func NewClient(baseURL string, opts Options) (*Client, error) {
+	return newClient("A1 base URL", baseURL, apiPath, opts)
+}
+
+// newClient returns a client of the interface under prefix at baseURL;
+// what names the URL in errors.
+func newClient(what, baseURL, prefix string, opts Options) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil {
-		return nil, fmt.Errorf("A1 base URL: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("A1 base URL %q: scheme must be http or https", baseURL)
+		return nil, fmt.Errorf("%s %q: scheme must be http or https", what, baseURL)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("A1 base URL %q: no host", baseURL)
+		return nil, fmt.Errorf("%s %q: no host", what, baseURL)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return nil, fmt.Errorf("A1 base URL %q: must not have a query or fragment", baseURL)
+		return nil, fmt.Errorf("%s %q: must not have a query or fragment", what, baseURL)
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
@@ -86,7 +95,7 @@ func NewClient(baseURL string, opts Options) (*Client, error) {
 	if ua == "" {
 		ua = defaultUserAgent
 	}
-	base := strings.TrimRight(u.String(), "/") + apiPath
+	base := strings.TrimRight(u.String(), "/") + prefix
 	return &Client{base: base, http: hc, userAgent: ua}, nil
 }
 

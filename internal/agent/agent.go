@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -81,6 +82,14 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the waits between failed attempts;
 	// DefaultMinBackoff and DefaultMaxBackoff when zero.
 	MinBackoff, MaxBackoff time.Duration
+	// LocalAddr is the address connections to the server are made from;
+	// the system chooses when nil.
+	LocalAddr net.Addr
+	// OnRequest, when set, is told of every request to the server when
+	// it is answered or fails: its path (edge.PathHeartbeat, ...), how
+	// long it took and its error (nil for a 2xx answer). It is called
+	// from the agent's goroutine and must not block.
+	OnRequest func(path string, took time.Duration, err error)
 }
 
 // Agent runs the agent protocol for one node.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +72,17 @@ func TestAgentsEnrolReportAndRenew(t *testing.T) {
 		}
 		ids[r.ResourceID] = true
 	}
+	// The server publishes a node a moment before its agent has stored
+	// the answer (identity, CA) and removed the enrolment key.
+	eventually(t, 5*time.Second, func() error {
+		for _, n := range nodes {
+			_, err := os.Stat(filepath.Join(agents[n.name].opts.StateDir, enrolKeyFile))
+			if agents[n.name].NodeID() == "" || !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("%s: identity not stored or enrolment key still there (%v)", n.name, err)
+			}
+		}
+		return nil
+	})
 	for _, n := range nodes {
 		st := agents[n.name].opts.StateDir
 		if fi, err := os.Stat(st); err != nil || fi.Mode().Perm() != 0o700 {
@@ -423,5 +435,55 @@ func TestAgentRefusesAnotherServer(t *testing.T) {
 	err := runToEnd(t, opts)
 	if !errors.Is(err, ErrUntrustedServer) || !strings.Contains(err.Error(), "certificate signed by unknown authority") {
 		t.Errorf("Run against another server = %v", err)
+	}
+}
+
+// LocalAddr is the address the server sees the node's requests come
+// from, and OnRequest hears of each request: the enrolment first, then
+// heartbeats, each with its duration.
+func TestLocalAddrAndOnRequest(t *testing.T) {
+	ts := newTestServer(t, edge.Options{HeartbeatInterval: 100 * time.Millisecond, HeartbeatGrace: 10})
+	tok := ts.token("edge-west", time.Hour, 1)
+	opts := ts.agentOptions("n1", newMachine(t, 1), tok.Token, "edge-west")
+	opts.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 7)}
+	type request struct {
+		path string
+		took time.Duration
+		err  error
+	}
+	requests := make(chan request, 1000)
+	opts.OnRequest = func(path string, took time.Duration, err error) {
+		select {
+		case requests <- request{path, took, err}:
+		default:
+		}
+	}
+	startAgent(t, opts)
+	var got []request
+	for len(got) < 4 {
+		select {
+		case r := <-requests:
+			got = append(got, r)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("requests heard of: %+v", got)
+		}
+	}
+	if got[0].path != edge.PathEnroll || got[0].err != nil {
+		t.Errorf("first request %+v, want the enrolment", got[0])
+	}
+	heartbeats := 0
+	for _, r := range got[1:] {
+		if r.took <= 0 {
+			t.Errorf("request %+v took no time", r)
+		}
+		if r.path == edge.PathHeartbeat && r.err == nil {
+			heartbeats++
+		}
+	}
+	if heartbeats == 0 {
+		t.Errorf("no heartbeat among %+v", got)
+	}
+	if n, err := ts.node("n1"); err != nil || n.RemoteAddress != "127.0.0.7" {
+		t.Errorf("the server sees the node at %q (%v), want 127.0.0.7", n.RemoteAddress, err)
 	}
 }

@@ -75,7 +75,7 @@ func (a *Agent) httpClient(cfg *tls.Config) *http.Client {
 			TLSHandshakeTimeout: min(10*time.Second, a.opts.RequestTimeout),
 			MaxIdleConnsPerHost: 1,
 			IdleConnTimeout:     90 * time.Second,
-			DialContext:         (&net.Dialer{Timeout: min(10*time.Second, a.opts.RequestTimeout), KeepAlive: 30 * time.Second}).DialContext,
+			DialContext:         (&net.Dialer{Timeout: min(10*time.Second, a.opts.RequestTimeout), KeepAlive: 30 * time.Second, LocalAddr: a.opts.LocalAddr}).DialContext,
 		},
 	}
 }
@@ -139,7 +139,10 @@ func pinnedVerifier(pin, host string) func(tls.ConnectionState) error {
 
 // call POSTs in as JSON to path and decodes a 2xx answer into out. A
 // non-2xx answer is a *problemError.
-func (a *Agent) call(ctx context.Context, client *http.Client, path, bearer string, in, out any) error {
+func (a *Agent) call(ctx context.Context, client *http.Client, path, bearer string, in, out any) (err error) {
+	if a.opts.OnRequest != nil {
+		defer func(start time.Time) { a.opts.OnRequest(path, time.Since(start), err) }(time.Now())
+	}
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err

@@ -13,6 +13,10 @@ import (
 	"github.com/nephoran/o2ims/internal/sqlstore"
 )
 
+// HealthAlarmExtension is the resource extension naming the alarm its
+// provider raises for its health (see Raisers).
+const HealthAlarmExtension = "healthAlarm"
+
 // Fingerprint prefixes of the built-in raisers.
 const (
 	fpProviderDown = "provider-down/"
@@ -26,7 +30,10 @@ const (
 //
 // Conventions providers follow to get alarms: a resource pool publishes
 // extensions.utilization {cpu, memory} as fractions 0..1; a resource
-// publishes extensions.healthy=false when it is unhealthy.
+// publishes extensions.healthy=false when it is unhealthy, and
+// extensions.healthAlarm (HealthAlarmExtension) naming the alarm its
+// provider raises itself when it does, so that an outage raises that one
+// alone, not O2IMSResourceUnhealthy beside it.
 type Raisers struct {
 	svc       *Service
 	store     collection.Store
@@ -124,6 +131,11 @@ func (r *Raisers) reconcileHealth(ctx context.Context) error {
 		var res ims.Resource
 		if err := json.Unmarshal(doc, &res); err != nil {
 			return err
+		}
+		if _, ok := res.Extensions[HealthAlarmExtension].(string); ok {
+			// Its provider raises a more specific alarm for this
+			// outage; a second one would only repeat it.
+			return nil
 		}
 		ext := ims.Extensions{"resourcePoolId": res.ResourcePoolID, "description": res.Description, "alarmName": d.AlarmName}
 		if reason, ok := res.Extensions["healthReason"]; ok {

@@ -214,7 +214,25 @@ func TestHealthAndDisappearedAlarms(t *testing.T) {
 		if a.ResourceID != rRes(1) || a.ResourceTypeID != rType || a.Extensions["reason"] != "NotReady" || a.Extensions["resourcePoolId"] != rPool {
 			t.Errorf("unhealthy alarm %+v", a)
 		}
-		// Healthy again: cleared.
+		// A resource whose provider raises its own alarm for its health
+		// (healthAlarm) gets no second one; the generic one it had
+		// clears.
+		f.p.set(site(nil, nil, map[int]ims.Extensions{1: {"healthy": false, HealthAlarmExtension: EdgeNodeUnreachable}, 2: {"healthy": true}}), nil)
+		f.sync(t, false)
+		if open := f.open(t, ResourceUnhealthy); len(open) != 0 {
+			t.Errorf("generic alarm beside the provider's own: %+v", open)
+		}
+		if got := f.get(t, a.AlarmEventRecordID); got.PerceivedSeverity != ims.SeverityCleared {
+			t.Errorf("not cleared: %+v", got)
+		}
+		// Without it, unhealthy raises the generic alarm again; healthy
+		// clears it.
+		f.p.set(site(nil, nil, map[int]ims.Extensions{1: {"healthy": false}, 2: {"healthy": true}}), nil)
+		f.sync(t, false)
+		if open := f.open(t, ResourceUnhealthy); len(open) != 1 {
+			t.Fatalf("want one unhealthy alarm again, got %+v", open)
+		}
+		a = f.open(t, ResourceUnhealthy)[0]
 		f.p.set(site(nil, nil, map[int]ims.Extensions{1: {"healthy": true}, 2: {"healthy": true}}), nil)
 		f.sync(t, false)
 		if open := f.open(t, ResourceUnhealthy); len(open) != 0 {

@@ -44,10 +44,12 @@ import (
 	"github.com/nephoran/o2ims/internal/notify"
 	"github.com/nephoran/o2ims/internal/provider"
 	awsprovider "github.com/nephoran/o2ims/internal/provider/aws"
+	azureprovider "github.com/nephoran/o2ims/internal/provider/azure"
 	gitopsprovider "github.com/nephoran/o2ims/internal/provider/gitops"
 	"github.com/nephoran/o2ims/internal/provider/kubernetes"
 	"github.com/nephoran/o2ims/internal/provider/local"
 	porchprovider "github.com/nephoran/o2ims/internal/provider/porch"
+	"github.com/nephoran/o2ims/internal/provisioning"
 	"github.com/nephoran/o2ims/internal/ratelimit"
 	"github.com/nephoran/o2ims/internal/report"
 	"github.com/nephoran/o2ims/internal/secrets"
@@ -97,6 +99,9 @@ type Options struct {
 	TLS                          *tlsconfig.Options
 	RateLimit                    ratelimit.Options
 	MaxBodyBytes                 int64
+	// AccessLogLevel is the level of the per-request log line (see
+	// httpapi.Options.AccessLogLevel).
+	AccessLogLevel slog.Level
 	// CNFOperationTimeout bounds waiting for deployed workloads (default 5m).
 	CNFOperationTimeout time.Duration
 	// Deployments: reservation lifetime and default, reconcile period.
@@ -114,6 +119,9 @@ type Options struct {
 
 	// Providers from the configuration file.
 	Providers []ProviderConfig
+	// Azure, zero in production, is the transport and credential every
+	// azure provider uses (tests put the Azure SDK's fakes there).
+	Azure azureprovider.Connection
 	// GitOps configures deliveries through git, and the local GitOps
 	// repository of the embedded default.
 	GitOps GitOpsOptions
@@ -155,6 +163,9 @@ type Options struct {
 	// on; off when its Listen is empty.
 	Agent AgentOptions
 
+	// Provisioning configures provisioning requests and their templates.
+	Provisioning ProvisioningOptions
+
 	// Outgoing notifications: client TLS (certificate, roots) and OAuth2.
 	NotifyTLS    *tls.Config
 	NotifyOAuth2 *clientcredentials.Config
@@ -169,6 +180,9 @@ type A1Options struct {
 	// PolicyTypes maps the templates (qos-optimization, traffic-steering,
 	// recovery) to the RIC's policy type ids; nil uses the template names.
 	PolicyTypes map[string]string
+	// Reports, with an ICS endpoint or targets, delivers the resource
+	// report to RIC-side consumers every report interval.
+	Reports A1ReportOptions
 }
 
 // ProviderConfig is a provider defined in the configuration file: a
@@ -176,7 +190,9 @@ type A1Options struct {
 // (repository, branch, directory, username, passwordFile, targetCluster)
 // or an AWS region (region, vpc, instance_types, tags, capacity,
 // endpoint, and credentialsFile with profile, else the SDK's default
-// credential chain).
+// credential chain) or an Azure resource group (subscriptionId, tenantId,
+// clientId, clientSecretFile, resourceGroup, location, networking,
+// vmSizes, tags, capacity, cloud).
 type ProviderConfig struct {
 	Name           string `json:"name"`
 	Type           string `json:"type"`
@@ -202,6 +218,19 @@ type ProviderConfig struct {
 	Capacity        *provider.AWSCapacity      `json:"capacity,omitempty"`
 	CredentialsFile string                     `json:"credentialsFile,omitempty"`
 	Profile         string                     `json:"profile,omitempty"`
+
+	// Azure, with the keys of a registration through the API (tags and
+	// capacity as above); the client secret may come from
+	// clientSecretFile instead.
+	SubscriptionID   string                    `json:"subscriptionId,omitempty"`
+	TenantID         string                    `json:"tenantId,omitempty"`
+	ClientID         string                    `json:"clientId,omitempty"`
+	ClientSecretFile string                    `json:"clientSecretFile,omitempty"`
+	ResourceGroup    string                    `json:"resourceGroup,omitempty"`
+	Location         string                    `json:"location,omitempty"`
+	Cloud            string                    `json:"cloud,omitempty"`
+	Networking       *provider.AzureNetworking `json:"networking,omitempty"`
+	VMSizes          *provider.AzureVMSizes    `json:"vmSizes,omitempty"`
 }
 
 // App is a running server.
@@ -223,7 +252,9 @@ type App struct {
 	tls           *tlsconfig.Reloader
 	lcm           *lcm.Service
 	deploy        *deployment.Service
+	provisioning  *provisioning.Service
 	a1            *a1.Syncer   // nil without an A1 endpoint
+	a1reports     *a1Reporter  // nil without an ICS endpoint or report targets
 	agent         *agentServer // nil without an agent listener
 }
 
@@ -386,6 +417,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		gitopsprovider.ProviderType: gitopsFactory(opts.GitOps, logger),
 		porchprovider.ProviderType:  porchFactory(logger),
 		awsprovider.ProviderType:    awsFactory(logger),
+		azureprovider.ProviderType:  azureFactory(opts.Azure, logger),
 	}
 	if dir := opts.ProviderCredentialsDir; dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -410,7 +442,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		cfg := provider.Config{KubeconfigPath: pc.KubeconfigPath, Context: pc.Context, Repository: pc.Repository, Branch: pc.Branch,
 			Directory: pc.Directory, Username: pc.Username, TargetCluster: pc.TargetCluster,
 			Region: pc.Region, Endpoint: pc.Endpoint, VPC: pc.VPC, InstanceTypes: pc.InstanceTypes, Tags: pc.Tags, Capacity: pc.Capacity,
-			CredentialsFile: pc.CredentialsFile, Profile: pc.Profile}
+			CredentialsFile: pc.CredentialsFile, Profile: pc.Profile,
+			SubscriptionID: pc.SubscriptionID, TenantID: pc.TenantID, ClientID: pc.ClientID, ResourceGroup: pc.ResourceGroup,
+			Location: pc.Location, Cloud: pc.Cloud, Networking: pc.Networking, VMSizes: pc.VMSizes}
 		var err error
 		if pc.PasswordFile != "" {
 			b, rerr := os.ReadFile(pc.PasswordFile)
@@ -419,6 +453,14 @@ func New(ctx context.Context, opts Options) (*App, error) {
 				return nil, fmt.Errorf("provider %q in the configuration: passwordFile: %w", pc.Name, rerr)
 			}
 			cfg.Password = strings.TrimSpace(string(b))
+		}
+		if pc.ClientSecretFile != "" {
+			b, rerr := os.ReadFile(pc.ClientSecretFile)
+			if rerr != nil {
+				store.Close()
+				return nil, fmt.Errorf("provider %q in the configuration: clientSecretFile: %w", pc.Name, rerr)
+			}
+			cfg.ClientSecret = strings.TrimSpace(string(b))
 		}
 		p, err := f(pc.Name, cfg)
 		if err == nil {
@@ -485,6 +527,24 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		}
 		a1Sync = a1.NewSyncer(client, deploySvc, a1.SyncOptions{Interval: opts.A1.SyncInterval, PolicyTypes: opts.A1.PolicyTypes}, logger.With("component", "a1"))
 	}
+	// One report builder for /o2ims/v1/metrics and the A1 reports.
+	reports := report.NewBuilder(svc, store, deploySvc, reg)
+	a1Reports, err := newA1Reporter(opts, reports, webhook, store.Ping, reg, logger)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	defer func() {
+		if !bound {
+			a1Reports.close()
+		}
+	}()
+
+	provSvc, err := newProvisioning(opts.Provisioning, store, syncer, logger.With("component", "provisioning"), wake)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 
 	catalog, err := intent.LoadCatalog(opts.AdvisorCatalog)
 	if err != nil {
@@ -506,7 +566,8 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		advisorSvc.UseModel(m)
 	}
 
-	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, events: publisher, stopTracing: stopTracing, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc, a1: a1Sync, agent: agentSrv}
+	a := &App{opts: opts, logger: logger, store: store, syncer: syncer, registry: reg, dispatch: dispatcher, events: publisher, stopTracing: stopTracing, alarms: alarmSvc, tls: reloader, lcm: lcmSvc, deploy: deploySvc, provisioning: provSvc, a1: a1Sync, agent: agentSrv}
+	a.a1reports = a1Reports
 	var dmsCredentials func(string) (map[string]any, bool)
 	if opts.ExposeDMSCredentials {
 		dmsCredentials = func(name string) (map[string]any, bool) {
@@ -530,8 +591,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Providers:       registry,
 		LCM:             lcmSvc,
 		Deployments:     deploySvc,
+		Provisioning:    provSvc,
 		Advisor:         advisorSvc,
-		Report:          report.NewBuilder(svc, store, deploySvc, reg),
+		Report:          reports,
 		Changes:         store,
 		Specs:           openapi.Specs,
 		Registry:        reg,
@@ -543,7 +605,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		RateLimiter:     limiter,
 		TLS:             reloader != nil,
 		MaxBodyBytes:    opts.MaxBodyBytes,
+		AccessLogLevel:  opts.AccessLogLevel,
 		GitRepositories: gitRepos,
+		Edge:            agentSrv.service(),
+		AgentURL:        agentSrv.url(opts.Agent.Hosts),
 	})
 	if err != nil {
 		store.Close()
@@ -624,8 +689,12 @@ func (a *App) Run(ctx context.Context) error {
 	bg.Go(func() { a.pruneTombstones(bgCtx, time.Hour) })
 	bg.Go(func() { a.lcm.Run(bgCtx) })
 	bg.Go(func() { a.deploy.Run(bgCtx) })
+	bg.Go(func() { a.provisioning.Run(bgCtx) })
 	if a.a1 != nil {
 		bg.Go(func() { a.a1.Run(bgCtx) })
+	}
+	if a.a1reports != nil {
+		bg.Go(func() { a.a1reports.Run(bgCtx) })
 	}
 	if a.tls != nil {
 		bg.Go(func() { a.tls.Run(bgCtx) })

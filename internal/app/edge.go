@@ -35,6 +35,10 @@ type AgentOptions struct {
 	HeartbeatInterval time.Duration
 	HeartbeatGrace    int
 	CertValidity      time.Duration
+	// ManualApproval makes each enrolment wait for an operator's approval
+	// (POST /o2ims/v1/agents/nodes/{id}/approve); until then the node is
+	// not a resource.
+	ManualApproval bool
 }
 
 // EdgeDir is the directory under the data directory that keeps the edge
@@ -60,6 +64,7 @@ func OpenEdge(ctx context.Context, dataDir string, box *secrets.Box, store *sqls
 		HeartbeatInterval: o.HeartbeatInterval,
 		HeartbeatGrace:    o.HeartbeatGrace,
 		CertValidity:      o.CertValidity,
+		ManualApproval:    o.ManualApproval,
 		Observer:          observer,
 	}, store.Edge(), ca, logger)
 }
@@ -83,7 +88,7 @@ func newAgentServer(ctx context.Context, opts Options, box *secrets.Box, store *
 	if err != nil {
 		return nil, fmt.Errorf("edge enrolment: %w", err)
 	}
-	if err := registry.AddStatic(svc.Provider(edge.ProviderOptions{}), edge.ProviderType, provider.OriginBuiltin, ""); err != nil {
+	if err := registry.AddStatic(svc.Provider(edge.ProviderOptions{HealthAlarm: alarms.EdgeNodeUnreachable}), edge.ProviderType, provider.OriginBuiltin, ""); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", o.Listen)
@@ -111,6 +116,29 @@ func (a *App) AgentAddr() string {
 		return ""
 	}
 	return a.agent.listener.Addr().String()
+}
+
+// service is the edge service, nil without an agent listener.
+func (a *agentServer) service() *edge.Service {
+	if a == nil {
+		return nil
+	}
+	return a.svc
+}
+
+// url is the URL agents reach the listener at, for the command a new
+// token comes with: the first of its hosts (the SANs of its certificate)
+// at the port it listens on.
+func (a *agentServer) url(hosts []string) string {
+	if a == nil {
+		return ""
+	}
+	addr := a.listener.Addr().String()
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || len(hosts) == 0 {
+		return "https://" + addr
+	}
+	return "https://" + net.JoinHostPort(hosts[0], port)
 }
 
 // fpEdgeUnreachable prefixes the fingerprints of O2IMSEdgeNodeUnreachable

@@ -33,11 +33,18 @@ type Request struct {
 	ExcludeDefault bool
 	Limit          *int // nil means DefaultLimit
 	Marker         string
+	// Encoded asks for the page as JSON (Page.Encoded) where the
+	// collection can make it from the stored documents without decoding
+	// them (Options.Stored); Items is then nil.
+	Encoded bool
 }
 
 // Page is one page of a collection, projected by the attribute selectors.
 type Page struct {
 	Items []map[string]any
+	// Encoded, when set instead of Items, is the page's JSON array as
+	// encoding/json writes Items (a newline follows it).
+	Encoded []byte
 	// NextMarker is set when more objects follow; pass it as Marker.
 	NextMarker string
 }
@@ -52,6 +59,10 @@ type Options struct {
 	// Decorate, when set, completes the decoded objects before the
 	// attribute selectors apply (for attributes not kept in the document).
 	Decorate func(ctx context.Context, objs []map[string]any) error
+	// Stored declares that the stored documents are the objects as the
+	// collection shows them (Decorate changes nothing), so that an
+	// Encoded request may be answered from their bytes.
+	Stored bool
 }
 
 // List runs req over the objects of sc.
@@ -101,6 +112,15 @@ func List(ctx context.Context, store Store, sc *query.Schema, req Request, opts 
 	docs, last, more, err := store.List(ctx, sc, f, limit, after)
 	if err != nil {
 		return Page{}, err
+	}
+	if req.Encoded && opts.Stored {
+		if b, ok := encodeStored(sel, docs); ok {
+			page := Page{Encoded: b}
+			if more {
+				page.NextMarker = encodeMarker(last)
+			}
+			return page, nil
+		}
 	}
 	objs := make([]map[string]any, 0, len(docs))
 	for _, d := range docs {
@@ -191,4 +211,28 @@ func Each(ctx context.Context, store Store, sc *query.Schema, f query.Filter, fn
 		}
 		after = last
 	}
+}
+
+// encodeStored projects the stored documents without decoding them
+// (query.Selection.ApplyRawObject) into the JSON array encoding/json
+// would write for their projections; ok is false when one of them needs
+// the decoding path.
+func encodeStored(sel query.Selection, docs []json.RawMessage) ([]byte, bool) {
+	out := make([]byte, 0, 2+len(docs)*512)
+	out = append(out, '[')
+	for i, d := range docs {
+		o, ok := query.ParseRawObject(d)
+		if !ok {
+			return nil, false
+		}
+		b, ok := sel.ApplyRawObject(o)
+		if !ok {
+			return nil, false
+		}
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, b[:len(b)-1]...) // without its newline
+	}
+	return append(out, ']', '\n'), true
 }

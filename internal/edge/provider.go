@@ -28,6 +28,11 @@ type ProviderOptions struct {
 	// published even while it has no nodes; others appear with their
 	// first enrolled node.
 	Pools map[string]PoolOptions
+	// HealthAlarm names the alarm the server raises when a node is
+	// unreachable (its Observer's). Each node carries it in
+	// extensions.healthAlarm, which tells the generic health alarm that
+	// a node's healthy=false is covered already: one alarm per outage.
+	HealthAlarm string
 }
 
 // PoolOptions describes a pool of edge nodes.
@@ -282,6 +287,9 @@ func (p *Provider) nodeExtensions(ext ims.Extensions, n Node, received time.Time
 		ext["inventoryReceivedAt"] = received.UTC().Format(time.RFC3339)
 	}
 	ext["healthy"] = n.Reachable
+	if p.opts.HealthAlarm != "" {
+		ext["healthAlarm"] = p.opts.HealthAlarm
+	}
 	// The O2ims v11 state the node's lease shows; the agent's own report
 	// cannot say it is unreachable.
 	ext["operationalState"] = "ENABLED"

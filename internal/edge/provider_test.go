@@ -143,8 +143,17 @@ func TestProviderWatchAndHealth(t *testing.T) {
 	}
 	snap, _ := p.Discover(ctx)
 	for _, r := range snap.Resources {
-		if r.ResourceID == n.NodeID && (r.Extensions["healthy"] != false || r.Extensions["operationalState"] != "DISABLED" || r.Extensions["powerState"] != nil) {
+		if r.ResourceID == n.NodeID && (r.Extensions["healthy"] != false || r.Extensions["operationalState"] != "DISABLED" || r.Extensions["powerState"] != nil ||
+			r.Extensions["healthAlarm"] != nil) {
 			t.Errorf("unreachable node extensions %v", r.Extensions)
+		}
+	}
+	// A provider told which alarm covers its nodes' health says so on
+	// each node.
+	snap, _ = svc.Provider(ProviderOptions{HealthAlarm: "O2IMSEdgeNodeUnreachable"}).Discover(ctx)
+	for _, r := range snap.Resources {
+		if r.ResourceID == n.NodeID && r.Extensions["healthAlarm"] != "O2IMSEdgeNodeUnreachable" {
+			t.Errorf("node extensions %v, want healthAlarm", r.Extensions)
 		}
 	}
 }

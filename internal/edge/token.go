@@ -87,9 +87,30 @@ func (s *Service) CreateToken(ctx context.Context, pool string, ttl time.Duratio
 	return NewToken{}, ims.Internal(errors.New("no free token id after 5 attempts"), "the token could not be created")
 }
 
+// AgentCommand is the command that enrols a node with t through the agent
+// listener at serverURL (https://host:port).
+func (t NewToken) AgentCommand(serverURL string) string {
+	return fmt.Sprintf("o2ims agent --server %s --bootstrap-token %s --ca-hash %s --pool %s", serverURL, t.Token, t.CAHash, t.Pool)
+}
+
+// UsesLeft is how many more enrolments t allows.
+func (t Token) UsesLeft() int { return max(t.MaxUses-t.Uses, 0) }
+
+// Expired reports whether t has expired at now.
+func (t Token) Expired(now time.Time) bool { return !now.Before(t.ExpiresAt) }
+
 // Tokens lists the bootstrap tokens, expired ones included.
 func (s *Service) Tokens(ctx context.Context) ([]Token, error) {
 	return s.store.Tokens(ctx)
+}
+
+// Token returns the bootstrap token with the given id.
+func (s *Service) Token(ctx context.Context, id string) (Token, error) {
+	t, err := s.store.Token(ctx, id)
+	if ims.ErrorCode(err) == ims.ENOTFOUND {
+		return Token{}, ims.Errorf(ims.ENOTFOUND, "bootstrap token %s not found", id)
+	}
+	return t, err
 }
 
 // RevokeToken deletes a token: it enrols nothing from then on, and
@@ -97,6 +118,9 @@ func (s *Service) Tokens(ctx context.Context) ([]Token, error) {
 // certificate. Nodes already enrolled with it are unaffected.
 func (s *Service) RevokeToken(ctx context.Context, id string) error {
 	if err := s.store.DeleteToken(ctx, id); err != nil {
+		if ims.ErrorCode(err) == ims.ENOTFOUND {
+			return ims.Errorf(ims.ENOTFOUND, "bootstrap token %s not found", id)
+		}
 		return err
 	}
 	s.log.InfoContext(ctx, "bootstrap token revoked", "token_id", id)

@@ -187,3 +187,32 @@ func TestManualApproval(t *testing.T) {
 		t.Errorf("approving an unknown node: %v", err)
 	}
 }
+
+// The operator's reads and revocation of tokens, in the API's words.
+func TestTokenAdministration(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newTestService(t, Options{})
+	tok := mustToken(t, svc, "edge-west", time.Hour, 2)
+	if want := "o2ims agent --server https://ims:8443 --bootstrap-token " + tok.Token + " --ca-hash " + tok.CAHash + " --pool edge-west"; tok.AgentCommand("https://ims:8443") != want {
+		t.Errorf("AgentCommand = %q, want %q", tok.AgentCommand("https://ims:8443"), want)
+	}
+	enrol(t, svc, tok.Token, "n1")
+	got, err := svc.Token(ctx, tok.ID)
+	if err != nil || got.Uses != 1 || got.UsesLeft() != 1 || got.Expired(time.Now()) || !got.Expired(got.ExpiresAt) {
+		t.Fatalf("token %+v, %v", got, err)
+	}
+	if err := svc.RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{
+		"get":    func() error { _, err := svc.Token(ctx, tok.ID); return err }(),
+		"revoke": svc.RevokeToken(ctx, tok.ID),
+	} {
+		if ims.ErrorCode(err) != ims.ENOTFOUND || ims.ErrorMessage(err) != "bootstrap token "+tok.ID+" not found" {
+			t.Errorf("%s after revocation: %v", name, err)
+		}
+	}
+	if n := (Token{MaxUses: 1, Uses: 3}).UsesLeft(); n != 0 {
+		t.Errorf("UsesLeft of an overused token = %d", n)
+	}
+}

@@ -35,6 +35,7 @@ func listRequest(filter, fields, excludeFields, allFields, excludeDefault *strin
 		ExcludeDefault: excludeDefault != nil,
 		Limit:          limit,
 		Marker:         deref(marker),
+		Encoded:        true,
 	}
 }
 

@@ -97,7 +97,7 @@ func readFeed(ctx context.Context, cf ChangeFeed, sc *query.Schema, changedSince
 // feedResponse is a page with the feed's tombstones and stamp.
 func feedResponse(ctx context.Context, page collection.Page, f feed) listResponse {
 	r := newListResponse(ctx, page)
-	r.items = append(r.items, f.tombstones...)
+	r.items = append(r.items, f.tombstones...) // after the encoded items, if any
 	r.stamp = f.stamp
 	return r
 }

@@ -41,6 +41,8 @@ var fuzzRoutes = []string{
 	"/o2ims/v1/metrics",
 	"/internal/v1/alertmanager",
 	"/",
+	"/o2ims-infrastructureProvisioning/v1/provisioningRequests/",
+	"/o2ims-infrastructureArtifacts/v1/managedInfrastructureTemplates/",
 }
 
 var fuzzMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
@@ -75,6 +77,8 @@ func FuzzAPI(f *testing.F) {
 		{18, 1, 0, "", "", []byte(`{"alerts":[{"labels":{"alertname":1}}]}`)},
 		{11, 0, 0, "%00", "nextpage_opaque_marker=%ff", nil},
 		{10, 0, 0, "..%2f..%2fetc%2fpasswd", "", nil},
+		{29, 1, 0, "", "", []byte(`{"provisioningRequestId":"00000000-0000-4000-8000-000000000001","name":"n","description":"","templateName":"kubernetes-namespace","templateVersion":"1.0.0","templateParameters":{"deploymentManagerId":1,"namespace":[],"quota":{"pods":1e400}}}`)},
+		{30, 0, 0, "kubernetes-namespace.1.0.0/defaults", "fields=parameterSchema/properties", nil},
 	}
 	for _, s := range seeds {
 		f.Add(s.route, s.method, s.ct, s.path, s.query, s.body)

@@ -79,6 +79,11 @@ func (a inventoryAPI) resources(ctx context.Context, poolID string, req collecti
 }
 
 func (a inventoryAPI) resource(ctx context.Context, poolID, id string, s selectors) (objectResponse, error) {
+	if s == (selectors{}) {
+		if r, ok, err := a.storedResource(ctx, poolID, id); ok || err != nil {
+			return r, err
+		}
+	}
 	doc, err := a.inv.GetResource(ctx, a.v, poolID, id)
 	if err != nil {
 		return objectResponse{}, err

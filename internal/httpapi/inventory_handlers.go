@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/nephoran/o2ims/internal/httpapi/gen/common"
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
@@ -12,7 +13,10 @@ import (
 
 // inventoryHandlers adapts the O2ims_InfrastructureInventory v1 API onto
 // inventoryAPI.
-type inventoryHandlers struct{ api inventoryAPI }
+type inventoryHandlers struct {
+	api   inventoryAPI
+	cloud atomic.Pointer[renderedCloud]
+}
 
 var _ invapi.StrictServerInterface = (*inventoryHandlers)(nil)
 
@@ -41,7 +45,7 @@ func (h *inventoryHandlers) GetMinorVersions(ctx context.Context, _ invapi.GetMi
 
 func (h *inventoryHandlers) GetCloudInfo(ctx context.Context, req invapi.GetCloudInfoRequestObject) (invapi.GetCloudInfoResponseObject, error) {
 	p := req.Params
-	return h.api.cloud(ctx, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
+	return h.api.cachedCloud(ctx, &h.cloud, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *inventoryHandlers) GetResourceTypes(ctx context.Context, req invapi.GetResourceTypesRequestObject) (invapi.GetResourceTypesResponseObject, error) {

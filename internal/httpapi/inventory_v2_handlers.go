@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"sync/atomic"
 
 	inv2api "github.com/nephoran/o2ims/internal/httpapi/gen/inventoryv2"
 	"github.com/nephoran/o2ims/internal/ims"
@@ -10,7 +11,10 @@ import (
 
 // inventoryV2Handlers adapts the O2ims_InfrastructureInventory v2 API (O2ims
 // v11) onto inventoryAPI.
-type inventoryV2Handlers struct{ api inventoryAPI }
+type inventoryV2Handlers struct {
+	api   inventoryAPI
+	cloud atomic.Pointer[renderedCloud]
+}
 
 var _ inv2api.StrictServerInterface = (*inventoryV2Handlers)(nil)
 
@@ -20,7 +24,7 @@ func (h *inventoryV2Handlers) GetMinorVersions(ctx context.Context, _ inv2api.Ge
 
 func (h *inventoryV2Handlers) GetCloudInfo(ctx context.Context, req inv2api.GetCloudInfoRequestObject) (inv2api.GetCloudInfoResponseObject, error) {
 	p := req.Params
-	return h.api.cloud(ctx, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
+	return h.api.cachedCloud(ctx, &h.cloud, selectors{p.Fields, p.ExcludeFields, p.AllFields, p.ExcludeDefault})
 }
 
 func (h *inventoryV2Handlers) GetResourceTypes(ctx context.Context, req inv2api.GetResourceTypesRequestObject) (inv2api.GetResourceTypesResponseObject, error) {

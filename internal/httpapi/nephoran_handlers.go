@@ -6,6 +6,7 @@ import (
 	"github.com/nephoran/o2ims/internal/advisor"
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/deployment"
+	"github.com/nephoran/o2ims/internal/edge"
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
@@ -27,6 +28,9 @@ type nephoranHandlers struct {
 	advisor     *advisor.Service
 	report      *report.Builder
 	changes     ChangeFeed
+	// edge is nil while edge enrolment is off.
+	edge     *edge.Service
+	agentURL string
 }
 
 var _ nephapi.StrictServerInterface = (*nephoranHandlers)(nil)

@@ -1,14 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/nephoran/o2ims/internal/auth"
 	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/query"
 )
 
@@ -22,6 +25,7 @@ type selectors struct {
 // ETag when it has one.
 type objectResponse struct {
 	obj  map[string]any
+	raw  []byte // the encoded answer, when it was made without obj
 	etag string
 }
 
@@ -66,7 +70,64 @@ func (r objectResponse) write(w http.ResponseWriter) error {
 	if r.etag != "" {
 		w.Header().Set("ETag", r.etag)
 	}
+	if r.raw != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, err := w.Write(r.raw)
+		return err
+	}
 	return writeOK(w, r.obj)
+}
+
+// renderedCloud is the O-Cloud's answer without selectors, encoded once:
+// it changes only with the O-Cloud's identifier (the rest is
+// configuration).
+type renderedCloud struct {
+	id, etag string
+	body     []byte
+}
+
+// storedResource answers a v1 resource's GET without selectors from the
+// stored document's bytes (query.Selection.ApplyRawObject), or ok false
+// when the decoding path must answer.
+func (a inventoryAPI) storedResource(ctx context.Context, poolID, id string) (objectResponse, bool, error) {
+	doc, ok, err := a.inv.StoredResource(ctx, a.v, poolID, id)
+	if err != nil || !ok {
+		return objectResponse{}, false, err
+	}
+	sel, err := query.ParseSelection(a.v.Resources, "", "", true, false)
+	if err != nil {
+		return objectResponse{}, false, err
+	}
+	if b, ok := sel.ApplyRawObject(doc); ok {
+		return objectResponse{raw: b}, true, nil
+	}
+	return objectResponse{}, false, nil
+}
+
+// cachedCloud is cloud, answering a GET without selectors from cache.
+func (a inventoryAPI) cachedCloud(ctx context.Context, cache *atomic.Pointer[renderedCloud], s selectors) (objectResponse, error) {
+	if s != (selectors{}) {
+		return a.cloud(ctx, s)
+	}
+	c, err := a.inv.CloudInfo(ctx)
+	if err != nil {
+		return objectResponse{}, err
+	}
+	if r := cache.Load(); r != nil && r.id == c.OCloudID {
+		return objectResponse{raw: r.body, etag: r.etag}, nil
+	}
+	out, err := a.cloud(ctx, s)
+	if err != nil {
+		return objectResponse{}, err
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(out.obj); err != nil {
+		return objectResponse{}, ims.Internal(fmt.Errorf("encode %s: %w", inventory.OCloudSchema.Object, err), "reading failed")
+	}
+	r := &renderedCloud{id: c.OCloudID, etag: digestETag(buf.Bytes()), body: buf.Bytes()}
+	cache.Store(r)
+	return objectResponse{raw: r.body, etag: r.etag}, nil
 }
 
 func (r objectResponse) VisitGetProviderResponse(w http.ResponseWriter) error   { return r.write(w) }

@@ -81,6 +81,15 @@ func (h *nephoranHandlers) CreateProvider(ctx context.Context, req nephapi.Creat
 			InstanceTypes:       awsInstanceTypes(c.InstanceTypes),
 			Tags:                awsTags(c.Tags),
 			Capacity:            awsCapacity(c.Capacity),
+			SubscriptionID:      deref(c.SubscriptionId),
+			TenantID:            deref(c.TenantId),
+			ClientID:            deref(c.ClientId),
+			ClientSecret:        deref(c.ClientSecret),
+			ResourceGroup:       deref(c.ResourceGroup),
+			Location:            deref(c.Location),
+			Cloud:               string(deref(c.Cloud)),
+			Networking:          azureNetworking(c.Networking),
+			VMSizes:             azureVMSizes(c.VmSizes),
 			Kubeconfig:          deref(req.Body.Config.Kubeconfig),
 			KubeconfigPath:      deref(req.Body.Config.KubeconfigPath),
 			Context:             deref(req.Body.Config.Context),
@@ -182,4 +191,24 @@ func awsCapacity(c *nephapi.AWSCapacity) *provider.AWSCapacity {
 		}
 	}
 	return out
+}
+
+// The Azure parts of a provider registration, nil when absent.
+
+func azureNetworking(n *nephapi.AzureNetworking) *provider.AzureNetworking {
+	if n == nil {
+		return nil
+	}
+	out := &provider.AzureNetworking{VNetName: n.VnetName}
+	for _, s := range deref(n.Subnets) {
+		out.Subnets = append(out.Subnets, provider.AzureSubnet{Name: s.Name, Purpose: string(deref(s.Purpose))})
+	}
+	return out
+}
+
+func azureVMSizes(s *nephapi.AzureVMSizes) *provider.AzureVMSizes {
+	if s == nil {
+		return nil
+	}
+	return &provider.AzureVMSizes{Supported: deref(s.Supported), Default: deref(s.Default)}
 }

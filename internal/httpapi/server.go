@@ -28,16 +28,20 @@ import (
 	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/auth"
 	"github.com/nephoran/o2ims/internal/deployment"
+	"github.com/nephoran/o2ims/internal/edge"
 	"github.com/nephoran/o2ims/internal/gitops"
+	artapi "github.com/nephoran/o2ims/internal/httpapi/gen/artifacts"
 	invapi "github.com/nephoran/o2ims/internal/httpapi/gen/inventory"
 	inv2api "github.com/nephoran/o2ims/internal/httpapi/gen/inventoryv2"
 	monapi "github.com/nephoran/o2ims/internal/httpapi/gen/monitoring"
 	nephapi "github.com/nephoran/o2ims/internal/httpapi/gen/nephoran"
+	provapi "github.com/nephoran/o2ims/internal/httpapi/gen/provisioning"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
 	"github.com/nephoran/o2ims/internal/logging"
 	"github.com/nephoran/o2ims/internal/provider"
+	"github.com/nephoran/o2ims/internal/provisioning"
 	"github.com/nephoran/o2ims/internal/ratelimit"
 	"github.com/nephoran/o2ims/internal/report"
 	"github.com/nephoran/o2ims/internal/subscription"
@@ -55,6 +59,9 @@ type Options struct {
 	Deployments   *deployment.Service
 	Advisor       *advisor.Service
 	Report        *report.Builder
+	// Provisioning, when set, serves the O2ims_InfrastructureProvisioning
+	// and O2ims_InfrastructureArtifacts APIs.
+	Provisioning *provisioning.Service
 	// Changes, when set, serves changedSince on the feeds' collections.
 	Changes ChangeFeed
 	// Specs holds the OpenAPI documents served under /openapi/.
@@ -87,9 +94,19 @@ type Options struct {
 	RateLimiter *ratelimit.Limiter
 	// TLS adds Strict-Transport-Security to responses.
 	TLS bool
+	// AccessLogLevel is the level of the "request" line logged for every
+	// request: info (the zero value) by default; debug keeps it out of an
+	// info log, and a level the logger does not enable costs nothing.
+	AccessLogLevel slog.Level
 	// GitRepositories are the local GitOps repositories served read-only
 	// under GitPathPrefix, by name (without ".git").
 	GitRepositories map[string]*gitops.Repository
+	// Edge, when set, serves the edge-enrolment admin API (agent tokens
+	// and nodes, /o2ims/v1/agents); without it those paths answer 409:
+	// edge enrolment is off. AgentURL is the agent listener's URL, for the
+	// command a new token comes with.
+	Edge     *edge.Service
+	AgentURL string
 }
 
 // Authenticator authenticates a request's bearer token.
@@ -178,7 +195,7 @@ func New(opts Options) (*Server, error) {
 		inv2api.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
 	nephapi.HandlerWithOptions(
-		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, api: v1, places: v2, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM, deployments: opts.Deployments, advisor: opts.Advisor, report: opts.Report, changes: opts.Changes},
+		nephapi.NewStrictHandlerWithOptions(&nephoranHandlers{inv: opts.Inventory, api: v1, places: v2, alarms: opts.Alarms, providers: opts.Providers, lcm: opts.LCM, deployments: opts.Deployments, advisor: opts.Advisor, report: opts.Report, changes: opts.Changes, edge: opts.Edge, agentURL: opts.AgentURL},
 			[]nephapi.StrictMiddlewareFunc{strictBodies[nephapi.StrictHandlerFunc]},
 			nephapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
 		nephapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
@@ -190,6 +207,20 @@ func New(opts Options) (*Server, error) {
 			monapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
 		monapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
 	)
+	if opts.Provisioning != nil {
+		provapi.HandlerWithOptions(
+			provapi.NewStrictHandlerWithOptions(&provisioningHandlers{svc: opts.Provisioning},
+				[]provapi.StrictMiddlewareFunc{strictBodies[provapi.StrictHandlerFunc]},
+				provapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
+			provapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
+		)
+		artapi.HandlerWithOptions(
+			artapi.NewStrictHandlerWithOptions(&artifactsHandlers{svc: opts.Provisioning},
+				[]artapi.StrictMiddlewareFunc{strictBodies[artapi.StrictHandlerFunc]},
+				artapi.StrictHTTPServerOptions{RequestErrorHandlerFunc: onRequestError, ResponseErrorHandlerFunc: onResponseError}),
+			artapi.StdHTTPServerOptions{BaseRouter: s.mux, ErrorHandlerFunc: onRequestError},
+		)
+	}
 	if opts.Receiver != nil {
 		s.mux.HandleFunc("POST /internal/v1/alertmanager", s.alertmanager)
 	}
@@ -284,10 +315,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		d := time.Since(start)
 		s.metrics.observe(r.Method, endpoint, rw.status, d)
-		s.logger.LogAttrs(ctx, slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("endpoint", endpoint), slog.Int("status", rw.status),
-			slog.Int64("bytes", rw.bytes), slog.Duration("duration", d))
+		if s.logger.Enabled(ctx, s.opts.AccessLogLevel) {
+			s.logger.LogAttrs(ctx, s.opts.AccessLogLevel, "request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("endpoint", endpoint), slog.Int("status", rw.status),
+				slog.Int64("bytes", rw.bytes), slog.Duration("duration", d))
+		}
 	}()
 
 	if n := headerBytes(r.Header); n > s.opts.MaxHeaderBytes {

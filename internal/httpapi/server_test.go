@@ -135,6 +135,7 @@ func newEnv(t testing.TB, b sqlstoretest.Backend) *env {
 		Changes:       store,
 		LCM:           lcmSvc,
 		Deployments:   deploySvc,
+		Provisioning:  newProvisioning(t, store, logger),
 		Advisor:       advisor.NewService(store, deploySvc, nil, nil, logger),
 		Inventory:     invSvc,
 		Subscriptions: subscription.NewService(store, notify.Policy{}, subscription.NewMatchers(), logger),

@@ -67,10 +67,12 @@ var (
 			{Name: "description", Type: query.String, Always: true},
 			{Name: "parentId", Type: query.String, Column: "parent_id"},
 			{Name: "elements", Type: query.Object, List: true, Complex: true, ExcludedByDefault: true, Always: true},
-			{Name: "tags", Type: query.String, List: true, Complex: true},
+			{Name: "tags", Type: query.String, List: true, Complex: true, ElementTable: "resource_tags"},
 			{Name: "groups", Type: query.String, List: true, Complex: true},
 			{Name: "extensions", Type: query.Object, Complex: true, ExcludedByDefault: true, Always: true},
 		},
+		// Migration 00013 creates the indexes of these paths.
+		IndexedPaths: [][]string{{"extensions", "cpuCores"}},
 	}
 	// LocationSchema and OCloudSiteSchema are the places of the O-Cloud
 	// (O2ims v11, inventory v2 only). Their lists of sites and pools are

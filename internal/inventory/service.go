@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -84,7 +85,8 @@ func (s *Service) CloudInfo(ctx context.Context) (ims.OCloud, error) {
 // List runs req over the objects of sc, the schema of one inventory
 // version, shown as that version shows them.
 func (s *Service) List(ctx context.Context, sc *query.Schema, req collection.Request) (collection.Page, error) {
-	return collection.List(ctx, s.store, sc, req, collection.Options{Decorate: s.decorator(sc)})
+	// Version 1 shows resources as stored (see StoredResource).
+	return collection.List(ctx, s.store, sc, req, collection.Options{Decorate: s.decorator(sc), Stored: sc == ResourceSchema})
 }
 
 // decorator completes stored documents of sc for reading: the version's
@@ -165,6 +167,37 @@ func (s *Service) GetResource(ctx context.Context, v *Version, poolID, id string
 	return nil, ims.Errorf(ims.ENOTFOUND, "resource %q not found in resource pool %q", id, poolID)
 }
 
+// StoredResource returns the stored document of resource id, split into
+// its members, when it is in pool poolID. It is what version 1 shows (its
+// shape and decoration change nothing of a resource), so a reader may
+// serve its bytes without decoding them (query.Selection.ApplyRawObject).
+// ok is false, with no error, whenever GetResource should answer
+// instead: another version, an unknown resource or pool, another pool,
+// or a document that does not split plainly.
+func (s *Service) StoredResource(ctx context.Context, v *Version, poolID, id string) (doc query.RawObject, ok bool, err error) {
+	if v.Major != 1 {
+		return query.RawObject{}, false, nil
+	}
+	raw, err := s.store.Get(ctx, v.Resources, id)
+	if ims.ErrorCode(err) == ims.ENOTFOUND {
+		return query.RawObject{}, false, nil
+	}
+	if err != nil {
+		return query.RawObject{}, false, err
+	}
+	pool, err := json.Marshal(poolID)
+	if err != nil {
+		return query.RawObject{}, false, nil
+	}
+	if doc, ok = query.ParseRawObject(raw); !ok {
+		return query.RawObject{}, false, nil
+	}
+	if m, found := doc.Member("resourcePoolId"); !found || !bytes.Equal(m, pool) {
+		return query.RawObject{}, false, nil
+	}
+	return doc, true, nil
+}
+
 // ListResourcesInPool lists the resources of one pool; an unknown pool is ENOTFOUND.
 func (s *Service) ListResourcesInPool(ctx context.Context, v *Version, poolID string, req collection.Request) (collection.Page, error) {
 	if _, err := s.store.Get(ctx, ResourcePoolSchema, poolID); err != nil {
@@ -173,6 +206,7 @@ func (s *Service) ListResourcesInPool(ctx context.Context, v *Version, poolID st
 	return collection.List(ctx, s.store, v.Resources, req, collection.Options{
 		Scope:    []query.Term{{Op: query.Eq, Path: []string{"resourcePoolId"}, Values: []string{poolID}}},
 		Decorate: s.decorator(v.Resources),
+		Stored:   v.Major == 1,
 	})
 }
 

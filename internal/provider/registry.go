@@ -92,6 +92,20 @@ type Config struct {
 	CredentialsFile string `json:"-"`
 	Profile         string `json:"-"`
 
+	// Azure (type azure): the subscription, service principal (its
+	// client secret stored encrypted), resource group, location, virtual
+	// network, VM sizes and cloud; Tags and Capacity (without zones) as
+	// for aws.
+	SubscriptionID string           `json:"subscriptionId,omitempty"`
+	TenantID       string           `json:"tenantId,omitempty"`
+	ClientID       string           `json:"clientId,omitempty"`
+	ClientSecret   string           `json:"clientSecret,omitempty"`
+	ResourceGroup  string           `json:"resourceGroup,omitempty"`
+	Location       string           `json:"location,omitempty"`
+	Cloud          string           `json:"cloud,omitempty"`
+	Networking     *AzureNetworking `json:"networking,omitempty"`
+	VMSizes        *AzureVMSizes    `json:"vmSizes,omitempty"`
+
 	// SelfContained, set for registrations made through the API, refuses
 	// kubeconfigs that run programs or read files: what the API is sent
 	// must not reach the server's own files or commands.
@@ -144,6 +158,26 @@ type AWSBudget struct {
 type AWSCapacity struct {
 	AWSBudget
 	Zones map[string]AWSBudget `json:"zones,omitempty"`
+}
+
+// AzureNetworking is the virtual network an azure provider inventories:
+// its subnets (all of them when none is listed) are resource pools.
+type AzureNetworking struct {
+	VNetName string        `json:"vnetName,omitempty"`
+	Subnets  []AzureSubnet `json:"subnets,omitempty"`
+}
+
+// AzureSubnet is a subnet of the virtual network and its purpose
+// (compute or storage).
+type AzureSubnet struct {
+	Name    string `json:"name"`
+	Purpose string `json:"purpose,omitempty"`
+}
+
+// AzureVMSizes are the VM sizes offered, and the default one.
+type AzureVMSizes struct {
+	Supported []string `json:"supported,omitempty"`
+	Default   string   `json:"default,omitempty"`
 }
 
 // Options configure a Registry.
@@ -406,10 +440,20 @@ func (r *Registry) checkConfig(typ string, c Config) error {
 	kube := c.Kubeconfig != "" || c.KubeconfigPath != "" || c.Context != ""
 	git := c.Repository != "" || c.Branch != "" || c.Directory != "" || c.Username != "" || c.Password != "" || c.TargetCluster != ""
 	porch := c.BlueprintRepository != "" || c.Blueprint != "" || c.Namespace != "" || c.AutoApprove
-	aws := c.Region != "" || c.Endpoint != "" || c.Credentials != nil || c.VPC != nil || c.InstanceTypes != nil || c.Tags != nil || c.Capacity != nil
+	awsOnly := c.Region != "" || c.Endpoint != "" || c.Credentials != nil || c.VPC != nil || c.InstanceTypes != nil
+	aws := awsOnly || c.Tags != nil || c.Capacity != nil
+	azure := c.SubscriptionID != "" || c.TenantID != "" || c.ClientID != "" || c.ClientSecret != "" || c.ResourceGroup != "" || c.Location != "" ||
+		c.Cloud != "" || c.Networking != nil || c.VMSizes != nil
 	switch {
 	case typ != "kubernetes" && c.Delivery != "":
 		return ims.Errorf(ims.EINVALID, "config.delivery: only for kubernetes providers")
+	case typ == "azure":
+		if kube || git || porch || awsOnly {
+			return ims.Errorf(ims.EINVALID, "config: an azure provider takes subscriptionId, tenantId, clientId, clientSecret, resourceGroup, location, networking, vmSizes, tags, capacity and cloud")
+		}
+		return r.checkAzure(c)
+	case azure:
+		return ims.Errorf(ims.EINVALID, "config: subscriptionId, tenantId, clientId, clientSecret, resourceGroup, location, networking, vmSizes and cloud are for azure providers")
 	case typ == "aws":
 		if kube || git || porch {
 			return ims.Errorf(ims.EINVALID, "config: an aws provider takes region, credentials, vpc, instance_types, tags, capacity and endpoint")
@@ -479,6 +523,29 @@ func (r *Registry) checkAWS(c Config) error {
 		return ims.Errorf(ims.EINVALID, "config.credentials: accessKeyId and secretAccessKey are required for a provider registered through the API (they are stored encrypted); the SDK's default credential chain serves only providers of the configuration file")
 	case r.box == nil:
 		return ims.Errorf(ims.EUNPROCESSABLE, "config.credentials: this server has no secrets key to store credentials encrypted; configure --secrets-key-file (or O2IMS_SECRETS_KEY)")
+	}
+	return nil
+}
+
+// checkAzure checks what an azure registration needs before it is built
+// (which checks the values): through the API the service principal's
+// secret is inline, and stored only encrypted.
+func (r *Registry) checkAzure(c Config) error {
+	switch {
+	case c.SubscriptionID == "":
+		return ims.Errorf(ims.EINVALID, "config.subscriptionId: required (the subscription holding the resource group)")
+	case c.TenantID == "" || c.ClientID == "" || c.ClientSecret == "":
+		return ims.Errorf(ims.EINVALID, "config: tenantId, clientId and clientSecret (a service principal) are required for an azure provider registered through the API; the secret is stored encrypted and never returned")
+	case c.ResourceGroup == "":
+		return ims.Errorf(ims.EINVALID, "config.resourceGroup: required (the resource group whose VMs are inventoried and where templates are deployed)")
+	case c.Location == "":
+		return ims.Errorf(ims.EINVALID, "config.location: required (an Azure location such as westeurope)")
+	case c.Networking == nil || c.Networking.VNetName == "":
+		return ims.Errorf(ims.EINVALID, "config.networking.vnetName: required (the virtual network whose subnets are the resource pools)")
+	case c.Capacity != nil && len(c.Capacity.Zones) > 0:
+		return ims.Errorf(ims.EINVALID, "config.capacity.zones: an azure provider's budget is the location's (vcpus, memoryGiB), shared by its pools")
+	case r.box == nil:
+		return ims.Errorf(ims.EUNPROCESSABLE, "config.clientSecret: this server has no secrets key to store credentials encrypted; configure --secrets-key-file (or O2IMS_SECRETS_KEY)")
 	}
 	return nil
 }

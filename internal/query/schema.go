@@ -70,6 +70,14 @@ type Attr struct {
 	// object is read (a location's sites, say); it is not in the stored
 	// document, so filters refuse it.
 	Derived bool
+	// ElementTable, for a List of String, names the table (value,
+	// object_id) in which the store keeps the attribute's string elements
+	// (triggers maintain it): a filter term eq with one value reads the
+	// objects through it (Builder.Drive). PostgreSQL also keeps a GIN
+	// index on the attribute's JSONB value, which eq and in terms with
+	// several values test besides their exact predicate. It is spliced
+	// into SQL and must be trusted.
+	ElementTable string
 }
 
 // empty is the value an Always attribute takes when a document lacks it.
@@ -108,6 +116,13 @@ type Schema struct {
 	// attributes of this rendering of the object (another API version
 	// shows them). Filters and selectors never see them.
 	Stored []Attr
+	// IndexedPaths are paths into free-form Object attributes whose
+	// value the store indexes by expression (SQLite: json_extract of the
+	// path; PostgreSQL: the JSONB value and its jsonb_typeof). gt and gte
+	// filters with a number on such a path add a range test the index
+	// answers, besides their exact predicate. The migrations must create
+	// the matching indexes.
+	IndexedPaths [][]string
 }
 
 // attr returns the attribute called name, or nil.

@@ -1,6 +1,8 @@
 package query
 
 import (
+	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +26,48 @@ const (
 type Builder struct {
 	Dialect Dialect
 	Args    []any
+	// NarrowRanges makes Where write the SQLite hint of a range term on
+	// an indexed path as a membership test (id IN the ids the index
+	// yields), which the planner then reads in id order instead of
+	// scanning the table. Set it when RangeProbes showed the ranges
+	// narrow: for a wide one the list would be most of the table.
+	NarrowRanges bool
+}
+
+// RangeProbe is a statement counting, up to a bound, the rows an index
+// yields for one range term of a filter.
+type RangeProbe struct {
+	SQL  string
+	Args []any
+}
+
+// RangeProbes returns, for SQLite, one probe per range term of f on an
+// indexed path (Schema.IndexedPaths), each counting at most limit+1 index
+// entries: when every count is at most limit, the caller may set
+// NarrowRanges. SQLite has no statistics unless ANALYZE ran, so its
+// planner cannot tell a narrow range from a wide one by itself; an
+// index-only count of a bounded number of entries can. None for
+// PostgreSQL, whose planner estimates ranges from its statistics.
+func RangeProbes(d Dialect, f Filter, s *Schema, limit int) []RangeProbe {
+	if d != SQLite || f.Validate(s) != nil {
+		return nil
+	}
+	var probes []RangeProbe
+	for _, t := range f.Terms {
+		a := s.attr(t.Path[0])
+		vals := convert(a.Type, t.Values)
+		if (t.Op == Gt || t.Op == Gte) && len(vals.num) == 1 && a.Type == Object && s.indexed(t.Path) {
+			b := Builder{Dialect: d}
+			q := "SELECT count(*) FROM (SELECT 1 FROM " + s.Name + " WHERE " + b.sqliteRange(s, t.Path, t.Op, vals.num[0]) + " LIMIT " + b.Arg(limit+1) + ")"
+			probes = append(probes, RangeProbe{SQL: q, Args: b.Args})
+		}
+	}
+	return probes
+}
+
+// sqliteRange is the indexed range test of a path (see hint).
+func (b *Builder) sqliteRange(s *Schema, path []string, op Op, bound any) string {
+	return "(json_extract(" + s.DocColumn + ", " + quote(sqlitePath(path)) + ") " + sqlOp(op) + " " + b.Arg(bound) + ")"
 }
 
 // Arg appends v to the arguments and returns its placeholder: "?" for
@@ -77,6 +121,13 @@ func (b *Builder) Where(f Filter, s *Schema) (string, error) {
 	parts := make([]string, 0, len(f.Terms)+len(f.Conds))
 	for _, t := range f.Terms {
 		pos, neg := t.Op.negated()
+		// The hint comes first: SQLite evaluates the terms in order, and
+		// the hint is the cheap test.
+		if !neg {
+			if h := b.hint(t, s, pos); h != "" {
+				parts = append(parts, h)
+			}
+		}
 		p := "COALESCE(" + b.term(t, s.attr(t.Path[0]), pos, s.DocColumn) + ", FALSE)"
 		if neg {
 			p = "NOT " + p
@@ -88,6 +139,107 @@ func (b *Builder) Where(f Filter, s *Schema) (string, error) {
 	}
 	return strings.Join(parts, " AND "), nil
 }
+
+// hint returns a condition that every row matching the positive term t
+// satisfies, written so that an index of the store answers it, or "" when
+// no index applies. Where adds it next to the exact predicate, so results
+// are unchanged; it only lets the database find the candidates without
+// scanning the table. A hint is never NULL where the term holds, so the
+// conjunction stays two-valued.
+func (b *Builder) hint(t Term, s *Schema, op Op) string {
+	a := s.attr(t.Path[0])
+	vals := convert(a.Type, t.Values)
+	switch {
+	case a.Column != "" && !a.List && a.Type != Object && op != Cont:
+		// The exact predicate without its COALESCE, which hides the
+		// column from the planner: the column's index then yields the
+		// rows (in id order, for the indexes on (column, id)).
+		col := constant(a.Column)
+		if a.Type == Number {
+			return b.cmp(col, op, vals.num, true, false)
+		}
+		return b.cmp(col, op, vals.text, false, a.Type != Bool)
+	case a.List && a.Type == String && a.ElementTable != "" && len(t.Path) == 1 && (op == Eq || op == In):
+		// The exact predicate holds for a string element (or a single
+		// string) equal to a value: exactly the index's entries. A single
+		// value is read through Drive, whose order the planner should
+		// keep: a second index would lure it into sorting every match.
+		if b.Dialect == Postgres && len(vals.text) > 1 {
+			x := "(" + s.DocColumn + " -> " + quote(a.Name) + ")"
+			terms := make([]string, len(vals.text))
+			for i, v := range vals.text {
+				// A jsonb constant (not to_jsonb of the value) lets the
+				// planner estimate the containment.
+				j, _ := json.Marshal(v)
+				terms[i] = x + " @> " + b.Arg(string(j)) + "::jsonb"
+			}
+			return or(terms)
+		}
+		// SQLite reads the element table through Drive instead (for one
+		// value): a membership test here would make its planner build
+		// the list of every matching id, however common the value.
+		return ""
+	case (op == Gt || op == Gte) && len(vals.num) == 1 && a.Type == Object && s.indexed(t.Path):
+		// A match is a number above the bound, a string (a text value
+		// of the term may match it) or an array holding either.
+		if b.Dialect == Postgres {
+			x := "(" + s.DocColumn
+			for _, seg := range t.Path {
+				x += " -> " + quote(seg)
+			}
+			x += ")"
+			// jsonb orders numbers numerically, and arrays, objects and
+			// booleans after them; the bound is a jsonb constant so that
+			// the planner estimates the range from the index's statistics.
+			n := strconv.FormatFloat(vals.num[0].(float64), 'g', -1, 64)
+			return "(" + x + " " + sqlOp(op) + " " + b.Arg(n) + "::jsonb OR jsonb_typeof(" + x + ") IN ('string', 'array'))"
+		}
+		// SQLite orders every TEXT after every number, and json_extract
+		// returns strings and arrays as TEXT: the range holds them all.
+		if b.NarrowRanges {
+			return s.Name + ".id IN (SELECT id FROM " + s.Name + " WHERE " + b.sqliteRange(s, t.Path, op, vals.num[0]) + ")"
+		}
+		return b.sqliteRange(s, t.Path, op, vals.num[0])
+	}
+	return ""
+}
+
+// Drive returns a FROM clause that reads the objects of s through the
+// element table of one term of f, an eq (or in) with a single value on a
+// list attribute with an ElementTable, and the column that orders them by
+// id: a page then walks that table's (value, object_id) key in order and
+// stops when it is full, however many objects match. It joins without
+// duplicates (the key is unique) and leaves every term, that one
+// included, to Where. ok is false when no term qualifies and for a
+// filter Where would refuse. Call it before Where: its placeholder
+// precedes Where's.
+func (b *Builder) Drive(f Filter, s *Schema) (from, key string, ok bool) {
+	if f.Validate(s) != nil {
+		return "", "", false
+	}
+	for _, t := range f.Terms {
+		a := s.attr(t.Path[0])
+		if a.List && a.Type == String && a.ElementTable != "" && len(t.Path) == 1 && (t.Op == Eq || t.Op == In) && len(t.Values) == 1 {
+			from = a.ElementTable + " AS q_d JOIN " + s.Name + " ON " + s.Name + ".id = q_d.object_id AND q_d.value = " + b.Arg(t.Values[0])
+			return from, "q_d.object_id", true
+		}
+	}
+	return "", "", false
+}
+
+// indexed reports whether path is one of s.IndexedPaths.
+func (s *Schema) indexed(path []string) bool {
+	for _, p := range s.IndexedPaths {
+		if slices.Equal(p, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// quote returns s as an SQL string literal. Only trusted schema names
+// and paths are quoted; filter values are always bind arguments.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // operands are the bind values of one term, converted for comparison with
 // a value of a given JSON type. A nil slice means that no value of the term

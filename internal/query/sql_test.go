@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -233,13 +234,85 @@ var semanticTests = []struct {
 type runFunc func(t *testing.T, f Filter) []string
 
 func TestWhereSQLite(t *testing.T) {
-	run := sqliteTable(t)
+	run := sqliteTable(t, &testSchema)
 	runSemantic(t, run)
 }
 
 func TestWherePostgres(t *testing.T) {
-	run := postgresTable(t)
+	run := postgresTable(t, &testSchema)
 	runSemantic(t, run)
+}
+
+// indexedSchema is testSchema with the store's filter indexes declared
+// (as the inventory declares them for resources), so that Where adds its
+// index hints; the semantic table must give the same results.
+var indexedSchema = func() Schema {
+	s := testSchema
+	s.Name = "things"
+	s.Attrs = append([]Attr(nil), testSchema.Attrs...)
+	for i := range s.Attrs {
+		if s.Attrs[i].Name == "tags" {
+			s.Attrs[i].ElementTable = "thing_tags"
+		}
+	}
+	for _, k := range []string{"floor", "cost", "site", "labels", "managed", "rack", "nested"} {
+		s.IndexedPaths = append(s.IndexedPaths, []string{"extensions", k})
+	}
+	return s
+}()
+
+func TestWhereSQLiteIndexed(t *testing.T) {
+	runSemantic(t, sqliteTable(t, &indexedSchema))
+}
+
+// TestWhereSQLiteNarrowRanges runs the semantic table with the range
+// hints written as membership tests, as the store writes them when its
+// probes find the ranges narrow.
+func TestWhereSQLiteNarrowRanges(t *testing.T) {
+	runSemantic(t, sqliteTable(t, &narrowSchema))
+}
+
+// narrowSchema is indexedSchema, listed with Builder.NarrowRanges.
+var narrowSchema = indexedSchema
+
+func TestWherePostgresIndexed(t *testing.T) {
+	runSemantic(t, postgresTable(t, &indexedSchema))
+}
+
+// sqliteIndexes are the side table, triggers and indexes of
+// indexedSchema, written as migration 00013 writes them for resources.
+var sqliteIndexes = []string{
+	`CREATE TABLE thing_tags (value TEXT NOT NULL, object_id TEXT NOT NULL, PRIMARY KEY (value, object_id)) WITHOUT ROWID`,
+	`CREATE TRIGGER thing_tags_insert AFTER INSERT ON things BEGIN
+		INSERT OR IGNORE INTO thing_tags (value, object_id)
+			SELECT e.value, NEW.id FROM json_each(NEW.doc, '$."tags"') e
+			WHERE e.type = 'text' AND typeof(e.key) <> 'text';
+	END`,
+	`CREATE INDEX things_floor ON things (json_extract(doc, '$."extensions"."floor"'), id)`,
+	`CREATE INDEX things_cost ON things (json_extract(doc, '$."extensions"."cost"'), id)`,
+}
+
+// postgresIndexes are the indexes of indexedSchema in PostgreSQL; table
+// is the qualified table name.
+func postgresIndexes(table string) []string {
+	tags := strings.TrimSuffix(table, "things") + "thing_tags"
+	return []string{
+		`CREATE TABLE ` + tags + ` (value TEXT COLLATE "C" NOT NULL, object_id TEXT COLLATE "C" NOT NULL, PRIMARY KEY (value, object_id))`,
+		`CREATE FUNCTION ` + tags + `_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			INSERT INTO ` + tags + ` (value, object_id)
+				SELECT e.v #>> '{}', NEW.id
+				FROM jsonb_array_elements(CASE WHEN jsonb_typeof(NEW.doc -> 'tags') = 'array' THEN NEW.doc -> 'tags' ELSE jsonb_build_array(NEW.doc -> 'tags') END) AS e(v)
+				WHERE jsonb_typeof(e.v) = 'string'
+				ON CONFLICT DO NOTHING;
+			RETURN NULL;
+		END
+		$$`,
+		`CREATE TRIGGER thing_tags_sync AFTER INSERT ON ` + table + ` FOR EACH ROW EXECUTE FUNCTION ` + tags + `_sync()`,
+		`CREATE INDEX ON ` + table + ` USING gin ((doc -> 'tags'))`,
+		`CREATE INDEX ON ` + table + ` ((doc -> 'extensions' -> 'floor'))`,
+		`CREATE INDEX ON ` + table + ` (jsonb_typeof(doc -> 'extensions' -> 'floor'))`,
+	}
 }
 
 // runSemantic runs every semantic test through run and checks the result,
@@ -264,7 +337,7 @@ func runSemantic(t *testing.T, run runFunc) {
 }
 
 // sqliteTable loads testDocs into an in-memory SQLite database.
-func sqliteTable(t testing.TB) runFunc {
+func sqliteTable(t testing.TB, sc *Schema) runFunc {
 	db, err := sql.Open("sqlite", ":memory:")
 	if err != nil {
 		t.Fatal(err)
@@ -273,13 +346,18 @@ func sqliteTable(t testing.TB) runFunc {
 	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { db.Close() })
 	mustExec(t, db, `CREATE TABLE things (id TEXT PRIMARY KEY, region TEXT, priority REAL, updated TEXT, doc TEXT NOT NULL)`)
+	if sc == &indexedSchema || sc == &narrowSchema {
+		for _, q := range sqliteIndexes {
+			mustExec(t, db, q)
+		}
+	}
 	insertDocs(t, db, "things", SQLite)
-	return selectFunc(db, "things", SQLite)
+	return selectFunc(db, "things", SQLite, sc)
 }
 
 // postgresTable loads testDocs into a table of a schema of its own in the
 // PostgreSQL database named by O2IMS_TEST_DATABASE_URL.
-func postgresTable(t testing.TB) runFunc {
+func postgresTable(t testing.TB, sc *Schema) runFunc {
 	url, set := os.LookupEnv("O2IMS_TEST_DATABASE_URL")
 	if !set || url == "" {
 		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
@@ -306,8 +384,23 @@ func postgresTable(t testing.TB) runFunc {
 	})
 	table := schema + ".things"
 	mustExec(t, db, `CREATE TABLE `+table+` (id TEXT PRIMARY KEY, region TEXT, priority NUMERIC, updated TEXT, doc JSONB NOT NULL)`)
+	if sc == &indexedSchema {
+		for _, q := range postgresIndexes(table) {
+			mustExec(t, db, q)
+		}
+		// The tables are in a schema of their own: qualify them.
+		q := *sc
+		q.Name = table
+		q.Attrs = slices.Clone(sc.Attrs)
+		for i := range q.Attrs {
+			if q.Attrs[i].ElementTable != "" {
+				q.Attrs[i].ElementTable = schema + "." + q.Attrs[i].ElementTable
+			}
+		}
+		sc = &q
+	}
 	insertDocs(t, db, table, Postgres)
-	return selectFunc(db, table, Postgres)
+	return selectFunc(db, table, Postgres, sc)
 }
 
 func mustExec(t testing.TB, db *sql.DB, q string, args ...any) {
@@ -333,15 +426,21 @@ func insertDocs(t testing.TB, db *sql.DB, table string, d Dialect) {
 }
 
 // selectFunc returns a runFunc over table.
-func selectFunc(db *sql.DB, table string, d Dialect) runFunc {
+func selectFunc(db *sql.DB, table string, d Dialect, sc *Schema) runFunc {
 	return func(t *testing.T, f Filter) []string {
 		t.Helper()
-		b := Builder{Dialect: d}
-		where, err := b.Where(f, &testSchema)
+		b := Builder{Dialect: d, NarrowRanges: sc == &narrowSchema}
+		// As the store lists: through the element table when Drive
+		// offers one.
+		from, key, ok := b.Drive(f, sc)
+		if !ok {
+			from, key = table, "id"
+		}
+		where, err := b.Where(f, sc)
 		if err != nil {
 			t.Fatalf("Where: %v", err)
 		}
-		q := "SELECT id FROM " + table + " WHERE " + where + " ORDER BY id"
+		q := "SELECT " + key + " FROM " + from + " WHERE " + where + " ORDER BY " + key
 		rows, err := db.Query(q, b.Args...)
 		if err != nil {
 			t.Fatalf("%s %v: %v", q, b.Args, err)
@@ -373,7 +472,8 @@ func TestBuilder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(where, "region = $2") || len(b.Args) != 2 {
+	// The column's index hint repeats the value: $3.
+	if !strings.Contains(where, "region = $2") || !strings.Contains(where, "region = $3") || len(b.Args) != 3 {
 		t.Errorf("Where = %q with %v", where, b.Args)
 	}
 

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
@@ -45,6 +46,10 @@ type Store struct {
 	dialect query.Dialect
 	logger  *slog.Logger
 	url     string // of a PostgreSQL database, for its tools
+	// gets holds the prepared statements of Get by query text (SQLite;
+	// pgx prepares and caches statements itself): SQLite would otherwise
+	// parse and plan the statement again for every single-object read.
+	gets sync.Map
 }
 
 // Open connects to the database selected by opts. It does not migrate; call
@@ -68,6 +73,7 @@ func Open(ctx context.Context, opts Options, logger *slog.Logger) (*Store, error
 		}
 		db.SetMaxOpenConns(n)
 		db.SetMaxIdleConns(n)
+
 	case opts.URL == "" || strings.HasPrefix(opts.URL, "sqlite:") || strings.HasPrefix(opts.URL, "file:"):
 		dialect = query.SQLite
 		path := strings.TrimPrefix(strings.TrimPrefix(opts.URL, "sqlite:"), "file:")
@@ -106,7 +112,13 @@ func Open(ctx context.Context, opts Options, logger *slog.Logger) (*Store, error
 }
 
 // Close releases the database connections.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.gets.Range(func(_, v any) bool {
+		_ = v.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
 
 // Dialect tells which SQL dialect the store speaks.
 func (s *Store) Dialect() query.Dialect { return s.dialect }

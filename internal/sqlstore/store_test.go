@@ -230,3 +230,64 @@ func TestMigrateDownAndUp(t *testing.T) {
 		}
 	})
 }
+
+// TestFilterIndexesFollowWrites checks that filters answered through the
+// indexes of migration 00013 (the tags side table, the cpuCores
+// expression index) see every create, modify and delete of a resource.
+func TestFilterIndexesFollowWrites(t *testing.T) {
+	sqlstoretest.Run(t, func(t *testing.T, b sqlstoretest.Backend) {
+		ctx := context.Background()
+		s := sqlstoretest.Open(t, b)
+		res := func(id string, tags any, cores any) sqlstore.Doc {
+			d, _ := json.Marshal(map[string]any{"resourceId": id, "resourcePoolId": "p", "tags": tags,
+				"extensions": map[string]any{"cpuCores": cores}})
+			return sqlstore.Doc{ID: id, JSON: d}
+		}
+		apply := func(docs ...sqlstore.Doc) {
+			t.Helper()
+			if _, err := s.ApplySnapshot(ctx, "src", []sqlstore.ObjectSet{{Schema: inventory.ResourceSchema, Docs: docs}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(filter string, want ...string) {
+			t.Helper()
+			f, err := query.ParseFilter(filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs, _, _, err := s.List(ctx, inventory.ResourceSchema, f, 100, "")
+			if err != nil {
+				t.Fatalf("list %q: %v", filter, err)
+			}
+			got := []string{}
+			for _, d := range docs {
+				var r struct{ ResourceID string }
+				if err := json.Unmarshal(d, &r); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, r.ResourceID)
+			}
+			if want == nil {
+				want = []string{}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: got %v, want %v", filter, got, want)
+			}
+		}
+		apply(res("a", []any{"x", "y", 5}, 8), res("b", "x", "9"), res("c", []any{"y"}, []any{2, 64}), res("d", nil, 64))
+		check("(eq,tags,x)", "a", "b")
+		check("(in,tags,y,z)", "a", "c")
+		check("(eq,tags,5)")
+		check("(gt,extensions/cpuCores,8)", "b", "c", "d") // "9" > "8" as strings; 64 in c's array
+		check("(gte,extensions/cpuCores,8)", "a", "b", "c", "d")
+		check("(gt,extensions/cpuCores,100)", "b") // "9" > "100" byte-wise
+
+		// Modify a's tags and cores, drop b, rename c's tags.
+		apply(res("a", []any{"z"}, 70), res("c", []any{"x"}, 1), res("d", nil, 64))
+		check("(eq,tags,x)", "c")
+		check("(eq,tags,y)")
+		check("(in,tags,z,x)", "a", "c")
+		check("(gt,extensions/cpuCores,8)", "a", "d")
+		check("(neq,tags,x)", "a", "d")
+	})
+}

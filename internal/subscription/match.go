@@ -12,6 +12,7 @@ import (
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
+	"github.com/nephoran/o2ims/internal/provisioning"
 	"github.com/nephoran/o2ims/internal/query"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 )
@@ -54,6 +55,7 @@ var nephoranObjects = []objectKind{
 	{lcm.InstanceSchema, "CnfInstance"},
 	{lcm.OpSchema, "LcmOpOcc"},
 	{deployment.Schema, "Deployment"},
+	{provisioning.Schema, "ProvisioningRequest"},
 }
 
 func init() {

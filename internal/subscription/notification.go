@@ -12,6 +12,7 @@ import (
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	"github.com/nephoran/o2ims/internal/lcm"
+	"github.com/nephoran/o2ims/internal/provisioning"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 )
 
@@ -138,6 +139,8 @@ func objectPath(v *inventory.Version, ev sqlstore.Event) string {
 		return "/o2ims/v1/lcmOpOccs/" + ev.ObjectID
 	case deployment.Schema.Name:
 		return "/o2ims/v1/deployments/" + ev.ObjectID
+	case provisioning.Schema.Name:
+		return "/o2ims-infrastructureProvisioning/v1/provisioningRequests/" + ev.ObjectID
 	}
 	return v.Prefix + "/" + ev.ObjectType + "/" + ev.ObjectID
 }

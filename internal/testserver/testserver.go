@@ -49,7 +49,9 @@ type Server struct {
 
 // Start runs binary "serve" with args on 127.0.0.1:0 with JSON logs, in
 // dataDir unless args name a --data-dir, and returns once the server logs
-// that it is serving (within 60 seconds).
+// that it is serving (within 60 seconds). The agent listener, on
+// 127.0.0.1:8443 by default, is off unless args name an --agent-listen
+// (127.0.0.1:0 for a free port), so that parallel servers never collide.
 func Start(binary, dataDir string, args ...string) (*Server, error) {
 	return StartEnv(binary, dataDir, nil, args...)
 }
@@ -60,7 +62,7 @@ func StartEnv(binary, dataDir string, env []string, args ...string) (*Server, er
 	if !slices.Contains(args, "--data-dir") {
 		args = append([]string{"--data-dir", dataDir}, args...)
 	}
-	args = append([]string{"--listen", "127.0.0.1:0", "--log-format", "json"}, args...)
+	args = append([]string{"--listen", "127.0.0.1:0", "--agent-listen=", "--log-format", "json"}, args...)
 	s, err := launch(binary, env, append([]string{"serve"}, args...))
 	if err != nil {
 		return nil, err

@@ -2,6 +2,10 @@ package o2_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -260,4 +264,145 @@ func TestEndToEndAWSProviderFromConfig(t *testing.T) {
 	if st := providerHealth(ctx, t, c, page.Items[0].ProviderID); !st.Healthy {
 		t.Errorf("health %+v", st)
 	}
+}
+
+// TestEndToEndAWSProvisioning provisions the aws-compute-stack template
+// through the Provisioning API of the real server against the test EC2
+// and CloudFormation endpoint: the stack's instance becomes a resource of
+// its zone's pool, the bootstrap token is never shown, a stack the cloud
+// rolls back is FAILED with the cloud's message, and a deleted request
+// terminates its instance and leaves the inventory.
+func TestEndToEndAWSProvisioning(t *testing.T) {
+	ec2 := awsWorld(t)
+	name := clusterTest(t, "awsprov")
+	endpoint := "http://" + startServer(t, "--local-provider=false", "--refresh-interval", "1s", "--provisioning-cloud-poll-interval", "200ms")
+	c, err := o2.NewClient(&o2.Config{Endpoint: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := c.Providers().Create(ctx, o2.ProviderRequest{Name: name, Type: o2.ProviderTypeAWS, Config: o2.ProviderConfig{
+		Region:        "us-east-1",
+		Credentials:   &o2.AWSCredentials{AccessKeyID: awsKeyID, SecretAccessKey: awsSecret},
+		VPC:           &o2.AWSVPC{VPCID: awsVPC, Subnets: []o2.AWSSubnet{{ID: "subnet-0aaaaaaaaaaaaaaa1", Zone: "us-east-1a", Type: "public"}, {ID: "subnet-0bbbbbbbbbbbbbbb1", Zone: "us-east-1b", Type: "private"}}},
+		InstanceTypes: &o2.AWSInstanceTypes{Supported: []string{"t3.medium", "m5.large"}, Default: "m5.large"},
+		Tags:          &o2.AWSTags{Default: map[string]string{"ManagedBy": "o2ims"}},
+		Capacity:      &o2.AWSCapacity{VCPUs: 16, MemoryGiB: 64},
+		Endpoint:      ec2.URL,
+	}}); err != nil {
+		t.Fatalf("register provider: %v", err)
+	}
+	dm := firstOf(ctx, t, "deployment manager", func() (*o2.Page[o2.DeploymentManager], error) {
+		return c.DeploymentManagers().List(ctx, o2.ListOptions{Filter: o2.Eq("name", name)})
+	})
+	zoneB := firstOf(ctx, t, "pool of us-east-1b", func() (*o2.Page[o2.ResourcePool], error) {
+		return c.ResourcePools().List(ctx, o2.ListOptions{Filter: o2.Eq("name", name+"-us-east-1b")})
+	})
+
+	const token = "abcdef.0123456789abcdef"
+	data := o2.ProvisioningRequestData{
+		ProvisioningRequestID: "7a1b2c3d-4e5f-4a6b-8c7d-" + uniqHex(name),
+		Name:                  "edge compute", TemplateName: "aws-compute-stack", TemplateVersion: "1.0.0",
+		TemplateParameters: map[string]any{
+			"deploymentManagerId": dm.DeploymentManagerID, "InstanceType": "t3.medium", "SubnetId": "subnet-0bbbbbbbbbbbbbbb1",
+			"ImageId": "ami-0123456789abcdef0", "O2imsServer": "https://10.0.0.5:8443", "AgentBootstrapToken": token,
+		},
+	}
+	prs := c.ProvisioningRequests()
+	unsupported := data
+	unsupported.ProvisioningRequestID = "7a1b2c3d-4e5f-4a6b-8c7d-000000000001"
+	unsupported.TemplateParameters = map[string]any{"deploymentManagerId": dm.DeploymentManagerID, "InstanceType": "c5.large"}
+	if _, err := prs.Create(ctx, unsupported); !o2.IsBadRequest(err) || !strings.Contains(err.Error(), "templateParameters.InstanceType") {
+		t.Errorf("an instance type outside the schema: %v", err)
+	}
+	if _, err := prs.Create(ctx, data); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	r, err := prs.Wait(ctx, data.ProvisioningRequestID, o2.ProvisioningFulfilled)
+	if err != nil {
+		t.Fatalf("wait: %+v %v", r, err)
+	}
+	if r.ProvisionedResourceSet.NodeClusterID != dm.DeploymentManagerID || len(r.ProvisionedResourceSet.InfrastructureResourceIDs) != 1 {
+		t.Fatalf("provisioned %+v", r.ProvisionedResourceSet)
+	}
+	resourceID := r.ProvisionedResourceSet.InfrastructureResourceIDs[0]
+	res := firstOf(ctx, t, "the stack's instance in the inventory", func() (*o2.Page[o2.Resource], error) {
+		return c.Resources().List(ctx, o2.ListOptions{Filter: o2.Eq("resourceId", resourceID), AllFields: true})
+	})
+	instanceID, _ := res.Extensions["instanceId"].(string)
+	if res.ResourcePoolID != zoneB.ResourcePoolID || res.Extensions["instanceType"] != "t3.medium" {
+		t.Errorf("resource %+v, want a t3.medium in pool %s", res, zoneB.ResourcePoolID)
+	}
+	if inst, ok := ec2.Instance(instanceID); !ok || inst.State != "running" || !strings.Contains(decodeBase64(inst.UserData), "--bootstrap-token") {
+		t.Errorf("instance %s: %+v", instanceID, inst)
+	}
+	// The bootstrap token reached the stack but is never shown.
+	resp, err := http.Get(endpoint + o2.ProvisioningAPIPrefix + "/provisioningRequests/" + data.ProvisioningRequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), token) {
+		t.Errorf("GET request: %d %s", resp.StatusCode, body)
+	}
+
+	// A stack the cloud rolls back: FAILED with the cloud's message.
+	ec2.RefuseInstanceType("m5.large", ec2test.APIError{Code: "InsufficientInstanceCapacity"})
+	failing := o2.ProvisioningRequestData{
+		ProvisioningRequestID: "7a1b2c3d-4e5f-4a6b-8c7d-000000000002", Name: "no capacity",
+		TemplateName: "aws-compute-stack", TemplateVersion: "1.0.0",
+		TemplateParameters: map[string]any{"deploymentManagerId": dm.DeploymentManagerID, "InstanceType": "m5.large", "ImageId": "ami-0123456789abcdef0"},
+	}
+	if _, err := prs.Create(ctx, failing); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	var pe *o2.ProvisioningError
+	if _, err := prs.Wait(ctx, failing.ProvisioningRequestID, o2.ProvisioningFulfilled); !errors.As(err, &pe) ||
+		pe.Request.Status.ProvisioningPhase != o2.ProvisioningFailed || !strings.Contains(pe.Request.Status.Message, "sufficient m5.large capacity") {
+		t.Errorf("a rolled-back stack: %v", err)
+	}
+
+	// Deleted: the stack goes, its instance is terminated and leaves the
+	// inventory.
+	for _, id := range []string{data.ProvisioningRequestID, failing.ProvisioningRequestID} {
+		if err := prs.Delete(ctx, id); err != nil {
+			t.Fatalf("delete %s: %v", id, err)
+		}
+		if err := prs.WaitDeleted(ctx, id); err != nil {
+			t.Fatalf("wait deleted %s: %v", id, err)
+		}
+	}
+	if inst, ok := ec2.Instance(instanceID); ok && inst.State != "terminated" {
+		t.Errorf("instance after the deletion: %+v", inst)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(250 * time.Millisecond) {
+		page, err := c.Resources().List(ctx, o2.ListOptions{Filter: o2.Eq("resourceId", resourceID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("resource %s still in the inventory", resourceID)
+		}
+	}
+}
+
+// decodeBase64 is s decoded, or s when it is not base64.
+func decodeBase64(s string) string {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return s
+	}
+	return string(b)
+}
+
+// uniqHex is twelve hex digits derived from a test's unique name, for
+// request ids that differ between runs sharing a database.
+func uniqHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:6])
 }

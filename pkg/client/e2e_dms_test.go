@@ -28,7 +28,7 @@ func TestEndToEndDMSProfile(t *testing.T) {
 	oidc := []string{"--oidc-jwks-url", idp.JWKSURL(), "--oidc-issuer", idp.URL, "--oidc-audience", oidctest.Audience}
 
 	// Exposing credentials without authentication is refused at start.
-	out, err := exec.Command(serverBinary, "serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--expose-dms-credentials").CombinedOutput()
+	out, err := exec.Command(serverBinary, "serve", "--listen", "127.0.0.1:0", "--agent-listen=", "--data-dir", t.TempDir(), "--expose-dms-credentials").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "needs authentication") {
 		t.Fatalf("--expose-dms-credentials without authentication: %v\n%s", err, out)
 	}

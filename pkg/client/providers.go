@@ -30,6 +30,12 @@ const ProviderTypePorch = "porch"
 // region a deployment manager named as the provider.
 const ProviderTypeAWS = "aws"
 
+// ProviderTypeAzure is the type of a provider that is a resource group
+// of an Azure subscription: the subnets of its virtual network become
+// resource pools, its VMs resources, the VM sizes resource types and the
+// location a deployment manager named as the provider.
+const ProviderTypeAzure = "azure"
+
 // ProviderOrigin tells where a provider was defined.
 type ProviderOrigin string
 
@@ -113,6 +119,42 @@ type ProviderConfig struct {
 	// refuses the credentials, makes the provider unhealthy; it does not
 	// fail Create.
 	Endpoint string `json:"endpoint,omitempty"`
+
+	// Azure (ProviderTypeAzure): SubscriptionID, the service principal
+	// (TenantID, ClientID, ClientSecret), ResourceGroup, Location and
+	// Networking.VNetName are required; Tags and Capacity (without
+	// Zones) as for AWS. ClientSecret is stored encrypted (the IMS needs
+	// a secrets key, else it answers 422) and never returned.
+	SubscriptionID string           `json:"subscriptionId,omitempty"`
+	TenantID       string           `json:"tenantId,omitempty"`
+	ClientID       string           `json:"clientId,omitempty"`
+	ClientSecret   string           `json:"clientSecret,omitempty"`
+	ResourceGroup  string           `json:"resourceGroup,omitempty"`
+	Location       string           `json:"location,omitempty"`
+	Networking     *AzureNetworking `json:"networking,omitempty"`
+	VMSizes        *AzureVMSizes    `json:"vmSizes,omitempty"`
+	// Cloud is AzurePublic (the default), AzureChina or AzureGovernment.
+	Cloud string `json:"cloud,omitempty"`
+}
+
+// AzureNetworking is the virtual network of an Azure provider; Subnets,
+// when given, restrict the inventory to them.
+type AzureNetworking struct {
+	VNetName string        `json:"vnetName"`
+	Subnets  []AzureSubnet `json:"subnets,omitempty"`
+}
+
+// AzureSubnet is a subnet of the virtual network and its purpose,
+// compute (the default) or storage.
+type AzureSubnet struct {
+	Name    string `json:"name"`
+	Purpose string `json:"purpose,omitempty"`
+}
+
+// AzureVMSizes are the VM sizes offered, and the default one.
+type AzureVMSizes struct {
+	Supported []string `json:"supported,omitempty"`
+	Default   string   `json:"default,omitempty"`
 }
 
 // AWSCredentials are an AWS access key, with the session token of

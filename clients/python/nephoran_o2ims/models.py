@@ -26,6 +26,10 @@ __all__ = [
     "AWSSubnet",
     "AWSTags",
     "AWSVPC",
+    "AgentNode",
+    "AgentToken",
+    "AgentTokenCreated",
+    "AgentTokenRequest",
     "AlarmDefinition",
     "AlarmDictionary",
     "AlarmEventNotification",
@@ -34,6 +38,9 @@ __all__ = [
     "AlarmServiceConfiguration",
     "AlarmServiceConfigurationPatch",
     "AlarmSubscriptionInfo",
+    "AzureNetworking",
+    "AzureSubnet",
+    "AzureVMSizes",
     "Capacity",
     "CivicAddressElement",
     "CnfInstance",
@@ -67,6 +74,8 @@ __all__ = [
     "LcmOpOcc",
     "LocationInfo",
     "LocationRequest",
+    "ManagedInfrastructureTemplate",
+    "ManagedInfrastructureTemplateDefaults",
     "NetworkRequirements",
     "OCloudInfo",
     "OCloudSiteInfo",
@@ -87,6 +96,10 @@ __all__ = [
     "ProviderConfig",
     "ProviderRequest",
     "ProviderStatus",
+    "ProvisionedResourceSet",
+    "ProvisioningRequestData",
+    "ProvisioningRequestInfo",
+    "ProvisioningStatus",
     "Recommendation",
     "RecommendationPlacement",
     "RecommendationRequest",
@@ -95,6 +108,7 @@ __all__ = [
     "Reservation",
     "Resource",
     "ResourcePool",
+    "ResourceProvisioningStatus",
     "ResourceType",
     "ScaleRequest",
     "ScaleStatus",
@@ -1027,9 +1041,14 @@ class ProviderRequest(Model):
     #: and `vpc.vpcId` (required), `vpc.subnets`, `instance_types`, `tags`, `capacity`
     #: and `endpoint`; the availability zones of the VPC's subnets become resource
     #: pools, its EC2 instances (carrying every `tags.default` tag) resources, the
-    #: instance types resource types and the region a deployment manager. An unreachable
-    #: endpoint or refused credentials make the provider unhealthy; they do not fail the
-    #: registration.
+    #: instance types resource types and the region a deployment manager. For `azure`:
+    #: `subscriptionId`, `tenantId`, `clientId`, `clientSecret`, `resourceGroup`,
+    #: `location` and `networking.vnetName` (required), `networking.subnets`, `vmSizes`,
+    #: `tags`, `capacity` (without zones) and `cloud`; the virtual network's subnets
+    #: become resource pools, the resource group's VMs (carrying every `tags.default`
+    #: tag) resources, the VM sizes resource types and the location a deployment
+    #: manager. An unreachable endpoint or refused credentials make the provider
+    #: unhealthy; they do not fail the registration.
     config: ProviderConfig | None = field_("config", "ProviderConfig")
 
 
@@ -1046,8 +1065,14 @@ class ProviderConfig(Model):
     `vpc.vpcId` (required), `vpc.subnets`, `instance_types`, `tags`, `capacity` and
     `endpoint`; the availability zones of the VPC's subnets become resource pools, its
     EC2 instances (carrying every `tags.default` tag) resources, the instance types
-    resource types and the region a deployment manager. An unreachable endpoint or
-    refused credentials make the provider unhealthy; they do not fail the registration.
+    resource types and the region a deployment manager. For `azure`: `subscriptionId`,
+    `tenantId`, `clientId`, `clientSecret`, `resourceGroup`, `location` and
+    `networking.vnetName` (required), `networking.subnets`, `vmSizes`, `tags`,
+    `capacity` (without zones) and `cloud`; the virtual network's subnets become
+    resource pools, the resource group's VMs (carrying every `tags.default` tag)
+    resources, the VM sizes resource types and the location a deployment manager. An
+    unreachable endpoint or refused credentials make the provider unhealthy; they do not
+    fail the registration.
     """
 
     __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/ProviderRequest/properties/config"
@@ -1078,6 +1103,35 @@ class ProviderConfig(Model):
     #: own share (each of their pools shows what the others left); `zones` gives zones
     #: their own. Without either, pools carry no capacity.
     capacity: AWSCapacity | None = field_("capacity", "AWSCapacity")
+
+    #: The Azure subscription holding the resource group (azure).
+    subscription_id: str | None = field_("subscriptionId", "str")
+
+    #: The Microsoft Entra tenant of the service principal (azure).
+    tenant_id: str | None = field_("tenantId", "str")
+
+    #: The application (client) id of the service principal (azure).
+    client_id: str | None = field_("clientId", "str")
+
+    #: The service principal's client secret (azure); stored encrypted (the server needs
+    #: a secrets key, else 422), never returned.
+    client_secret: str | None = field_("clientSecret", "str")
+
+    #: The resource group whose VMs are inventoried and where templates are deployed
+    #: (azure).
+    resource_group: str | None = field_("resourceGroup", "str")
+
+    #: The Azure location, such as `westeurope` (azure).
+    location: str | None = field_("location", "str")
+
+    #: The Azure cloud (azure); default `AzurePublic`.
+    cloud: str | None = field_("cloud", "str")
+
+    #: The virtual network of the resource group whose subnets are resource pools.
+    networking: AzureNetworking | None = field_("networking", "AzureNetworking")
+
+    #: The VM sizes offered; each is a resource type, with the sizes VMs use.
+    vm_sizes: AzureVMSizes | None = field_("vmSizes", "AzureVMSizes")
 
     #: For kubernetes, how deployments placed on the cluster's pools reach it; `gitops`
     #: commits them to `repository` (with `branch`, `directory`, `username`,
@@ -1222,6 +1276,47 @@ class AWSCapacity(Model):
 
 
 @dataclass(kw_only=True, repr=False)
+class AzureNetworking(Model):
+    """The virtual network of the resource group whose subnets are resource pools."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AzureNetworking"
+    __required__: ClassVar[tuple[str, ...]] = ("vnetName",)
+
+    vnet_name: str | None = field_("vnetName", "str")
+
+    #: When given, only these subnets (and the VMs in them) are inventoried; else every
+    #: subnet of the virtual network.
+    subnets: list[AzureSubnet] | None = field_("subnets", "AzureSubnet", many=True)
+
+
+@dataclass(kw_only=True, repr=False)
+class AzureSubnet(Model):
+    """The AzureSubnet object of the O2 IMS APIs."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AzureSubnet"
+    __required__: ClassVar[tuple[str, ...]] = ("name",)
+
+    name: str | None = field_("name", "str")
+
+    #: What the subnet is for; VMs deployed from templates go to the first compute
+    #: subnet. Default `compute`.
+    purpose: str | None = field_("purpose", "str")
+
+
+@dataclass(kw_only=True, repr=False)
+class AzureVMSizes(Model):
+    """The VM sizes offered; each is a resource type, with the sizes VMs use."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AzureVMSizes"
+    __required__: ClassVar[tuple[str, ...]] = ()
+
+    supported: list[str] | None = field_("supported", "str", many=True)
+
+    #: One of `supported`.
+    default: str | None = field_("default", "str")
+
+
+@dataclass(kw_only=True, repr=False)
 class AWSBudget(Model):
     """The AWSBudget object of the O2 IMS APIs."""
 
@@ -1265,6 +1360,96 @@ class Provider(Model):
     endpoint: str | None = field_("endpoint", "str")
     created_at: str | None = field_("createdAt", "str")
     status: ProviderStatus | None = field_("status", "ProviderStatus")
+
+
+@dataclass(kw_only=True, repr=False)
+class AgentTokenRequest(Model):
+    """The AgentTokenRequest object of the O2 IMS APIs."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AgentTokenRequest"
+    __required__: ClassVar[tuple[str, ...]] = ("pool",)
+
+    #: The resource pool the token enrols nodes into (lower-case letters, digits and
+    #: '-').
+    pool: str | None = field_("pool", "str")
+
+    #: How long the token is valid, as a duration such as `1h` or `90m` (default `24h`,
+    #: at most `720h`).
+    ttl: str | None = field_("ttl", "str")
+
+    #: How many nodes the token may enrol (default 1).
+    uses: int | None = field_("uses", "int")
+    description: str | None = field_("description", "str")
+
+
+@dataclass(kw_only=True, repr=False)
+class AgentToken(Model):
+    """A bootstrap token as stored; never its secret."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AgentToken"
+    __required__: ClassVar[tuple[str, ...]] = ("tokenId", "pool", "createdAt", "expiresAt", "maxUses", "uses", "usesLeft", "expired")
+
+    token_id: str | None = field_("tokenId", "str")
+    pool: str | None = field_("pool", "str")
+    description: str | None = field_("description", "str")
+    created_at: str | None = field_("createdAt", "str")
+    expires_at: str | None = field_("expiresAt", "str")
+    max_uses: int | None = field_("maxUses", "int")
+    uses: int | None = field_("uses", "int")
+    uses_left: int | None = field_("usesLeft", "int")
+    expired: bool | None = field_("expired", "bool")
+
+
+@dataclass(kw_only=True, repr=False)
+class AgentTokenCreated(Model):
+    """A token just minted; `token` is shown this once."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AgentTokenCreated"
+    __required__: ClassVar[tuple[str, ...]] = ("tokenId", "token", "pool", "expiresAt", "maxUses", "usesLeft", "caHash", "agentCommand")
+
+    token_id: str | None = field_("tokenId", "str")
+
+    #: `<id>.<secret>`, what the agent enrols with.
+    token: str | None = field_("token", "str")
+    pool: str | None = field_("pool", "str")
+    description: str | None = field_("description", "str")
+    expires_at: str | None = field_("expiresAt", "str")
+    max_uses: int | None = field_("maxUses", "int")
+    uses_left: int | None = field_("usesLeft", "int")
+
+    #: `sha256:<hex>` of the edge CA's public key, which the agent pins on first
+    #: contact.
+    ca_hash: str | None = field_("caHash", "str")
+
+    #: The command that enrols a node with this token.
+    agent_command: str | None = field_("agentCommand", "str")
+
+
+@dataclass(kw_only=True, repr=False)
+class AgentNode(Model):
+    """An edge node known to the IMS, in any state of its enrolment."""
+
+    __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AgentNode"
+    __required__: ClassVar[tuple[str, ...]] = ("nodeId", "name", "pool", "state", "reachable")
+
+    #: The node's id; once enrolled, also its resource's id.
+    node_id: str | None = field_("nodeId", "str")
+    name: str | None = field_("name", "str")
+    pool: str | None = field_("pool", "str")
+    site: str | None = field_("site", "str")
+    state: str | None = field_("state", "str")
+
+    #: Whether the node heartbeats within its lease (enrolled nodes only).
+    reachable: bool | None = field_("reachable", "bool")
+    token_id: str | None = field_("tokenId", "str")
+    agent_version: str | None = field_("agentVersion", "str")
+    addresses: list[str] | None = field_("addresses", "str", many=True)
+    remote_address: str | None = field_("remoteAddress", "str")
+    created_at: str | None = field_("createdAt", "str")
+    enrolled_at: str | None = field_("enrolledAt", "str")
+    last_heartbeat: str | None = field_("lastHeartbeat", "str")
+    certificate_serial: str | None = field_("certificateSerial", "str")
+    certificate_not_after: str | None = field_("certificateNotAfter", "str")
 
 
 @dataclass(kw_only=True, repr=False)
@@ -1764,3 +1949,126 @@ class DeploymentStatusUpdate(Model):
     message: str | None = field_("message", "str")
     package_revision: str | None = field_("packageRevision", "str")
     conditions: list[DeploymentCondition] | None = field_("conditions", "DeploymentCondition", many=True)
+
+
+@dataclass(kw_only=True, repr=False)
+class ProvisioningRequestData(Model):
+    """What the SMO asks for."""
+
+    __schema__: ClassVar[str] = "provisioning.yaml#/components/schemas/ProvisioningRequestData"
+    __required__: ClassVar[tuple[str, ...]] = ("provisioningRequestId", "name", "description", "templateName", "templateVersion", "templateParameters")
+
+    #: Identifier of the request, chosen by the SMO; the path's identifier.
+    provisioning_request_id: str | None = field_("provisioningRequestId", "str")
+    name: str | None = field_("name", "str")
+    description: str | None = field_("description", "str")
+
+    #: A managed infrastructure template's name.
+    template_name: str | None = field_("templateName", "str")
+
+    #: The template's version.
+    template_version: str | None = field_("templateVersion", "str")
+
+    #: Values conforming to the template's `parameterSchema`; its defaults fill in what
+    #: is left out.
+    template_parameters: dict[str, Any] | None = field_("templateParameters", "dict")
+
+
+@dataclass(kw_only=True, repr=False)
+class ProvisionedResourceSet(Model):
+    """
+    What the request provisioned. `nodeClusterId` is the deployment manager (cluster or
+    cloud account) the request's `deploymentManagerId` names;
+    `infrastructureResourceIds` are the inventory ids of created resources the inventory
+    shows (none for a namespace, which is not an O2ims resource).
+    """
+
+    __schema__: ClassVar[str] = "provisioning.yaml#/components/schemas/ProvisionedResourceSet"
+    __required__: ClassVar[tuple[str, ...]] = ("nodeClusterId", "infrastructureResourceIds")
+
+    node_cluster_id: str | None = field_("nodeClusterId", "str")
+    infrastructure_resource_ids: list[str] | None = field_("infrastructureResourceIds", "str", many=True)
+
+
+@dataclass(kw_only=True, repr=False)
+class ResourceProvisioningStatus(Model):
+    """One created resource's provisioning phase."""
+
+    __schema__: ClassVar[str] = "provisioning.yaml#/components/schemas/ResourceProvisioningStatus"
+    __required__: ClassVar[tuple[str, ...]] = ("resourceName", "resourceId", "resourceProvisioningPhase")
+
+    #: The infrastructure's own name, such as `namespace/team-a`.
+    resource_name: str | None = field_("resourceName", "str")
+
+    #: Its inventory id once discovered; empty for resources the inventory does not
+    #: show.
+    resource_id: str | None = field_("resourceId", "str")
+    resource_provisioning_phase: str | None = field_("resourceProvisioningPhase", "str")
+
+
+@dataclass(kw_only=True, repr=False)
+class ProvisioningStatus(Model):
+    """The ProvisioningStatus object of the O2 IMS APIs."""
+
+    __schema__: ClassVar[str] = "provisioning.yaml#/components/schemas/ProvisioningStatus"
+    __required__: ClassVar[tuple[str, ...]] = ("updateTime", "message", "provisioningPhase", "infrastructureResourceProvisioningStatus")
+
+    #: When the status last changed.
+    update_time: str | None = field_("updateTime", "str")
+    message: str | None = field_("message", "str")
+    provisioning_phase: str | None = field_("provisioningPhase", "str")
+    infrastructure_resource_provisioning_status: list[ResourceProvisioningStatus] | None = field_("infrastructureResourceProvisioningStatus", "ResourceProvisioningStatus", many=True)
+
+
+@dataclass(kw_only=True, repr=False)
+class ProvisioningRequestInfo(Model):
+    """A provisioning request, its data and its status."""
+
+    __schema__: ClassVar[str] = "provisioning.yaml#/components/schemas/ProvisioningRequestInfo"
+    __required__: ClassVar[tuple[str, ...]] = ("provisioningRequestReference", "provisioningRequestData", "provisionedResourceSet", "status")
+
+    #: The O-Cloud's own identifier of the request.
+    provisioning_request_reference: str | None = field_("provisioningRequestReference", "str")
+
+    #: What the SMO asks for.
+    provisioning_request_data: ProvisioningRequestData | None = field_("provisioningRequestData", "ProvisioningRequestData")
+
+    #: What the request provisioned. `nodeClusterId` is the deployment manager (cluster
+    #: or cloud account) the request's `deploymentManagerId` names;
+    #: `infrastructureResourceIds` are the inventory ids of created resources the
+    #: inventory shows (none for a namespace, which is not an O2ims resource).
+    provisioned_resource_set: ProvisionedResourceSet | None = field_("provisionedResourceSet", "ProvisionedResourceSet")
+    status: ProvisioningStatus | None = field_("status", "ProvisioningStatus")
+
+
+@dataclass(kw_only=True, repr=False)
+class ManagedInfrastructureTemplate(Model):
+    """A template provisioning requests name."""
+
+    __schema__: ClassVar[str] = "artifacts.yaml#/components/schemas/ManagedInfrastructureTemplate"
+    __required__: ClassVar[tuple[str, ...]] = ("artifactResourceId", "name", "version", "description", "parameterSchema")
+
+    #: The template's identifier, derived from its name and version.
+    artifact_resource_id: str | None = field_("artifactResourceId", "str")
+    name: str | None = field_("name", "str")
+    version: str | None = field_("version", "str")
+    description: str | None = field_("description", "str")
+
+    #: The OpenAPI v3 schema object a request's `templateParameters` must satisfy.
+    parameter_schema: dict[str, Any] | None = field_("parameterSchema", "dict")
+
+    #: `kind` (the realizer kind) and `realizable` ("true" or "false").
+    extensions: dict[str, Any] | None = field_("extensions", "dict")
+
+
+@dataclass(kw_only=True, repr=False)
+class ManagedInfrastructureTemplateDefaults(Model):
+    """
+    The values a template uses for parameters a request leaves out (`parameterDefaults`;
+    defaults written in the `parameterSchema` apply too).
+    """
+
+    __schema__: ClassVar[str] = "artifacts.yaml#/components/schemas/ManagedInfrastructureTemplateDefaults"
+    __required__: ClassVar[tuple[str, ...]] = ("parameterDefaults",)
+
+    parameter_defaults: dict[str, Any] | None = field_("parameterDefaults", "dict")

@@ -27,6 +27,11 @@ type view struct {
 	zones     []ec2types.AvailabilityZone
 	instances []instance
 	types     map[string]ec2types.InstanceTypeInfo
+	// quota is the vCPU quota of standard instances (Capacity.FromQuotas)
+	// and others the account's instances of those families outside the
+	// inventory, which take from it.
+	quota  *float64
+	others []ec2types.Instance
 }
 
 // instance is an EC2 instance with the account that owns it.
@@ -143,7 +148,16 @@ func (p *Provider) read(ctx context.Context) (view, error) {
 		return v, err
 	}
 
+	if p.opts.Capacity.FromQuotas {
+		if err := p.readQuota(ctx, &v); err != nil {
+			return v, err
+		}
+	}
+
 	names := map[string]bool{}
+	for _, in := range v.others {
+		names[string(in.InstanceType)] = true
+	}
 	for _, t := range p.opts.SupportedInstanceTypes {
 		names[t] = true
 	}
@@ -192,7 +206,7 @@ func pages(ctx context.Context, token **string, page func(context.Context) (*str
 			return nil
 		}
 		if seen[*next] {
-			return ims.Errorf(ims.EUNAVAILABLE, "EC2 answered the same NextToken twice")
+			return ims.Errorf(ims.EUNAVAILABLE, "AWS answered the same NextToken twice")
 		}
 		seen[*next] = true
 		*token = next
@@ -212,6 +226,18 @@ var (
 // provider's health shows: it says what was refused and why, in words an
 // operator can act on, with EC2's own code and message.
 func (p *Provider) callErr(ctx context.Context, op string, err error) error {
+	return p.apiErr(ctx, "ec2", p.endpoint, "the discovery", op, err)
+}
+
+// stackErr is callErr for a CloudFormation call; the error wraps the
+// API's, so that its code can be told.
+func (p *Provider) stackErr(ctx context.Context, op string, err error) error {
+	e := p.apiErr(ctx, "cloudformation", p.cfnEndpoint, "the call", op, err)
+	e.Err = err
+	return e
+}
+
+func (p *Provider) apiErr(ctx context.Context, service, endpoint, what, op string, err error) *ims.Error {
 	var (
 		api   smithy.APIError
 		netOp *net.OpError
@@ -227,7 +253,7 @@ func (p *Provider) callErr(ctx context.Context, op string, err error) error {
 		case slices.Contains(expiredCodes, code):
 			reason = fmt.Sprintf("the credentials have expired (%s: %s)", code, msg)
 		case slices.Contains(forbiddenCodes, code):
-			reason = fmt.Sprintf("the credentials may not call ec2:%s (%s: %s)", op, code, msg)
+			reason = fmt.Sprintf("the credentials may not call %s:%s (%s: %s)", service, op, code, msg)
 		case slices.Contains(throttleCodes, code):
 			reason = fmt.Sprintf("still throttled after %d attempts (%s: %s)", p.opts.MaxAttempts, code, msg)
 		default:
@@ -236,7 +262,10 @@ func (p *Provider) callErr(ctx context.Context, op string, err error) error {
 	case errors.Is(ctx.Err(), context.Canceled):
 		reason = "cancelled"
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		reason = fmt.Sprintf("the discovery took longer than %s", p.opts.Timeout)
+		reason = fmt.Sprintf("%s took longer than its deadline", what)
+		if what == "the discovery" {
+			reason = fmt.Sprintf("the discovery took longer than %s", p.opts.Timeout)
+		}
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		reason = fmt.Sprintf("no answer within %s (%v)", p.opts.RequestTimeout, err)
 	case errors.As(err, &dns):
@@ -244,7 +273,7 @@ func (p *Provider) callErr(ctx context.Context, op string, err error) error {
 	case errors.As(err, &netOp):
 		reason = fmt.Sprintf("the endpoint is unreachable (%v)", netOp)
 	}
-	return ims.Errorf(ims.EUNAVAILABLE, "%s: %s at %s: %s", p, op, p.endpoint, reason)
+	return ims.Errorf(ims.EUNAVAILABLE, "%s: %s at %s: %s", p, op, endpoint, reason)
 }
 
 func isTimeout(err error) bool {
@@ -347,7 +376,7 @@ type zone struct {
 func (p *Provider) snapshot(v view) ims.Snapshot {
 	var snap ims.Snapshot
 	region, vpcID := p.opts.Region, awssdk.ToString(v.vpc.VpcId)
-	dmID := p.id("deployment-manager/" + region + "/" + vpcID)
+	dmID := p.DeploymentManagerID()
 	configured := map[string]Subnet{}
 	for _, s := range p.opts.Subnets {
 		configured[s.ID] = s
@@ -443,8 +472,8 @@ func (p *Provider) snapshot(v view) ims.Snapshot {
 			desc = "EC2 instance " + name + " (" + id + ", " + typ + ") in " + zoneName
 		}
 		snap.Resources = append(snap.Resources, ims.Resource{
-			ResourceID:     p.id("instance/" + id),
-			ResourcePoolID: p.id("pool/" + region + "/" + zoneName),
+			ResourceID:     p.instanceResourceID(id),
+			ResourcePoolID: p.poolID(zoneName),
 			ResourceTypeID: typeID(typ),
 			GlobalAssetID:  "arn:aws:ec2:" + region + ":" + in.owner + ":instance/" + id,
 			Description:    desc,
@@ -463,9 +492,14 @@ func (p *Provider) snapshot(v view) ims.Snapshot {
 			sharedRequested = sharedRequested.add(zones[name].requested)
 		}
 	}
+	shared, sharing := budgetAmount(p.opts.Capacity.Budget), !p.opts.Capacity.Budget.IsZero()
+	sharedScope := "region"
+	if v.quota != nil {
+		shared, sharing, sharedScope = p.quotaAmount(v, zones), true, "quota"
+	}
 	var total amount
-	if !p.opts.Capacity.Budget.IsZero() {
-		total = budgetAmount(p.opts.Capacity.Budget)
+	if sharing {
+		total = shared
 	}
 	for _, name := range names {
 		z := zones[name]
@@ -490,10 +524,10 @@ func (p *Provider) snapshot(v view) ims.Snapshot {
 		if b, own := p.opts.Capacity.Zones[name]; own {
 			alloc, scope = budgetAmount(b), "zone"
 			total = total.add(alloc)
-		} else if !p.opts.Capacity.Budget.IsZero() {
+		} else if sharing {
 			// The shared budget less what the other zones sharing it
 			// take: this pool's free capacity is the region's.
-			alloc, scope = budgetAmount(p.opts.Capacity.Budget).sub(sharedRequested.sub(z.requested)), "region"
+			alloc, scope = shared.sub(sharedRequested.sub(z.requested)), sharedScope
 			alloc.cpuMillis, alloc.memBytes = max(alloc.cpuMillis, 0), max(alloc.memBytes, 0)
 		}
 		if scope != "" {
@@ -501,7 +535,7 @@ func (p *Provider) snapshot(v view) ims.Snapshot {
 			ext["utilization"] = map[string]any{"cpu": ratio(z.requested.cpuMillis, alloc.cpuMillis), "memory": ratio(z.requested.memBytes, alloc.memBytes)}
 		}
 		snap.ResourcePools = append(snap.ResourcePools, ims.ResourcePool{
-			ResourcePoolID: p.id("pool/" + region + "/" + name),
+			ResourcePoolID: p.poolID(name),
 			Name:           p.opts.Name + "-" + name,
 			Description:    "Availability zone " + name + " of VPC " + vpcID + " (AWS provider " + p.opts.Name + ")",
 			Extensions:     ext,
@@ -555,6 +589,9 @@ func (p *Provider) snapshot(v view) ims.Snapshot {
 	capacity := map[string]any{"instances": len(v.instances)}
 	if total != (amount{}) {
 		maps.Copy(capacity, total.doc())
+	}
+	if v.quota != nil {
+		capacity["quota"] = map[string]any{"code": standardQuota, "vcpus": *v.quota, "otherInstances": len(v.others)}
 	}
 	caps := map[string]any{"instanceTypes": append([]string{}, p.opts.SupportedInstanceTypes...)}
 	if p.opts.DefaultInstanceType != "" {

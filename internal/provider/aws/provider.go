@@ -7,7 +7,10 @@
 // deployment manager. Free capacity per pool comes from a configured
 // budget, less what the running instances take.
 //
-// It only reads (Describe* calls); nothing here creates infrastructure.
+// Discovery only reads (Describe* calls). StackRealizer creates, updates
+// and deletes CloudFormation stacks in a provider's VPC for provisioning
+// requests (stack.go, realizer.go); their instances are then discovered
+// like any other.
 package aws
 
 import (
@@ -29,7 +32,9 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
 	"github.com/google/uuid"
 
 	"github.com/nephoran/o2ims/internal/ims"
@@ -68,9 +73,17 @@ func (b Budget) IsZero() bool { return b.VCPUs == 0 && b.MemoryGiB == 0 }
 // sees as each pool's allocatable capacity. Zones gives a zone its own
 // budget; the zones without one share Budget (the account's budget in
 // the region). With neither, pools carry no capacity.
+//
+// FromQuotas takes the shared vCPUs from the account's Service Quotas
+// instead: L-1216C47A, Running On-Demand Standard (A, C, D, H, I, M, R,
+// T, Z) instances, less what the account's other running instances of
+// those families take in the region. Memory is then Budget's MemoryGiB
+// when set, else what those vCPUs bring with the supported instance type
+// of the most memory per vCPU.
 type Capacity struct {
 	Budget
-	Zones map[string]Budget
+	Zones      map[string]Budget
+	FromQuotas bool
 }
 
 // Options configure one provider.
@@ -79,7 +92,8 @@ type Options struct {
 	Name string
 	// Region is the AWS region, such as us-east-1.
 	Region string
-	// Endpoint overrides the EC2 endpoint URL (private endpoints, tests).
+	// Endpoint overrides the EC2, CloudFormation and Service Quotas
+	// endpoint URL (private endpoints, tests).
 	Endpoint string
 	// Credentials are used when set. Otherwise CredentialsFile (a shared
 	// credentials file, its Profile or "default") when set, else the
@@ -115,17 +129,22 @@ type Options struct {
 	MaxBackoff  time.Duration
 }
 
-// Provider publishes one VPC's inventory.
+// Provider publishes one VPC's inventory and runs the CloudFormation
+// stacks provisioned in it.
 type Provider struct {
 	opts     Options
 	ec2      operations
+	cfn      stackOperations
 	endpoint string
-	logger   *slog.Logger
+	// cfnEndpoint is the CloudFormation endpoint (Endpoint, when set,
+	// serves both APIs).
+	cfnEndpoint string
+	logger      *slog.Logger
 }
 
-// operations are the EC2 calls the provider makes: method values of the
-// client, not the client itself nor an interface it implements. The
-// server's templates use reflection, so the linker keeps every exported
+// operations are the EC2 (and Service Quotas) calls the provider makes:
+// method values of the client, not the client itself nor an interface it
+// implements. The server's templates use reflection, so the linker keeps every exported
 // method of a type it must keep for reflection: a *ec2.Client reachable
 // that way (as a field, or converted to an interface, as the SDK's
 // paginators do) would bring all of EC2's hundreds of operations into
@@ -136,6 +155,7 @@ type operations struct {
 	describeAvailabilityZones func(context.Context, *ec2.DescribeAvailabilityZonesInput, ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error)
 	describeInstances         func(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 	describeInstanceTypes     func(context.Context, *ec2.DescribeInstanceTypesInput, ...func(*ec2.Options)) (*ec2.DescribeInstanceTypesOutput, error)
+	getServiceQuota           func(context.Context, *servicequotas.GetServiceQuotaInput, ...func(*servicequotas.Options)) (*servicequotas.GetServiceQuotaOutput, error)
 }
 
 var (
@@ -309,11 +329,11 @@ func New(opts Options, logger *slog.Logger) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	client := ec2.NewFromConfig(cfg, func(o *ec2.Options) {
-		if opts.Endpoint != "" {
-			o.BaseEndpoint = awssdk.String(opts.Endpoint)
-		}
-	})
+	if opts.Endpoint != "" {
+		// One URL for every service the provider calls.
+		cfg.BaseEndpoint = awssdk.String(opts.Endpoint)
+	}
+	client := ec2.NewFromConfig(cfg)
 	endpoint := opts.Endpoint
 	if endpoint == "" {
 		endpoint = "https://ec2." + opts.Region + ".amazonaws.com"
@@ -321,11 +341,19 @@ func New(opts Options, logger *slog.Logger) (*Provider, error) {
 			endpoint += ".cn"
 		}
 	}
+	quotas := servicequotas.NewFromConfig(cfg)
 	ops := operations{
 		describeVpcs: client.DescribeVpcs, describeSubnets: client.DescribeSubnets, describeAvailabilityZones: client.DescribeAvailabilityZones,
-		describeInstances: client.DescribeInstances, describeInstanceTypes: client.DescribeInstanceTypes,
+		describeInstances: client.DescribeInstances, describeInstanceTypes: client.DescribeInstanceTypes, getServiceQuota: quotas.GetServiceQuota,
 	}
-	return &Provider{opts: opts, ec2: ops, endpoint: endpoint, logger: logger}, nil
+	stacks := cloudformation.NewFromConfig(cfg)
+	cfnOps := stackOperations{
+		createStack: stacks.CreateStack, updateStack: stacks.UpdateStack, deleteStack: stacks.DeleteStack,
+		describeStacks: stacks.DescribeStacks, describeStackEvents: stacks.DescribeStackEvents, describeStackResources: stacks.DescribeStackResources,
+	}
+	p := &Provider{opts: opts, ec2: ops, cfn: cfnOps, endpoint: endpoint, logger: logger}
+	p.cfnEndpoint = p.endpointOf("cloudformation")
+	return p, nil
 }
 
 // awsConfig is the SDK configuration of opts: the region, a bounded
@@ -388,6 +416,23 @@ func (p *Provider) ServerURL() string { return p.endpoint }
 
 // Region is the provider's region.
 func (p *Provider) Region() string { return p.opts.Region }
+
+// DeploymentManagerID is the id of the deployment manager the provider
+// reports for its region and VPC.
+func (p *Provider) DeploymentManagerID() string {
+	return p.id("deployment-manager/" + p.opts.Region + "/" + p.opts.VPCID)
+}
+
+// instanceResourceID is the id of an instance's resource in the
+// inventory.
+func (p *Provider) instanceResourceID(instanceID string) string {
+	return p.id("instance/" + instanceID)
+}
+
+// poolID is the id of a zone's resource pool.
+func (p *Provider) poolID(zone string) string {
+	return p.id("pool/" + p.opts.Region + "/" + zone)
+}
 
 var namespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:nephoran:o2ims:provider:aws"))
 

@@ -33,7 +33,7 @@ import (
 )
 
 // specFiles are the documents read, in the order their models are written.
-var specFiles = []string{"common.yaml", "inventory.yaml", v2Spec, "monitoring.yaml", "nephoran.yaml"}
+var specFiles = []string{"common.yaml", "inventory.yaml", v2Spec, "monitoring.yaml", "nephoran.yaml", "provisioning.yaml", "artifacts.yaml"}
 
 // v2Spec is the inventory v2 document.
 const v2Spec = "inventory_v2.yaml"

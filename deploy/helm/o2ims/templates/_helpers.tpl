@@ -48,6 +48,17 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- toYaml $cfg -}}
 {{- end -}}
 
+{{/* The agent listener's certificate names: agent.hosts, else the
+Service's cluster DNS names. */}}
+{{- define "o2ims.agentHosts" -}}
+{{- if .Values.agent.hosts -}}
+{{- join "," .Values.agent.hosts -}}
+{{- else -}}
+{{- $svc := include "o2ims.fullname" . -}}
+{{- printf "%s,%s.%s,%s.%s.svc" $svc $svc .Release.Namespace $svc .Release.Namespace -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Refuse value sets the server would refuse, or that lose data. */}}
 {{- define "o2ims.validate" -}}
 {{- if and (not (index .Values.config "oidc-issuer-url")) (not (index .Values.config "oidc-jwks-url")) (not .Values.insecureAllowUnauthenticated) -}}
@@ -58,5 +69,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- if and .Values.autoscaling.enabled (not .Values.database.existingSecret) -}}
 {{- fail "autoscaling needs PostgreSQL: set database.existingSecret" -}}
+{{- end -}}
+{{- if and .Values.agent.enabled (or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled) -}}
+{{- fail "the agent listener needs one replica: its edge CA is per data directory, so each replica would have another (set replicaCount 1, autoscaling off)" -}}
+{{- end -}}
+{{- if and .Values.persistence.existingClaim (or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled) -}}
+{{- fail "persistence.existingClaim is one replica's data directory: set replicaCount 1, autoscaling off" -}}
 {{- end -}}
 {{- end -}}

@@ -42,6 +42,45 @@ func (e AWSSubnetType) Valid() bool {
 	}
 }
 
+// Defines values for AgentNodeState.
+const (
+	Approved        AgentNodeState = "approved"
+	Enrolled        AgentNodeState = "enrolled"
+	PendingApproval AgentNodeState = "pending-approval"
+)
+
+// Valid indicates whether the value is a known member of the AgentNodeState enum.
+func (e AgentNodeState) Valid() bool {
+	switch e {
+	case Approved:
+		return true
+	case Enrolled:
+		return true
+	case PendingApproval:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AzureSubnetPurpose.
+const (
+	Compute AzureSubnetPurpose = "compute"
+	Storage AzureSubnetPurpose = "storage"
+)
+
+// Valid indicates whether the value is a known member of the AzureSubnetPurpose enum.
+func (e AzureSubnetPurpose) Valid() bool {
+	switch e {
+	case Compute:
+		return true
+	case Storage:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CnfInstanceInstantiationState.
 const (
 	INSTANTIATED    CnfInstanceInstantiationState = "INSTANTIATED"
@@ -240,6 +279,27 @@ func (e ProviderOrigin) Valid() bool {
 	}
 }
 
+// Defines values for ProviderRequestConfigCloud.
+const (
+	AzureChina      ProviderRequestConfigCloud = "AzureChina"
+	AzureGovernment ProviderRequestConfigCloud = "AzureGovernment"
+	AzurePublic     ProviderRequestConfigCloud = "AzurePublic"
+)
+
+// Valid indicates whether the value is a known member of the ProviderRequestConfigCloud enum.
+func (e ProviderRequestConfigCloud) Valid() bool {
+	switch e {
+	case AzureChina:
+		return true
+	case AzureGovernment:
+		return true
+	case AzurePublic:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProviderRequestConfigDelivery.
 const (
 	ProviderRequestConfigDeliveryDirect ProviderRequestConfigDelivery = "direct"
@@ -261,6 +321,7 @@ func (e ProviderRequestConfigDelivery) Valid() bool {
 // Defines values for ProviderRequestType.
 const (
 	ProviderRequestTypeAws        ProviderRequestType = "aws"
+	ProviderRequestTypeAzure      ProviderRequestType = "azure"
 	ProviderRequestTypeGitops     ProviderRequestType = "gitops"
 	ProviderRequestTypeKubernetes ProviderRequestType = "kubernetes"
 	ProviderRequestTypePorch      ProviderRequestType = "porch"
@@ -270,6 +331,8 @@ const (
 func (e ProviderRequestType) Valid() bool {
 	switch e {
 	case ProviderRequestTypeAws:
+		return true
+	case ProviderRequestTypeAzure:
 		return true
 	case ProviderRequestTypeGitops:
 		return true
@@ -438,6 +501,102 @@ type AWSVPC struct {
 	// Subnets When given, only these subnets (and the instances in them) are inventoried; else every subnet of the VPC.
 	Subnets *[]AWSSubnet `json:"subnets,omitempty"`
 	VpcId   string       `json:"vpcId"`
+}
+
+// AgentNode An edge node known to the IMS, in any state of its enrolment.
+type AgentNode struct {
+	Addresses           *[]string  `json:"addresses,omitempty"`
+	AgentVersion        *string    `json:"agentVersion,omitempty"`
+	CertificateNotAfter *time.Time `json:"certificateNotAfter,omitempty"`
+	CertificateSerial   *string    `json:"certificateSerial,omitempty"`
+	CreatedAt           *time.Time `json:"createdAt,omitempty"`
+	EnrolledAt          *time.Time `json:"enrolledAt,omitempty"`
+	LastHeartbeat       *time.Time `json:"lastHeartbeat,omitempty"`
+	Name                string     `json:"name"`
+
+	// NodeId The node's id; once enrolled, also its resource's id.
+	NodeId openapi_types.UUID `json:"nodeId"`
+	Pool   string             `json:"pool"`
+
+	// Reachable Whether the node heartbeats within its lease (enrolled nodes only).
+	Reachable     bool           `json:"reachable"`
+	RemoteAddress *string        `json:"remoteAddress,omitempty"`
+	Site          *string        `json:"site,omitempty"`
+	State         AgentNodeState `json:"state"`
+	TokenId       *string        `json:"tokenId,omitempty"`
+}
+
+// AgentNodeState defines model for AgentNode.State.
+type AgentNodeState string
+
+// AgentToken A bootstrap token as stored; never its secret.
+type AgentToken struct {
+	CreatedAt   time.Time `json:"createdAt"`
+	Description *string   `json:"description,omitempty"`
+	Expired     bool      `json:"expired"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+	MaxUses     int       `json:"maxUses"`
+	Pool        string    `json:"pool"`
+	TokenId     string    `json:"tokenId"`
+	Uses        int       `json:"uses"`
+	UsesLeft    int       `json:"usesLeft"`
+}
+
+// AgentTokenCreated A token just minted; `token` is shown this once.
+type AgentTokenCreated struct {
+	// AgentCommand The command that enrols a node with this token.
+	AgentCommand string `json:"agentCommand"`
+
+	// CaHash `sha256:<hex>` of the edge CA's public key, which the agent pins on first contact.
+	CaHash      string    `json:"caHash"`
+	Description *string   `json:"description,omitempty"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+	MaxUses     int       `json:"maxUses"`
+	Pool        string    `json:"pool"`
+
+	// Token `<id>.<secret>`, what the agent enrols with.
+	Token    string `json:"token"`
+	TokenId  string `json:"tokenId"`
+	UsesLeft int    `json:"usesLeft"`
+}
+
+// AgentTokenRequest defines model for AgentTokenRequest.
+type AgentTokenRequest struct {
+	Description *string `json:"description,omitempty"`
+
+	// Pool The resource pool the token enrols nodes into (lower-case letters, digits and '-').
+	Pool string `json:"pool"`
+
+	// Ttl How long the token is valid, as a duration such as `1h` or `90m` (default `24h`, at most `720h`).
+	Ttl *string `json:"ttl,omitempty"`
+
+	// Uses How many nodes the token may enrol (default 1).
+	Uses *int `json:"uses,omitempty"`
+}
+
+// AzureNetworking The virtual network of the resource group whose subnets are resource pools.
+type AzureNetworking struct {
+	// Subnets When given, only these subnets (and the VMs in them) are inventoried; else every subnet of the virtual network.
+	Subnets  *[]AzureSubnet `json:"subnets,omitempty"`
+	VnetName string         `json:"vnetName"`
+}
+
+// AzureSubnet defines model for AzureSubnet.
+type AzureSubnet struct {
+	Name string `json:"name"`
+
+	// Purpose What the subnet is for; VMs deployed from templates go to the first compute subnet. Default `compute`.
+	Purpose *AzureSubnetPurpose `json:"purpose,omitempty"`
+}
+
+// AzureSubnetPurpose What the subnet is for; VMs deployed from templates go to the first compute subnet. Default `compute`.
+type AzureSubnetPurpose string
+
+// AzureVMSizes The VM sizes offered; each is a resource type, with the sizes VMs use.
+type AzureVMSizes struct {
+	// Default One of `supported`.
+	Default   *string   `json:"default,omitempty"`
+	Supported *[]string `json:"supported,omitempty"`
 }
 
 // Capacity An amount of compute.
@@ -1056,8 +1215,15 @@ type ProviderRequest struct {
 	// availability zones of the VPC's subnets become resource pools,
 	// its EC2 instances (carrying every `tags.default` tag) resources,
 	// the instance types resource types and the region a deployment
-	// manager. An unreachable endpoint or refused credentials make
-	// the provider unhealthy; they do not fail the registration.
+	// manager. For `azure`: `subscriptionId`, `tenantId`, `clientId`,
+	// `clientSecret`, `resourceGroup`, `location` and
+	// `networking.vnetName` (required), `networking.subnets`,
+	// `vmSizes`, `tags`, `capacity` (without zones) and `cloud`; the
+	// virtual network's subnets become resource pools, the resource
+	// group's VMs (carrying every `tags.default` tag) resources, the
+	// VM sizes resource types and the location a deployment manager.
+	// An unreachable endpoint or refused credentials make the
+	// provider unhealthy; they do not fail the registration.
 	Config struct {
 		// AutoApprove Publish each package revision the IMS proposes (porch); without it an approver publishes them.
 		AutoApprove *bool `json:"autoApprove,omitempty"`
@@ -1073,7 +1239,16 @@ type ProviderRequest struct {
 
 		// Capacity The compute the IMS may use, which placement sees as each pool's allocatable capacity (extensions.capacity), less what the running and pending instances' types take. `vcpus` and `memoryGiB` are the budget the zones without one of their own share (each of their pools shows what the others left); `zones` gives zones their own. Without either, pools carry no capacity.
 		Capacity *AWSCapacity `json:"capacity,omitempty"`
-		Context  *string      `json:"context,omitempty"`
+
+		// ClientId The application (client) id of the service principal (azure).
+		ClientId *string `json:"clientId,omitempty"`
+
+		// ClientSecret The service principal's client secret (azure); stored encrypted (the server needs a secrets key, else 422), never returned.
+		ClientSecret *string `json:"clientSecret,omitempty"`
+
+		// Cloud The Azure cloud (azure); default `AzurePublic`.
+		Cloud   *ProviderRequestConfigCloud `json:"cloud,omitempty"`
+		Context *string                     `json:"context,omitempty"`
 
 		// Credentials An AWS access key, stored encrypted (the server needs a secrets key, else 422) and never returned.
 		Credentials *AWSCredentials `json:"credentials,omitempty"`
@@ -1096,8 +1271,14 @@ type ProviderRequest struct {
 		// KubeconfigPath Name of a kubeconfig file in the server's provider credentials directory (`--provider-credentials-dir`), relative to it.
 		KubeconfigPath *string `json:"kubeconfigPath,omitempty"`
 
+		// Location The Azure location, such as `westeurope` (azure).
+		Location *string `json:"location,omitempty"`
+
 		// Namespace The namespace of the Porch repositories and package revisions (porch).
 		Namespace *string `json:"namespace,omitempty"`
+
+		// Networking The virtual network of the resource group whose subnets are resource pools.
+		Networking *AzureNetworking `json:"networking,omitempty"`
 
 		// Password Password or token of `username`; stored encrypted, never returned.
 		Password *string `json:"password,omitempty"`
@@ -1106,12 +1287,24 @@ type ProviderRequest struct {
 		Region *string `json:"region,omitempty"`
 
 		// Repository For gitops (and a kubernetes cluster with delivery gitops), the git repository's http(s) URL (no credentials in it); for porch, the name of the Porch Repository deployments go to.
-		Repository *string  `json:"repository,omitempty"`
-		Tags       *AWSTags `json:"tags,omitempty"`
+		Repository *string `json:"repository,omitempty"`
+
+		// ResourceGroup The resource group whose VMs are inventoried and where templates are deployed (azure).
+		ResourceGroup *string `json:"resourceGroup,omitempty"`
+
+		// SubscriptionId The Azure subscription holding the resource group (azure).
+		SubscriptionId *string  `json:"subscriptionId,omitempty"`
+		Tags           *AWSTags `json:"tags,omitempty"`
 
 		// TargetCluster Name of the Kubernetes provider whose cluster applies this repository (its GitOps agent); deployments delivered through the repository are placed on its pools and followed there.
 		TargetCluster *string `json:"targetCluster,omitempty"`
-		Username      *string `json:"username,omitempty"`
+
+		// TenantId The Microsoft Entra tenant of the service principal (azure).
+		TenantId *string `json:"tenantId,omitempty"`
+		Username *string `json:"username,omitempty"`
+
+		// VmSizes The VM sizes offered; each is a resource type, with the sizes VMs use.
+		VmSizes *AzureVMSizes `json:"vmSizes,omitempty"`
 
 		// Vpc The VPC inventoried.
 		Vpc *AWSVPC `json:"vpc,omitempty"`
@@ -1121,6 +1314,9 @@ type ProviderRequest struct {
 	Name string              `json:"name"`
 	Type ProviderRequestType `json:"type"`
 }
+
+// ProviderRequestConfigCloud The Azure cloud (azure); default `AzurePublic`.
+type ProviderRequestConfigCloud string
 
 // ProviderRequestConfigDelivery For kubernetes, how deployments placed on the cluster's pools reach it; `gitops` commits them to `repository` (with `branch`, `directory`, `username`, `password`), which the cluster's own GitOps agent applies, and follows them on the cluster. Default `direct`.
 type ProviderRequestConfigDelivery string
@@ -1236,11 +1432,17 @@ type IfMatch = string
 // LcmOpOccId defines model for lcmOpOccId.
 type LcmOpOccId = openapi_types.UUID
 
+// NodeId defines model for nodeId.
+type NodeId = string
+
 // PackageId defines model for packageId.
 type PackageId = string
 
 // ProviderId defines model for providerId.
 type ProviderId = openapi_types.UUID
+
+// TokenId defines model for tokenId.
+type TokenId = string
 
 // Accepted defines model for Accepted.
 type Accepted = LcmOpOcc
@@ -1250,6 +1452,9 @@ type BadRequest = externalRef0.ProblemDetails
 
 // Conflict RFC 7807 problem details, the body of every 4xx and 5xx response.
 type Conflict = externalRef0.ProblemDetails
+
+// EdgeEnrolmentOff RFC 7807 problem details, the body of every 4xx and 5xx response.
+type EdgeEnrolmentOff = externalRef0.ProblemDetails
 
 // NotFound RFC 7807 problem details, the body of every 4xx and 5xx response.
 type NotFound = externalRef0.ProblemDetails
@@ -1318,6 +1523,160 @@ type ListRecommendationsParams struct {
 
 // GetRecommendationParams defines parameters for GetRecommendation.
 type GetRecommendationParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
+// ListAgentNodesParams defines parameters for ListAgentNodes.
+type ListAgentNodesParams struct {
+	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
+	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
+	// object matches when every term holds.
+	//
+	// | operator | values | matches when |
+	// |---|---|---|
+	// | `eq`, `neq` | one | equal / not equal |
+	// | `gt`, `gte`, `lt`, `lte` | one | ordered comparison in the attribute's type |
+	// | `in`, `nin` | one or more | equal to one of / none of the values |
+	// | `cont`, `ncont` | one or more | the string contains one of / none of the values |
+	//
+	// Values compare in the attribute's type (number, boolean, string,
+	// timestamp). Values holding `,`, `/`, `;`, `(`, `)` or spaces are
+	// single-quoted; `''` inside quotes is one quote. A list-valued
+	// attribute matches when any element matches; `neq`, `nin` and `ncont`
+	// are the negation of their positive operator, so they also match an
+	// absent attribute. Any key below `extensions` may be addressed, for
+	// example `(eq,extensions/provider,local)`. Unknown attributes, wrong
+	// operators, a wrong number of values and bad quoting are rejected
+	// with 400.
+	Filter *externalRef0.Filter `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+
+	// Limit Page size: at most this many objects are returned (default 100,
+	// at most 1000). When more exist the response carries a
+	// `Link: <...>; rel="next"` header.
+	Limit *externalRef0.Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
+	// `Link` header of the previous response. Markers are keyset
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
+	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
+
+// GetAgentNodeParams defines parameters for GetAgentNode.
+type GetAgentNodeParams struct {
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+}
+
+// ListAgentTokensParams defines parameters for ListAgentTokens.
+type ListAgentTokensParams struct {
+	// Filter ETSI GS NFV-SOL 013 clause 5.2 attribute filter. One or more terms
+	// `(op,attribute[/attribute...],value[,value...])` joined by `;`; an
+	// object matches when every term holds.
+	//
+	// | operator | values | matches when |
+	// |---|---|---|
+	// | `eq`, `neq` | one | equal / not equal |
+	// | `gt`, `gte`, `lt`, `lte` | one | ordered comparison in the attribute's type |
+	// | `in`, `nin` | one or more | equal to one of / none of the values |
+	// | `cont`, `ncont` | one or more | the string contains one of / none of the values |
+	//
+	// Values compare in the attribute's type (number, boolean, string,
+	// timestamp). Values holding `,`, `/`, `;`, `(`, `)` or spaces are
+	// single-quoted; `''` inside quotes is one quote. A list-valued
+	// attribute matches when any element matches; `neq`, `nin` and `ncont`
+	// are the negation of their positive operator, so they also match an
+	// absent attribute. Any key below `extensions` may be addressed, for
+	// example `(eq,extensions/provider,local)`. Unknown attributes, wrong
+	// operators, a wrong number of values and bad quoting are rejected
+	// with 400.
+	Filter *externalRef0.Filter `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
+	// them, such as `extensions/site`) to include. Simple attributes are
+	// always included. May be combined with `exclude_default`.
+	Fields *externalRef0.Fields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// ExcludeFields SOL013 clause 5.3: comma-separated attributes (or paths) to leave out
+	// of each object.
+	ExcludeFields *externalRef0.ExcludeFields `form:"exclude_fields,omitempty" json:"exclude_fields,omitempty"`
+
+	// AllFields SOL013 clause 5.3: include every attribute, including those excluded
+	// by default. Takes no value.
+	AllFields *externalRef0.AllFields `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// ExcludeDefault SOL013 clause 5.3: leave out the object's default-excluded complex
+	// attributes (listed in each schema's description). This is also the
+	// behaviour when no attribute selector is given. Takes no value.
+	ExcludeDefault *externalRef0.ExcludeDefault `form:"exclude_default,omitempty" json:"exclude_default,omitempty"`
+
+	// Limit Page size: at most this many objects are returned (default 100,
+	// at most 1000). When more exist the response carries a
+	// `Link: <...>; rel="next"` header.
+	Limit *externalRef0.Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextpageOpaqueMarker SOL013 clause 5.4: opaque marker of the next page, taken from the
+	// `Link` header of the previous response. Markers are keyset
+	// positions, so pages stay consistent while objects are added. For
+	// clients of other O2 IMS implementations a positive integer N is
+	// also accepted, as page N of `limit` objects (a page past the end,
+	// or more than 10000 objects in, is empty); any other value is 400.
+	NextpageOpaqueMarker *externalRef0.NextpageOpaqueMarker `form:"nextpage_opaque_marker,omitempty" json:"nextpage_opaque_marker,omitempty"`
+}
+
+// GetAgentTokenParams defines parameters for GetAgentToken.
+type GetAgentTokenParams struct {
 	// Fields SOL013 clause 5.3: comma-separated complex attributes (or paths into
 	// them, such as `extensions/site`) to include. Simple attributes are
 	// always included. May be combined with `exclude_default`.
@@ -2335,6 +2694,9 @@ type GetResourceByIDParams struct {
 // CreateRecommendationJSONRequestBody defines body for CreateRecommendation for application/json ContentType.
 type CreateRecommendationJSONRequestBody = RecommendationRequest
 
+// CreateAgentTokenJSONRequestBody defines body for CreateAgentToken for application/json ContentType.
+type CreateAgentTokenJSONRequestBody = AgentTokenRequest
+
 // CreateCnfInstanceJSONRequestBody defines body for CreateCnfInstance for application/json ContentType.
 type CreateCnfInstanceJSONRequestBody = CreateCnfInstanceRequest
 
@@ -2489,6 +2851,30 @@ type ServerInterface interface {
 	// GetRecommendation Get one recommendation
 	// (GET /o2ims/v1/advisor/recommendations/{recommendationId})
 	GetRecommendation(w http.ResponseWriter, r *http.Request, recommendationId openapi_types.UUID, params GetRecommendationParams)
+	// ListAgentNodes List the edge nodes, in every state of their enrolment
+	// (GET /o2ims/v1/agents/nodes)
+	ListAgentNodes(w http.ResponseWriter, r *http.Request, params ListAgentNodesParams)
+	// DeleteAgentNode Remove an edge node and revoke its certificates
+	// (DELETE /o2ims/v1/agents/nodes/{nodeId})
+	DeleteAgentNode(w http.ResponseWriter, r *http.Request, nodeId NodeId)
+	// GetAgentNode Get one edge node
+	// (GET /o2ims/v1/agents/nodes/{nodeId})
+	GetAgentNode(w http.ResponseWriter, r *http.Request, nodeId NodeId, params GetAgentNodeParams)
+	// ApproveAgentNode Approve an enrolment waiting for approval
+	// (POST /o2ims/v1/agents/nodes/{nodeId}/approve)
+	ApproveAgentNode(w http.ResponseWriter, r *http.Request, nodeId NodeId)
+	// ListAgentTokens List the bootstrap tokens edge nodes enrol with
+	// (GET /o2ims/v1/agents/tokens)
+	ListAgentTokens(w http.ResponseWriter, r *http.Request, params ListAgentTokensParams)
+	// CreateAgentToken Mint a bootstrap token
+	// (POST /o2ims/v1/agents/tokens)
+	CreateAgentToken(w http.ResponseWriter, r *http.Request)
+	// DeleteAgentToken Revoke a bootstrap token
+	// (DELETE /o2ims/v1/agents/tokens/{tokenId})
+	DeleteAgentToken(w http.ResponseWriter, r *http.Request, tokenId TokenId)
+	// GetAgentToken Get one bootstrap token (never its secret)
+	// (GET /o2ims/v1/agents/tokens/{tokenId})
+	GetAgentToken(w http.ResponseWriter, r *http.Request, tokenId TokenId, params GetAgentTokenParams)
 	// ListAlarms List alarm event records
 	// (GET /o2ims/v1/alarms)
 	ListAlarms(w http.ResponseWriter, r *http.Request, params ListAlarmsParams)
@@ -2829,6 +3215,482 @@ func (siw *ServerInterfaceWrapper) GetRecommendation(w http.ResponseWriter, r *h
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetRecommendation(w, r, recommendationId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAgentNodes operation middleware
+func (siw *ServerInterfaceWrapper) ListAgentNodes(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAgentNodesParams
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", r.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "filter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "filter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "nextpage_opaque_marker" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nextpage_opaque_marker", r.URL.Query(), &params.NextpageOpaqueMarker, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAgentNodes(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteAgentNode operation middleware
+func (siw *ServerInterfaceWrapper) DeleteAgentNode(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "nodeId" -------------
+	var nodeId NodeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "nodeId", r.PathValue("nodeId"), &nodeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nodeId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteAgentNode(w, r, nodeId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAgentNode operation middleware
+func (siw *ServerInterfaceWrapper) GetAgentNode(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "nodeId" -------------
+	var nodeId NodeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "nodeId", r.PathValue("nodeId"), &nodeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nodeId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAgentNodeParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAgentNode(w, r, nodeId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ApproveAgentNode operation middleware
+func (siw *ServerInterfaceWrapper) ApproveAgentNode(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "nodeId" -------------
+	var nodeId NodeId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "nodeId", r.PathValue("nodeId"), &nodeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nodeId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ApproveAgentNode(w, r, nodeId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAgentTokens operation middleware
+func (siw *ServerInterfaceWrapper) ListAgentTokens(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAgentTokensParams
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", r.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "filter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "filter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "nextpage_opaque_marker" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "nextpage_opaque_marker", r.URL.Query(), &params.NextpageOpaqueMarker, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "nextpage_opaque_marker"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "nextpage_opaque_marker", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAgentTokens(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateAgentToken operation middleware
+func (siw *ServerInterfaceWrapper) CreateAgentToken(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateAgentToken(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteAgentToken operation middleware
+func (siw *ServerInterfaceWrapper) DeleteAgentToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tokenId" -------------
+	var tokenId TokenId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tokenId", r.PathValue("tokenId"), &tokenId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tokenId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteAgentToken(w, r, tokenId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAgentToken operation middleware
+func (siw *ServerInterfaceWrapper) GetAgentToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tokenId" -------------
+	var tokenId TokenId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tokenId", r.PathValue("tokenId"), &tokenId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "tokenId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAgentTokenParams
+
+	// ------------- Optional query parameter "fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", r.URL.Query(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_fields", r.URL.Query(), &params.ExcludeFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", r.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "all_fields"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "all_fields", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "exclude_default" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "exclude_default", r.URL.Query(), &params.ExcludeDefault, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "exclude_default"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "exclude_default", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAgentToken(w, r, tokenId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5732,6 +6594,14 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/providers/health", wrapper.GetProvidersHealth)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims/v1/providers/{providerId}", wrapper.DeleteProvider)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/providers/{providerId}", wrapper.GetProvider)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/agents/tokens", wrapper.ListAgentTokens)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/agents/tokens", wrapper.CreateAgentToken)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims/v1/agents/tokens/{tokenId}", wrapper.DeleteAgentToken)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/agents/tokens/{tokenId}", wrapper.GetAgentToken)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/agents/nodes", wrapper.ListAgentNodes)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims/v1/agents/nodes/{nodeId}", wrapper.DeleteAgentNode)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/agents/nodes/{nodeId}", wrapper.GetAgentNode)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/agents/nodes/{nodeId}/approve", wrapper.ApproveAgentNode)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/o2ims/v1/locations", wrapper.ListLocations)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/o2ims/v1/locations", wrapper.CreateLocation)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/o2ims/v1/locations/{globalLocationId}", wrapper.DeleteLocation)
@@ -5781,6 +6651,8 @@ type AcceptedJSONResponse struct {
 type BadRequestApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
 
 type ConflictApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
+
+type EdgeEnrolmentOffApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
 
 type NotFoundApplicationProblemPlusJSONResponse externalRef0.ProblemDetails
 
@@ -5951,6 +6823,490 @@ func (response GetRecommendation404ApplicationProblemPlusJSONResponse) VisitGetR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgentNodesRequestObject struct {
+	Params ListAgentNodesParams
+}
+
+type ListAgentNodesResponseObject interface {
+	VisitListAgentNodesResponse(w http.ResponseWriter) error
+}
+
+type ListAgentNodes200ResponseHeaders struct {
+	Link *string
+}
+
+type ListAgentNodes200JSONResponse struct {
+	Body    []AgentNode
+	Headers ListAgentNodes200ResponseHeaders
+}
+
+func (response ListAgentNodes200JSONResponse) VisitListAgentNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgentNodes400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAgentNodes400ApplicationProblemPlusJSONResponse) VisitListAgentNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgentNodes409ApplicationProblemPlusJSONResponse struct {
+	EdgeEnrolmentOffApplicationProblemPlusJSONResponse
+}
+
+func (response ListAgentNodes409ApplicationProblemPlusJSONResponse) VisitListAgentNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAgentNodeRequestObject struct {
+	NodeId NodeId `json:"nodeId"`
+}
+
+type DeleteAgentNodeResponseObject interface {
+	VisitDeleteAgentNodeResponse(w http.ResponseWriter) error
+}
+
+type DeleteAgentNode204Response struct {
+}
+
+func (response DeleteAgentNode204Response) VisitDeleteAgentNodeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteAgentNode404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAgentNode404ApplicationProblemPlusJSONResponse) VisitDeleteAgentNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAgentNode409ApplicationProblemPlusJSONResponse struct {
+	EdgeEnrolmentOffApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAgentNode409ApplicationProblemPlusJSONResponse) VisitDeleteAgentNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentNodeRequestObject struct {
+	NodeId NodeId `json:"nodeId"`
+	Params GetAgentNodeParams
+}
+
+type GetAgentNodeResponseObject interface {
+	VisitGetAgentNodeResponse(w http.ResponseWriter) error
+}
+
+type GetAgentNode200JSONResponse AgentNode
+
+func (response GetAgentNode200JSONResponse) VisitGetAgentNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentNode400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAgentNode400ApplicationProblemPlusJSONResponse) VisitGetAgentNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentNode404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetAgentNode404ApplicationProblemPlusJSONResponse) VisitGetAgentNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentNode409ApplicationProblemPlusJSONResponse struct {
+	EdgeEnrolmentOffApplicationProblemPlusJSONResponse
+}
+
+func (response GetAgentNode409ApplicationProblemPlusJSONResponse) VisitGetAgentNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveAgentNodeRequestObject struct {
+	NodeId NodeId `json:"nodeId"`
+}
+
+type ApproveAgentNodeResponseObject interface {
+	VisitApproveAgentNodeResponse(w http.ResponseWriter) error
+}
+
+type ApproveAgentNode200JSONResponse AgentNode
+
+func (response ApproveAgentNode200JSONResponse) VisitApproveAgentNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveAgentNode404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveAgentNode404ApplicationProblemPlusJSONResponse) VisitApproveAgentNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveAgentNode409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveAgentNode409ApplicationProblemPlusJSONResponse) VisitApproveAgentNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgentTokensRequestObject struct {
+	Params ListAgentTokensParams
+}
+
+type ListAgentTokensResponseObject interface {
+	VisitListAgentTokensResponse(w http.ResponseWriter) error
+}
+
+type ListAgentTokens200ResponseHeaders struct {
+	Link *string
+}
+
+type ListAgentTokens200JSONResponse struct {
+	Body    []AgentToken
+	Headers ListAgentTokens200ResponseHeaders
+}
+
+func (response ListAgentTokens200JSONResponse) VisitListAgentTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgentTokens400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAgentTokens400ApplicationProblemPlusJSONResponse) VisitListAgentTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgentTokens409ApplicationProblemPlusJSONResponse struct {
+	EdgeEnrolmentOffApplicationProblemPlusJSONResponse
+}
+
+func (response ListAgentTokens409ApplicationProblemPlusJSONResponse) VisitListAgentTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAgentTokenRequestObject struct {
+	Body *CreateAgentTokenJSONRequestBody
+}
+
+type CreateAgentTokenResponseObject interface {
+	VisitCreateAgentTokenResponse(w http.ResponseWriter) error
+}
+
+type CreateAgentToken201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateAgentToken201JSONResponse struct {
+	Body    AgentTokenCreated
+	Headers CreateAgentToken201ResponseHeaders
+}
+
+func (response CreateAgentToken201JSONResponse) VisitCreateAgentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAgentToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAgentToken400ApplicationProblemPlusJSONResponse) VisitCreateAgentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAgentToken409ApplicationProblemPlusJSONResponse struct {
+	EdgeEnrolmentOffApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAgentToken409ApplicationProblemPlusJSONResponse) VisitCreateAgentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAgentTokenRequestObject struct {
+	TokenId TokenId `json:"tokenId"`
+}
+
+type DeleteAgentTokenResponseObject interface {
+	VisitDeleteAgentTokenResponse(w http.ResponseWriter) error
+}
+
+type DeleteAgentToken204Response struct {
+}
+
+func (response DeleteAgentToken204Response) VisitDeleteAgentTokenResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteAgentToken404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAgentToken404ApplicationProblemPlusJSONResponse) VisitDeleteAgentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAgentToken409ApplicationProblemPlusJSONResponse struct {
+	EdgeEnrolmentOffApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAgentToken409ApplicationProblemPlusJSONResponse) VisitDeleteAgentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentTokenRequestObject struct {
+	TokenId TokenId `json:"tokenId"`
+	Params  GetAgentTokenParams
+}
+
+type GetAgentTokenResponseObject interface {
+	VisitGetAgentTokenResponse(w http.ResponseWriter) error
+}
+
+type GetAgentToken200JSONResponse AgentToken
+
+func (response GetAgentToken200JSONResponse) VisitGetAgentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAgentToken400ApplicationProblemPlusJSONResponse) VisitGetAgentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentToken404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetAgentToken404ApplicationProblemPlusJSONResponse) VisitGetAgentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgentToken409ApplicationProblemPlusJSONResponse struct {
+	EdgeEnrolmentOffApplicationProblemPlusJSONResponse
+}
+
+func (response GetAgentToken409ApplicationProblemPlusJSONResponse) VisitGetAgentTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8741,6 +10097,30 @@ type StrictServerInterface interface {
 	// GetRecommendation Get one recommendation
 	// (GET /o2ims/v1/advisor/recommendations/{recommendationId})
 	GetRecommendation(ctx context.Context, request GetRecommendationRequestObject) (GetRecommendationResponseObject, error)
+	// ListAgentNodes List the edge nodes, in every state of their enrolment
+	// (GET /o2ims/v1/agents/nodes)
+	ListAgentNodes(ctx context.Context, request ListAgentNodesRequestObject) (ListAgentNodesResponseObject, error)
+	// DeleteAgentNode Remove an edge node and revoke its certificates
+	// (DELETE /o2ims/v1/agents/nodes/{nodeId})
+	DeleteAgentNode(ctx context.Context, request DeleteAgentNodeRequestObject) (DeleteAgentNodeResponseObject, error)
+	// GetAgentNode Get one edge node
+	// (GET /o2ims/v1/agents/nodes/{nodeId})
+	GetAgentNode(ctx context.Context, request GetAgentNodeRequestObject) (GetAgentNodeResponseObject, error)
+	// ApproveAgentNode Approve an enrolment waiting for approval
+	// (POST /o2ims/v1/agents/nodes/{nodeId}/approve)
+	ApproveAgentNode(ctx context.Context, request ApproveAgentNodeRequestObject) (ApproveAgentNodeResponseObject, error)
+	// ListAgentTokens List the bootstrap tokens edge nodes enrol with
+	// (GET /o2ims/v1/agents/tokens)
+	ListAgentTokens(ctx context.Context, request ListAgentTokensRequestObject) (ListAgentTokensResponseObject, error)
+	// CreateAgentToken Mint a bootstrap token
+	// (POST /o2ims/v1/agents/tokens)
+	CreateAgentToken(ctx context.Context, request CreateAgentTokenRequestObject) (CreateAgentTokenResponseObject, error)
+	// DeleteAgentToken Revoke a bootstrap token
+	// (DELETE /o2ims/v1/agents/tokens/{tokenId})
+	DeleteAgentToken(ctx context.Context, request DeleteAgentTokenRequestObject) (DeleteAgentTokenResponseObject, error)
+	// GetAgentToken Get one bootstrap token (never its secret)
+	// (GET /o2ims/v1/agents/tokens/{tokenId})
+	GetAgentToken(ctx context.Context, request GetAgentTokenRequestObject) (GetAgentTokenResponseObject, error)
 	// ListAlarms List alarm event records
 	// (GET /o2ims/v1/alarms)
 	ListAlarms(ctx context.Context, request ListAlarmsRequestObject) (ListAlarmsResponseObject, error)
@@ -8991,6 +10371,221 @@ func (sh *strictHandler) GetRecommendation(w http.ResponseWriter, r *http.Reques
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetRecommendationResponseObject); ok {
 		if err := validResponse.VisitGetRecommendationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListAgentNodes operation middleware
+func (sh *strictHandler) ListAgentNodes(w http.ResponseWriter, r *http.Request, params ListAgentNodesParams) {
+	var request ListAgentNodesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAgentNodes(ctx, request.(ListAgentNodesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAgentNodes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAgentNodesResponseObject); ok {
+		if err := validResponse.VisitListAgentNodesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteAgentNode operation middleware
+func (sh *strictHandler) DeleteAgentNode(w http.ResponseWriter, r *http.Request, nodeId NodeId) {
+	var request DeleteAgentNodeRequestObject
+
+	request.NodeId = nodeId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteAgentNode(ctx, request.(DeleteAgentNodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteAgentNode")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteAgentNodeResponseObject); ok {
+		if err := validResponse.VisitDeleteAgentNodeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAgentNode operation middleware
+func (sh *strictHandler) GetAgentNode(w http.ResponseWriter, r *http.Request, nodeId NodeId, params GetAgentNodeParams) {
+	var request GetAgentNodeRequestObject
+
+	request.NodeId = nodeId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAgentNode(ctx, request.(GetAgentNodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAgentNode")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAgentNodeResponseObject); ok {
+		if err := validResponse.VisitGetAgentNodeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ApproveAgentNode operation middleware
+func (sh *strictHandler) ApproveAgentNode(w http.ResponseWriter, r *http.Request, nodeId NodeId) {
+	var request ApproveAgentNodeRequestObject
+
+	request.NodeId = nodeId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ApproveAgentNode(ctx, request.(ApproveAgentNodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ApproveAgentNode")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ApproveAgentNodeResponseObject); ok {
+		if err := validResponse.VisitApproveAgentNodeResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListAgentTokens operation middleware
+func (sh *strictHandler) ListAgentTokens(w http.ResponseWriter, r *http.Request, params ListAgentTokensParams) {
+	var request ListAgentTokensRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAgentTokens(ctx, request.(ListAgentTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAgentTokens")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAgentTokensResponseObject); ok {
+		if err := validResponse.VisitListAgentTokensResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateAgentToken operation middleware
+func (sh *strictHandler) CreateAgentToken(w http.ResponseWriter, r *http.Request) {
+	var request CreateAgentTokenRequestObject
+
+	var body CreateAgentTokenJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateAgentToken(ctx, request.(CreateAgentTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateAgentToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateAgentTokenResponseObject); ok {
+		if err := validResponse.VisitCreateAgentTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteAgentToken operation middleware
+func (sh *strictHandler) DeleteAgentToken(w http.ResponseWriter, r *http.Request, tokenId TokenId) {
+	var request DeleteAgentTokenRequestObject
+
+	request.TokenId = tokenId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteAgentToken(ctx, request.(DeleteAgentTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteAgentToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteAgentTokenResponseObject); ok {
+		if err := validResponse.VisitDeleteAgentTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAgentToken operation middleware
+func (sh *strictHandler) GetAgentToken(w http.ResponseWriter, r *http.Request, tokenId TokenId, params GetAgentTokenParams) {
+	var request GetAgentTokenRequestObject
+
+	request.TokenId = tokenId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAgentToken(ctx, request.(GetAgentTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAgentToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAgentTokenResponseObject); ok {
+		if err := validResponse.VisitGetAgentTokenResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

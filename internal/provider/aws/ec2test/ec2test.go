@@ -1,17 +1,25 @@
-// Package ec2test is an Amazon EC2 endpoint for tests, served on a
-// loopback port: the Query protocol (form-encoded POSTs naming an Action
-// and the 2016-11-15 Version, XML answers, EC2's XML errors) behind
-// Signature Version 4, which it verifies with the one key pair it
-// accepts. It implements exactly the calls the aws provider makes,
+// Package ec2test is an Amazon EC2 and AWS CloudFormation endpoint for
+// tests, served on a loopback port: the Query protocol (form-encoded POSTs
+// naming an Action and the API's Version, XML answers, each API's XML
+// errors) behind Signature Version 4, which it verifies with the one key
+// pair it accepts. The Version tells the APIs apart: 2016-11-15 is EC2,
+// signed for service ec2; 2010-05-15 is CloudFormation, signed for
+// cloudformation. It implements exactly the calls the aws provider makes:
 // DescribeAvailabilityZones, DescribeVpcs, DescribeSubnets,
 // DescribeInstances and DescribeInstanceTypes, with their filters, their
 // MaxResults bounds and NextToken paging in pages as small as a test
-// wants. Tests shape the world it serves and inject one-off errors, such
-// as the throttling answer RequestLimitExceeded.
+// wants; Service Quotas' GetServiceQuota (JSON, signed for
+// servicequotas, see quotas.go); and CreateStack, UpdateStack, DeleteStack, DescribeStacks,
+// DescribeStackEvents and DescribeStackResources on stacks whose
+// templates (JSON or YAML) declare EC2 instances and security groups,
+// which it creates as instances it then serves (see cloudformation.go).
+// Tests shape the world it serves and inject one-off errors, such as the
+// throttling answers RequestLimitExceeded and Throttling.
 //
-// It exists because no EC2 emulator that can run here models availability
-// zones, subnet placement, tags, filters and paging; the real SDK client
-// is pointed at it through its BaseEndpoint.
+// It exists because no AWS emulator that can run here models availability
+// zones, subnet placement, tags, filters, paging and stacks that create
+// instances; the real SDK clients are pointed at it through their
+// BaseEndpoint.
 package ec2test
 
 import (
@@ -23,6 +31,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -35,6 +44,38 @@ import (
 
 // APIVersion is the EC2 API version the SDK speaks.
 const APIVersion = "2016-11-15"
+
+// service is one API the server speaks: the name requests are signed for,
+// its Version and its error document.
+type service struct {
+	name, version string
+	errorDoc      func(e APIError, requestID string) []byte
+}
+
+var (
+	ec2Service = service{name: "ec2", version: APIVersion, errorDoc: func(e APIError, requestID string) []byte {
+		return errorDoc("<Response><Errors><Error><Code>", e, "</Message></Error></Errors><RequestID>"+requestID+"</RequestID></Response>")
+	}}
+	cfnService = service{name: "cloudformation", version: CloudFormationAPIVersion, errorDoc: func(e APIError, requestID string) []byte {
+		typ := "Sender"
+		if e.Status >= 500 {
+			typ = "Receiver"
+		}
+		return errorDoc("<ErrorResponse><Error><Type>"+typ+"</Type><Code>", e, "</Message></Error><RequestId>"+requestID+"</RequestId></ErrorResponse>")
+	}}
+)
+
+// errorDoc writes an error's code and message between the document's
+// opening (up to <Code>) and closing (from </Message>).
+func errorDoc(open string, e APIError, close string) []byte {
+	var b bytes.Buffer
+	b.WriteString(xml.Header + open)
+	_ = xml.EscapeText(&b, []byte(e.Code))
+	b.WriteString("</Code><Message>")
+	_ = xml.EscapeText(&b, []byte(e.Message))
+	b.WriteString(close)
+	return b.Bytes()
+}
 
 // Options configure a server.
 type Options struct {
@@ -50,6 +91,10 @@ type Options struct {
 	PageSize int
 	// OwnerID is the account of every object (default 123456789012).
 	OwnerID string
+	// ManualSteps leaves stacks and the instances they launch where they
+	// are until Step is called; by default each DescribeStacks request
+	// takes a step first.
+	ManualSteps bool
 }
 
 // Zone is an availability zone of the region.
@@ -86,6 +131,11 @@ type Instance struct {
 	PublicIP   string
 	LaunchTime time.Time
 	Tags       map[string]string
+	// KeyName, SecurityGroupIDs and UserData (base64, as RunInstances
+	// takes it) are those of a stack's instance.
+	KeyName          string
+	SecurityGroupIDs []string
+	UserData         string
 }
 
 // InstanceType describes an instance type.
@@ -131,6 +181,8 @@ type Server struct {
 	failures  map[string][]APIError
 	calls     []Call
 	seq       int
+	cfn       cloudFormation
+	quotas    map[string]float64
 }
 
 // New starts a server on a loopback port; Close stops it.
@@ -144,7 +196,7 @@ func New(opts Options) *Server {
 	if opts.OwnerID == "" {
 		opts.OwnerID = "123456789012"
 	}
-	s := &Server{opts: opts, types: map[string]InstanceType{}, failures: map[string][]APIError{}}
+	s := &Server{opts: opts, types: map[string]InstanceType{}, failures: map[string][]APIError{}, cfn: newCloudFormation(), quotas: map[string]float64{}}
 	for _, t := range DefaultInstanceTypes() {
 		s.types[t.Name] = t
 	}
@@ -220,6 +272,19 @@ func (s *Server) SetInstanceState(id, state string) {
 	}
 }
 
+// Instance returns the instance with the given id.
+func (s *Server) Instance(id string) (Instance, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, in := range s.instances {
+		if in.ID == id {
+			in.Tags = maps.Clone(in.Tags)
+			return in, true
+		}
+	}
+	return Instance{}, false
+}
+
 // AddInstanceType adds or replaces instance types.
 func (s *Server) AddInstanceType(types ...InstanceType) {
 	s.mu.Lock()
@@ -259,69 +324,90 @@ func (s *Server) ResetCalls() {
 
 // ServeHTTP answers one Query-protocol request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	svc := ec2Service
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		s.fail(w, "", nil, APIError{http.StatusBadRequest, "MalformedQueryString", "unreadable body"})
+		s.fail(w, svc, "", nil, APIError{http.StatusBadRequest, "MalformedQueryString", "unreadable body"})
 		return
 	}
 	if r.Method != http.MethodPost {
-		s.fail(w, "", nil, APIError{http.StatusBadRequest, "InvalidAction", "this test endpoint takes POST requests (as the SDK sends them)"})
+		s.fail(w, svc, "", nil, APIError{http.StatusBadRequest, "InvalidAction", "this test endpoint takes POST requests (as the SDK sends them)"})
+		return
+	}
+	if target, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), quotasTarget); ok {
+		s.serveQuotas(w, r, body, target)
 		return
 	}
 	params, err := url.ParseQuery(string(body))
 	if err != nil {
-		s.fail(w, "", nil, APIError{http.StatusBadRequest, "MalformedQueryString", err.Error()})
+		s.fail(w, svc, "", nil, APIError{http.StatusBadRequest, "MalformedQueryString", err.Error()})
 		return
 	}
 	action := params.Get("Action")
-	if e, ok := s.authenticate(r, body); !ok {
-		s.fail(w, action, params, e)
+	if params.Get("Version") == cfnService.version {
+		svc = cfnService
+	}
+	if e, ok := s.authenticate(r, body, svc.name); !ok {
+		s.fail(w, svc, action, params, e)
 		return
 	}
-	if v := params.Get("Version"); v != APIVersion {
-		s.fail(w, action, params, APIError{http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf("Invalid API version %q.", v)})
+	if v := params.Get("Version"); v != svc.version {
+		s.fail(w, svc, action, params, APIError{http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf("Invalid API version %q.", v)})
 		return
 	}
 	s.mu.Lock()
-	if q := s.failures[action]; len(q) > 0 {
-		e := q[0]
-		s.failures[action] = q[1:]
+	if e, failed := s.injected(action); failed {
 		s.mu.Unlock()
-		s.fail(w, action, params, e)
+		s.fail(w, svc, action, params, e)
 		return
 	}
 	var (
 		resp any
 		e    *APIError
 	)
-	switch action {
-	case "DescribeAvailabilityZones":
-		resp, e = s.describeZones(params)
-	case "DescribeVpcs":
-		resp, e = s.describeVPCs(params)
-	case "DescribeSubnets":
-		resp, e = s.describeSubnets(params)
-	case "DescribeInstances":
-		resp, e = s.describeInstances(params)
-	case "DescribeInstanceTypes":
-		resp, e = s.describeInstanceTypes(params)
-	default:
-		e = &APIError{http.StatusBadRequest, "InvalidAction", fmt.Sprintf("The action %s is not valid for this web service.", action)}
+	if svc.name == cfnService.name {
+		resp, e = s.cloudFormation(action, params)
+	} else {
+		switch action {
+		case "DescribeAvailabilityZones":
+			resp, e = s.describeZones(params)
+		case "DescribeVpcs":
+			resp, e = s.describeVPCs(params)
+		case "DescribeSubnets":
+			resp, e = s.describeSubnets(params)
+		case "DescribeInstances":
+			resp, e = s.describeInstances(params)
+		case "DescribeInstanceTypes":
+			resp, e = s.describeInstanceTypes(params)
+		default:
+			e = &APIError{http.StatusBadRequest, "InvalidAction", fmt.Sprintf("The action %s is not valid for this web service.", action)}
+		}
 	}
 	s.mu.Unlock()
 	if e != nil {
-		s.fail(w, action, params, *e)
+		s.fail(w, svc, action, params, *e)
 		return
 	}
 	s.record(action, params, "")
 	out, err := xml.Marshal(resp)
 	if err != nil {
-		s.fail(w, action, params, APIError{http.StatusInternalServerError, "InternalError", err.Error()})
+		s.fail(w, svc, action, params, APIError{http.StatusInternalServerError, "InternalError", err.Error()})
 		return
 	}
 	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 	_, _ = w.Write([]byte(xml.Header))
 	_, _ = w.Write(out)
+}
+
+// injected takes the next error FailNext queued for action; the caller
+// holds mu.
+func (s *Server) injected(action string) (APIError, bool) {
+	q := s.failures[action]
+	if len(q) == 0 {
+		return APIError{}, false
+	}
+	s.failures[action] = q[1:]
+	return q[0], true
 }
 
 func (s *Server) record(action string, params url.Values, code string) {
@@ -330,18 +416,12 @@ func (s *Server) record(action string, params url.Values, code string) {
 	s.calls = append(s.calls, Call{Action: action, Params: params, Code: code})
 }
 
-// fail writes EC2's error document.
-func (s *Server) fail(w http.ResponseWriter, action string, params url.Values, e APIError) {
+// fail writes the service's error document.
+func (s *Server) fail(w http.ResponseWriter, svc service, action string, params url.Values, e APIError) {
 	s.record(action, params, e.Code)
-	var b bytes.Buffer
-	b.WriteString(xml.Header + "<Response><Errors><Error><Code>")
-	_ = xml.EscapeText(&b, []byte(e.Code))
-	b.WriteString("</Code><Message>")
-	_ = xml.EscapeText(&b, []byte(e.Message))
-	b.WriteString("</Message></Error></Errors><RequestID>" + s.requestID() + "</RequestID></Response>")
 	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 	w.WriteHeader(e.Status)
-	_, _ = w.Write(b.Bytes())
+	_, _ = w.Write(svc.errorDoc(e, s.requestID()))
 }
 
 func (s *Server) requestID() string {
@@ -358,7 +438,7 @@ var authFailure = APIError{http.StatusUnauthorized, "AuthFailure", "AWS was not 
 // authenticate verifies the request's Signature Version 4: the access key
 // id and scope, then the signature itself, recomputed from the signed
 // headers, the body and the secret key.
-func (s *Server) authenticate(r *http.Request, body []byte) (APIError, bool) {
+func (s *Server) authenticate(r *http.Request, body []byte, service string) (APIError, bool) {
 	const algo = "AWS4-HMAC-SHA256"
 	auth := r.Header.Get("Authorization")
 	if !strings.HasPrefix(auth, algo+" ") {
@@ -376,8 +456,8 @@ func (s *Server) authenticate(r *http.Request, body []byte) (APIError, bool) {
 	if scope[0] != s.opts.AccessKeyID {
 		return authFailure, false
 	}
-	if scope[2] != s.opts.Region || scope[3] != "ec2" {
-		return APIError{http.StatusUnauthorized, "AuthFailure", fmt.Sprintf("Credential should be scoped to a valid region and service (ec2 in %s), not %s/%s.", s.opts.Region, scope[2], scope[3])}, false
+	if scope[2] != s.opts.Region || scope[3] != service {
+		return APIError{http.StatusUnauthorized, "AuthFailure", fmt.Sprintf("Credential should be scoped to a valid region and service (%s in %s), not %s/%s.", service, s.opts.Region, scope[2], scope[3])}, false
 	}
 	if s.opts.SessionToken != "" && r.Header.Get("X-Amz-Security-Token") != s.opts.SessionToken {
 		return authFailure, false

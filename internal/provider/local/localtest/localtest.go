@@ -37,6 +37,15 @@ func source() string {
 func Machine(t testing.TB) string {
 	t.Helper()
 	root := t.TempDir()
+	if err := Build(root); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// Build writes the test machine into the directory root, as Machine
+// does, for programs without a testing.TB (the agent benchmark).
+func Build(root string) error {
 	src := source()
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -60,7 +69,7 @@ func Machine(t testing.TB) string {
 		return os.WriteFile(dst, b, 0o644)
 	})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	links := []struct{ at, target string }{
 		{"sys/block/nvme0n1", "../devices/pci0000:00/0000:00:1d.0/nvme/nvme0/nvme0n1"},
@@ -87,14 +96,11 @@ func Machine(t testing.TB) string {
 	for _, l := range links {
 		at := filepath.Join(root, l.at)
 		if err := os.MkdirAll(filepath.Dir(at), 0o755); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if err := os.Symlink(l.target, at); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
-	if err := os.Mkdir(filepath.Join(root, Enp2s0, "net/enp2s0/speed"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return root
+	return os.Mkdir(filepath.Join(root, Enp2s0, "net/enp2s0/speed"), 0o755)
 }
