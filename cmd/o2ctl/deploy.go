@@ -92,6 +92,12 @@ is 6 and the message names why each pool was refused.`,
 
 // readSpec reads a DeploymentSpec, refusing unknown attributes.
 func readSpec(path string, stdin io.Reader) (*o2.DeploymentSpec, error) {
+	return readStrict[o2.DeploymentSpec](path, stdin)
+}
+
+// readStrict reads a YAML or JSON document of type T from the file path
+// (- for stdin), at most maxSpecBytes, refusing unknown attributes.
+func readStrict[T any](path string, stdin io.Reader) (*T, error) {
 	var r io.Reader = stdin
 	if path != "-" {
 		f, err := os.Open(path)
@@ -114,11 +120,11 @@ func readSpec(path string, stdin io.Reader) (*o2.DeploymentSpec, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
-	var spec o2.DeploymentSpec
-	if err := dec.Decode(&spec); err != nil {
+	var v T
+	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &spec, nil
+	return &v, nil
 }
 
 // waitDeployment waits, within o.waitTimeout, until d reaches phase.

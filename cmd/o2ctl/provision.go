@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	o2 "github.com/nephoran/o2ims/pkg/client"
 )
@@ -99,36 +95,14 @@ status 7 if it FAILED).`,
 // readProvisioningRequest reads ProvisioningRequestData, refusing unknown
 // attributes.
 func readProvisioningRequest(path string, stdin io.Reader) (*o2.ProvisioningRequestData, error) {
-	var r io.Reader = stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
-	}
-	data, err := io.ReadAll(io.LimitReader(r, maxSpecBytes+1))
+	d, err := readStrict[o2.ProvisioningRequestData](path, stdin)
 	if err != nil {
 		return nil, err
-	}
-	if len(data) > maxSpecBytes {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxSpecBytes)
-	}
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	var d o2.ProvisioningRequestData
-	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if d.ProvisioningRequestID == "" {
 		return nil, fmt.Errorf("%s: provisioningRequestId is required", path)
 	}
-	return &d, nil
+	return d, nil
 }
 
 // provisionDeleteCommand builds "o2ctl provision delete".

@@ -20,7 +20,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -118,7 +117,7 @@ func run(ctx context.Context, n int, interval, window time.Duration, pg string) 
 		return err
 	}
 	defer os.RemoveAll(work)
-	root, err := moduleRoot()
+	root, err := testserver.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -237,7 +236,7 @@ func run(ctx context.Context, n int, interval, window time.Duration, pg string) 
 	var rssMax, rssSum, rssN int64
 	for time.Since(begin) < window {
 		time.Sleep(time.Second)
-		rss, err := residentKiB(pid)
+		rss, err := testserver.ResidentKiB(pid)
 		if err != nil {
 			return err
 		}
@@ -255,7 +254,7 @@ func run(ctx context.Context, n int, interval, window time.Duration, pg string) 
 		return err
 	}
 	self1, _ := cpuTime(os.Getpid())
-	rssEnd, _ := residentKiB(pid)
+	rssEnd, _ := testserver.ResidentKiB(pid)
 	stop()
 	wg.Wait()
 
@@ -314,20 +313,6 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }
 
-// residentKiB is VmRSS of process pid.
-func residentKiB(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
-}
-
 // freshSchema creates a schema of its own in the database of base and
 // returns base with search_path naming it, and a function dropping it.
 func freshSchema(ctx context.Context, base string) (string, func(), error) {
@@ -380,17 +365,4 @@ func sum(m map[string]int) int {
 		s += v
 	}
 	return s
-}
-
-// moduleRoot is the directory of the enclosing go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", err
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run agentbench inside the o2ims module")
-	}
-	return cmp.Or(filepath.Dir(mod), "."), nil
 }

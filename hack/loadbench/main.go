@@ -62,7 +62,7 @@ func run(d time.Duration, conns, n int, dbURL string) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	root, err := moduleRoot()
+	root, err := testserver.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -133,11 +133,11 @@ func run(d time.Duration, conns, n int, dbURL string) error {
 		return err
 	}
 	rows = append(rows, []string{fmt.Sprintf("all %d matches of the indexed filter, %d pages of 100", n/50, pages), "1", "mean " + ms(walk), "", ""})
-	rss, err := residentMB(ims.cmd.Process.Pid)
+	rss, err := testserver.ResidentKiB(ims.cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
-	rows = append(rows, []string{fmt.Sprintf("resident memory with %d resources, after the run", n), "", fmt.Sprintf("%.0f MB", rss), "", ""})
+	rows = append(rows, []string{fmt.Sprintf("resident memory with %d resources, after the run", n), "", fmt.Sprintf("%.0f MB", float64(rss)/1024), "", ""})
 
 	fmt.Println("| what | connections | o2ims | bare handler | ratio |")
 	fmt.Println("|---|---|---|---|---|")
@@ -363,42 +363,6 @@ func fetch(u string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
 	return io.ReadAll(resp.Body)
-}
-
-// residentMB reads a process's resident set size from /proc.
-func residentMB(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			var kb float64
-			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%f kB", &kb); err != nil {
-				return 0, err
-			}
-			return kb / 1024, nil
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
-}
-
-// moduleRoot finds the directory of go.mod above the working directory.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
