@@ -35,6 +35,7 @@ func awsFactory(logger *slog.Logger) provider.Factory {
 		}
 		if c := cfg.Capacity; c != nil {
 			opts.Capacity.Budget = awsprovider.Budget{VCPUs: c.VCPUs, MemoryGiB: c.MemoryGiB}
+			opts.Capacity.FromQuotas = c.FromQuotas
 			if len(c.Zones) > 0 {
 				opts.Capacity.Zones = map[string]awsprovider.Budget{}
 				for z, b := range c.Zones {

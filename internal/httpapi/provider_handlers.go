@@ -183,7 +183,7 @@ func awsCapacity(c *nephapi.AWSCapacity) *provider.AWSCapacity {
 	if c == nil {
 		return nil
 	}
-	out := &provider.AWSCapacity{AWSBudget: provider.AWSBudget{VCPUs: deref(c.Vcpus), MemoryGiB: deref(c.MemoryGiB)}}
+	out := &provider.AWSCapacity{AWSBudget: provider.AWSBudget{VCPUs: deref(c.Vcpus), MemoryGiB: deref(c.MemoryGiB)}, FromQuotas: deref(c.FromQuotas)}
 	if z := deref(c.Zones); len(z) > 0 {
 		out.Zones = map[string]provider.AWSBudget{}
 		for name, b := range z {

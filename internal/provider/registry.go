@@ -158,6 +158,9 @@ type AWSBudget struct {
 type AWSCapacity struct {
 	AWSBudget
 	Zones map[string]AWSBudget `json:"zones,omitempty"`
+	// FromQuotas takes the shared vCPUs from the account's Service
+	// Quotas instead of VCPUs.
+	FromQuotas bool `json:"fromQuotas,omitempty"`
 }
 
 // AzureNetworking is the virtual network an azure provider inventories:

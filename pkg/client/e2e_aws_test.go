@@ -274,6 +274,7 @@ func TestEndToEndAWSProviderFromConfig(t *testing.T) {
 // terminates its instance and leaves the inventory.
 func TestEndToEndAWSProvisioning(t *testing.T) {
 	ec2 := awsWorld(t)
+	ec2.SetQuota("ec2", "L-1216C47A", 32) // running on-demand standard instances, vCPUs
 	name := clusterTest(t, "awsprov")
 	endpoint := "http://" + startServer(t, "--local-provider=false", "--refresh-interval", "1s", "--provisioning-cloud-poll-interval", "200ms")
 	c, err := o2.NewClient(&o2.Config{Endpoint: endpoint})
@@ -288,7 +289,7 @@ func TestEndToEndAWSProvisioning(t *testing.T) {
 		VPC:           &o2.AWSVPC{VPCID: awsVPC, Subnets: []o2.AWSSubnet{{ID: "subnet-0aaaaaaaaaaaaaaa1", Zone: "us-east-1a", Type: "public"}, {ID: "subnet-0bbbbbbbbbbbbbbb1", Zone: "us-east-1b", Type: "private"}}},
 		InstanceTypes: &o2.AWSInstanceTypes{Supported: []string{"t3.medium", "m5.large"}, Default: "m5.large"},
 		Tags:          &o2.AWSTags{Default: map[string]string{"ManagedBy": "o2ims"}},
-		Capacity:      &o2.AWSCapacity{VCPUs: 16, MemoryGiB: 64},
+		Capacity:      &o2.AWSCapacity{FromQuotas: true, MemoryGiB: 64},
 		Endpoint:      ec2.URL,
 	}}); err != nil {
 		t.Fatalf("register provider: %v", err)
@@ -297,8 +298,12 @@ func TestEndToEndAWSProvisioning(t *testing.T) {
 		return c.DeploymentManagers().List(ctx, o2.ListOptions{Filter: o2.Eq("name", name)})
 	})
 	zoneB := firstOf(ctx, t, "pool of us-east-1b", func() (*o2.Page[o2.ResourcePool], error) {
-		return c.ResourcePools().List(ctx, o2.ListOptions{Filter: o2.Eq("name", name+"-us-east-1b")})
+		return c.ResourcePools().List(ctx, o2.ListOptions{Filter: o2.Eq("name", name+"-us-east-1b"), AllFields: true})
 	})
+	// The pools' capacity is the account's vCPU quota (capacity.fromQuotas).
+	if capacity, _ := zoneB.Extensions["capacity"].(map[string]any); capacity["budget"] != "quota" {
+		t.Errorf("pool %s capacity %v, want the quota's", zoneB.Name, capacity)
+	}
 
 	const token = "abcdef.0123456789abcdef"
 	data := o2.ProvisioningRequestData{

@@ -205,9 +205,12 @@ type AWSBudget struct {
 // its requested capacity is what its running and pending instances'
 // types take.
 type AWSCapacity struct {
-	VCPUs     int64                `json:"vcpus,omitempty"`
-	MemoryGiB int64                `json:"memoryGiB,omitempty"`
-	Zones     map[string]AWSBudget `json:"zones,omitempty"`
+	// FromQuotas takes the shared vCPUs from the account's Service
+	// Quotas (running on-demand standard instances) instead of VCPUs.
+	FromQuotas bool                 `json:"fromQuotas,omitempty"`
+	VCPUs      int64                `json:"vcpus,omitempty"`
+	MemoryGiB  int64                `json:"memoryGiB,omitempty"`
+	Zones      map[string]AWSBudget `json:"zones,omitempty"`
 }
 
 // ProviderRequest is a provider to register with ProviderService.Create.

@@ -1101,7 +1101,10 @@ class ProviderConfig(Model):
     #: capacity (extensions.capacity), less what the running and pending instances'
     #: types take. `vcpus` and `memoryGiB` are the budget the zones without one of their
     #: own share (each of their pools shows what the others left); `zones` gives zones
-    #: their own. Without either, pools carry no capacity.
+    #: their own. `fromQuotas` takes the shared vCPUs from the account's Service Quotas
+    #: instead (L-1216C47A, running on-demand standard instances, less the account's
+    #: other such instances in the region). Without any of them, pools carry no
+    #: capacity.
     capacity: AWSCapacity | None = field_("capacity", "AWSCapacity")
 
     #: The Azure subscription holding the resource group (azure).
@@ -1264,12 +1267,15 @@ class AWSCapacity(Model):
     capacity (extensions.capacity), less what the running and pending instances' types
     take. `vcpus` and `memoryGiB` are the budget the zones without one of their own
     share (each of their pools shows what the others left); `zones` gives zones their
-    own. Without either, pools carry no capacity.
+    own. `fromQuotas` takes the shared vCPUs from the account's Service Quotas instead
+    (L-1216C47A, running on-demand standard instances, less the account's other such
+    instances in the region). Without any of them, pools carry no capacity.
     """
 
     __schema__: ClassVar[str] = "nephoran.yaml#/components/schemas/AWSCapacity"
     __required__: ClassVar[tuple[str, ...]] = ()
 
+    from_quotas: bool | None = field_("fromQuotas", "bool")
     vcpus: int | None = field_("vcpus", "int")
     memory_gi_b: int | None = field_("memoryGiB", "int")
     zones: dict[str, Any] | None = field_("zones", "dict")

@@ -243,8 +243,15 @@ func (o Options) validate() error {
 		}
 		return nil
 	}
-	if err := budget("config.capacity", o.Capacity.Budget); err != nil {
-		return err
+	switch {
+	case !o.Capacity.FromQuotas:
+		if err := budget("config.capacity", o.Capacity.Budget); err != nil {
+			return err
+		}
+	case o.Capacity.VCPUs != 0:
+		return bad("config.capacity: with fromQuotas the vCPUs are the quota's: give memoryGiB only, or nothing")
+	case o.Capacity.MemoryGiB < 0 || o.Capacity.MemoryGiB > 1<<24:
+		return bad("config.capacity.memoryGiB: between 1 and %d", 1<<24)
 	}
 	for _, z := range slices.Sorted(maps.Keys(o.Capacity.Zones)) {
 		if !o.inRegion(z) {

@@ -536,6 +536,8 @@ func TestValidate(t *testing.T) {
 		{func(o *Options) { o.SupportedInstanceTypes, o.DefaultInstanceType = []string{"t3.micro"}, "m5.large" }, "config.instance_types.default: m5.large is not among the supported instance types"},
 		{func(o *Options) { o.Tags = map[string]string{"aws:owner": "x"} }, "the aws: prefix is reserved"},
 		{func(o *Options) { o.Capacity.VCPUs = 4 }, "config.capacity: vcpus and memoryGiB are both positive"},
+		{func(o *Options) { o.Capacity = Capacity{FromQuotas: true, Budget: Budget{VCPUs: 4, MemoryGiB: 16}} }, "config.capacity: with fromQuotas the vCPUs are the quota's"},
+		{func(o *Options) { o.Capacity = Capacity{FromQuotas: true, Budget: Budget{MemoryGiB: -1}} }, "config.capacity.memoryGiB: between 1 and"},
 		{func(o *Options) { o.Capacity.Zones = map[string]Budget{"eu-west-1a": {1, 1}} }, `config.capacity.zones: "eu-west-1a" is not an availability zone of region us-east-1`},
 		{func(o *Options) { o.Capacity.Zones = map[string]Budget{"us-east-1a": {}} }, "config.capacity.zones.us-east-1a: vcpus and memoryGiB are required"},
 		{func(o *Options) { o.CredentialsFile = "/x" }, "config.credentials: give credentials or credentialsFile (and profile), not both"},

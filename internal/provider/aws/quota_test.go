@@ -26,7 +26,7 @@ func TestCapacityFromQuotas(t *testing.T) {
 		// other VPC) less 2 (us-east-1b's m5.large); memory at 4 GiB per
 		// vCPU (m5's, the most of the supported types).
 		{"memory per vCPU", Budget{}, placement.Resources{CPUMillis: 24000, MemoryBytes: 96 * gi}},
-		{"memory from the budget", Budget{VCPUs: 4, MemoryGiB: 64}, placement.Resources{CPUMillis: 24000, MemoryBytes: 64 * gi}},
+		{"memory from the budget", Budget{MemoryGiB: 64}, placement.Resources{CPUMillis: 24000, MemoryBytes: 64 * gi}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := world(t, ec2test.Options{PageSize: 2})

@@ -453,11 +453,12 @@ type AWSBudget struct {
 	Vcpus     int64 `json:"vcpus"`
 }
 
-// AWSCapacity The compute the IMS may use, which placement sees as each pool's allocatable capacity (extensions.capacity), less what the running and pending instances' types take. `vcpus` and `memoryGiB` are the budget the zones without one of their own share (each of their pools shows what the others left); `zones` gives zones their own. Without either, pools carry no capacity.
+// AWSCapacity The compute the IMS may use, which placement sees as each pool's allocatable capacity (extensions.capacity), less what the running and pending instances' types take. `vcpus` and `memoryGiB` are the budget the zones without one of their own share (each of their pools shows what the others left); `zones` gives zones their own. `fromQuotas` takes the shared vCPUs from the account's Service Quotas instead (L-1216C47A, running on-demand standard instances, less the account's other such instances in the region). Without any of them, pools carry no capacity.
 type AWSCapacity struct {
-	MemoryGiB *int64                `json:"memoryGiB,omitempty"`
-	Vcpus     *int64                `json:"vcpus,omitempty"`
-	Zones     *map[string]AWSBudget `json:"zones,omitempty"`
+	FromQuotas *bool                 `json:"fromQuotas,omitempty"`
+	MemoryGiB  *int64                `json:"memoryGiB,omitempty"`
+	Vcpus      *int64                `json:"vcpus,omitempty"`
+	Zones      *map[string]AWSBudget `json:"zones,omitempty"`
 }
 
 // AWSCredentials An AWS access key, stored encrypted (the server needs a secrets key, else 422) and never returned.
@@ -1237,7 +1238,7 @@ type ProviderRequest struct {
 		// Branch The branch commits go to (default `main`; created by the first commit when missing).
 		Branch *string `json:"branch,omitempty"`
 
-		// Capacity The compute the IMS may use, which placement sees as each pool's allocatable capacity (extensions.capacity), less what the running and pending instances' types take. `vcpus` and `memoryGiB` are the budget the zones without one of their own share (each of their pools shows what the others left); `zones` gives zones their own. Without either, pools carry no capacity.
+		// Capacity The compute the IMS may use, which placement sees as each pool's allocatable capacity (extensions.capacity), less what the running and pending instances' types take. `vcpus` and `memoryGiB` are the budget the zones without one of their own share (each of their pools shows what the others left); `zones` gives zones their own. `fromQuotas` takes the shared vCPUs from the account's Service Quotas instead (L-1216C47A, running on-demand standard instances, less the account's other such instances in the region). Without any of them, pools carry no capacity.
 		Capacity *AWSCapacity `json:"capacity,omitempty"`
 
 		// ClientId The application (client) id of the service principal (azure).
