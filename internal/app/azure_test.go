@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -48,31 +49,8 @@ func TestAzureProviderInProcess(t *testing.T) {
 	_, _ = rand.Read(key)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	a, err := New(ctx, Options{
-		Listen:          "127.0.0.1:0",
-		Database:        sqlstore.Options{DataDir: t.TempDir()},
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-		RefreshInterval: 500 * time.Millisecond,
-		SecretsKey:      key,
-		Azure:           azureConnection(w),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	a, c := startAzureApp(ctx, t, w, Options{SecretsKey: key})
 	endpoint := "http://" + a.Addr()
-	c, err := o2.NewClient(&o2.Config{Endpoint: endpoint})
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	cfg := o2.ProviderConfig{
 		SubscriptionID: w.Subscription, TenantID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", ClientID: "99999999-8888-7777-6666-555555555555", ClientSecret: azureSecret,
@@ -220,6 +198,136 @@ func TestAzureProviderInProcess(t *testing.T) {
 	}
 }
 
+// startAzureApp runs the whole server in-process with opts (on a SQLite
+// store of its own, refreshing every 500ms), its Azure clients on w's
+// fakes, until the test ends; it returns the app and an SDK client of its
+// API.
+func startAzureApp(ctx context.Context, t *testing.T, w *azuretest.World, opts Options) (*App, *o2.Client) {
+	t.Helper()
+	opts.Listen = "127.0.0.1:0"
+	opts.Database = sqlstore.Options{DataDir: t.TempDir()}
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	opts.RefreshInterval = 500 * time.Millisecond
+	opts.Azure = azureConnection(w)
+	a, err := New(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	c, err := o2.NewClient(&o2.Config{Endpoint: "http://" + a.Addr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, c
+}
+
+// TestAzureProvisioningInProcess provisions the azure-compute-vm template
+// through the Provisioning API of the in-process server on the Azure
+// SDK's fakes: the ARM deployment's VM becomes a resource of its subnet's
+// pool, a failed deployment is FAILED with Azure's message, and a deleted
+// request removes the VM and its network interface.
+func TestAzureProvisioningInProcess(t *testing.T) {
+	w := azuretest.New("11111111-2222-3333-4444-555555555555", "rg-prov", "westeurope", "vnet-prov", "10.2.0.0/16")
+	w.AddSubnet(azuretest.Subnet{Name: "compute", CIDR: "10.2.1.0/24"})
+	w.AddSize(azuretest.Size{Name: "Standard_D2s_v5", Cores: 2, MemoryMB: 8192})
+	secret := filepath.Join(t.TempDir(), "client-secret")
+	if err := os.WriteFile(secret, []byte(azureSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, c := startAzureApp(ctx, t, w, Options{
+		Providers: []ProviderConfig{{
+			Name: "azure-prov", Type: "azure", SubscriptionID: w.Subscription, TenantID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+			ClientID: "99999999-8888-7777-6666-555555555555", ClientSecretFile: secret, ResourceGroup: "rg-prov", Location: "westeurope",
+			Networking: &provider.AzureNetworking{VNetName: "vnet-prov", Subnets: []provider.AzureSubnet{{Name: "compute", Purpose: "compute"}}},
+			VMSizes:    &provider.AzureVMSizes{Supported: []string{"Standard_D2s_v5"}, Default: "Standard_D2s_v5"},
+			Tags:       &provider.AWSTags{Default: map[string]string{"ManagedBy": "o2ims"}},
+		}},
+		Provisioning: ProvisioningOptions{CloudPollInterval: 100 * time.Millisecond},
+	})
+	var dm o2.DeploymentManager
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		page, err := c.DeploymentManagers().List(ctx, o2.ListOptions{Filter: o2.Eq("name", "azure-prov")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) == 1 {
+			dm = page.Items[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no deployment manager of the azure provider")
+		}
+	}
+	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHo2aW1zLXRlc3Qta2V5LWZvci1henVyZS12bQ test"
+	prs := c.ProvisioningRequests()
+	request := func(id, vm, size string) o2.ProvisioningRequestData {
+		return o2.ProvisioningRequestData{ProvisioningRequestID: id, Name: vm, TemplateName: "azure-compute-vm", TemplateVersion: "1.0.0",
+			TemplateParameters: map[string]any{"deploymentManagerId": dm.DeploymentManagerID, "vmName": vm, "vmSize": size, "sshPublicKey": key}}
+	}
+	if _, err := prs.Create(ctx, request("5a6b7c8d-9e0f-4a1b-8c2d-000000000009", "edge-big", "Standard_E64s_v5")); !o2.IsBadRequest(err) || !strings.Contains(err.Error(), "Standard_E64s_v5") {
+		t.Errorf("a size the provider does not support: %v", err)
+	}
+	data := request("5a6b7c8d-9e0f-4a1b-8c2d-000000000001", "edge-vm-1", "Standard_D2s_v5")
+	if _, err := prs.Create(ctx, data); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	r, err := prs.Wait(ctx, data.ProvisioningRequestID, o2.ProvisioningFulfilled)
+	if err != nil {
+		t.Fatalf("wait: %+v %v", r, err)
+	}
+	if !w.HasVM("edge-vm-1") || len(r.ProvisionedResourceSet.InfrastructureResourceIDs) != 1 {
+		t.Fatalf("after FULFILLED: VM %v, provisioned %+v", w.HasVM("edge-vm-1"), r.ProvisionedResourceSet)
+	}
+	resourceID := r.ProvisionedResourceSet.InfrastructureResourceIDs[0]
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		page, err := c.Resources().List(ctx, o2.ListOptions{Filter: o2.Eq("resourceId", resourceID), AllFields: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) == 1 {
+			if page.Items[0].Extensions["subnet"] != "compute" || page.Items[0].Extensions["vmSize"] != "Standard_D2s_v5" {
+				t.Errorf("resource %+v", page.Items[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("resource %s of the VM not in the inventory", resourceID)
+		}
+	}
+
+	w.FailNextDeployment("Allocation failed. We do not have sufficient capacity for the requested VM size in this region.")
+	failing := request("5a6b7c8d-9e0f-4a1b-8c2d-000000000002", "edge-vm-2", "Standard_D2s_v5")
+	if _, err := prs.Create(ctx, failing); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	var pe *o2.ProvisioningError
+	if _, err := prs.Wait(ctx, failing.ProvisioningRequestID, o2.ProvisioningFulfilled); !errors.As(err, &pe) || !strings.Contains(pe.Request.Status.Message, "sufficient capacity") {
+		t.Errorf("a failed deployment: %v", err)
+	}
+
+	for _, id := range []string{data.ProvisioningRequestID, failing.ProvisioningRequestID} {
+		if err := prs.Delete(ctx, id); err != nil {
+			t.Fatalf("delete %s: %v", id, err)
+		}
+		if err := prs.WaitDeleted(ctx, id); err != nil {
+			t.Fatalf("wait deleted %s: %v", id, err)
+		}
+	}
+	if w.HasVM("edge-vm-1") || w.HasNIC("edge-vm-1-nic") {
+		t.Errorf("after the deletion: VM %v, NIC %v", w.HasVM("edge-vm-1"), w.HasNIC("edge-vm-1-nic"))
+	}
+}
+
 // azureConnection routes every Azure client of the server to w's fakes.
 func azureConnection(w *azuretest.World) azureprovider.Connection {
 	return azureprovider.Connection{Transport: w.Transport(), Credential: azuretest.Credential()}
@@ -263,34 +371,11 @@ func TestAzureProviderFromConfig(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	a, err := New(ctx, Options{
-		Listen:          "127.0.0.1:0",
-		Database:        sqlstore.Options{DataDir: t.TempDir()},
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-		RefreshInterval: 500 * time.Millisecond,
-		Azure:           azureConnection(w),
-		Providers: []ProviderConfig{{
-			Name: "azure-cfg", Type: "azure", SubscriptionID: w.Subscription, TenantID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
-			ClientID: "99999999-8888-7777-6666-555555555555", ClientSecretFile: secret, ResourceGroup: "rg-cfg", Location: "northeurope",
-			Networking: &provider.AzureNetworking{VNetName: "vnet-cfg"},
-		}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	c, err := o2.NewClient(&o2.Config{Endpoint: "http://" + a.Addr()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := startAzureApp(ctx, t, w, Options{Providers: []ProviderConfig{{
+		Name: "azure-cfg", Type: "azure", SubscriptionID: w.Subscription, TenantID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+		ClientID: "99999999-8888-7777-6666-555555555555", ClientSecretFile: secret, ResourceGroup: "rg-cfg", Location: "northeurope",
+		Networking: &provider.AzureNetworking{VNetName: "vnet-cfg"},
+	}}})
 	page, err := c.Providers().List(ctx, o2.ListOptions{Filter: o2.Eq("name", "azure-cfg")})
 	if err != nil || len(page.Items) != 1 || page.Items[0].Origin != o2.ProviderFromConfig || page.Items[0].Type != o2.ProviderTypeAzure {
 		t.Fatalf("configured provider: %+v, %v", page, err)
