@@ -195,7 +195,16 @@ func TestEdgeEnrolmentByOperator(t *testing.T) {
 	})
 	refusedAgent(t, e.startAgent(t, "edge-node-4", copyMachine(t, 4), t.TempDir(), true), "the bootstrap token has been used as often as it allows")
 
-	for _, name := range []string{"edge-node-2", "edge-node-4"} {
+	// An expired token enrols nothing.
+	brief, err := c.AgentTokens().Create(ctx, o2.AgentTokenRequest{Pool: "edge-ops", TTL: time.Second, Uses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(brief.ExpiresAt) + 100*time.Millisecond)
+	e.Token.Token = brief.Token
+	refusedAgent(t, e.startAgent(t, "edge-node-5", copyMachine(t, 5), t.TempDir(), true), "the bootstrap token has expired")
+
+	for _, name := range []string{"edge-node-2", "edge-node-4", "edge-node-5"} {
 		if _, err := c.AgentNodes().Get(ctx, name); !o2.IsNotFound(err) {
 			t.Errorf("%s, refused, is a node: %v", name, err)
 		}

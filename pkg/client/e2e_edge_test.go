@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,8 +51,24 @@ func TestEdgeAgents(t *testing.T) {
 		t.Fatalf("alarm before the agent stopped: %+v", got)
 	}
 
+	// An SMO subscribed to new alarms.
+	notes := make(chan o2.AlarmEventNotification, 16)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n o2.AlarmEventNotification
+		if err := json.NewDecoder(r.Body).Decode(&n); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		notes <- n
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer cb.Close()
+	if _, err := e.Client.AlarmSubscriptions().Create(ctx, o2.SubscriptionRequest{Callback: cb.URL + "/alarms", Filter: o2.Eq("notificationEventType", o2.AlarmEventNew)}); err != nil {
+		t.Fatalf("alarm subscription: %v", err)
+	}
+
 	// Agent 1 dies: within the grace (3 × 500ms) and a lease check, the
-	// alarm is raised for its node only.
+	// alarm is raised for its node only, and the subscriber is notified.
 	agents[0].Kill()
 	killed := time.Now()
 	alarms := e.waitAlarms(ctx, t, n1.ResourceID, 15*time.Second, raised)
@@ -58,6 +76,15 @@ func TestEdgeAgents(t *testing.T) {
 		t.Fatalf("after agent 1 was killed: %+v", alarms)
 	}
 	t.Logf("alarm raised %s after the kill", time.Since(killed).Round(time.Millisecond))
+	select {
+	case n := <-notes:
+		if n.AlarmEventRecordID != alarms[0].AlarmEventRecordID || n.ResourceID != n1.ResourceID || n.NotificationEventType != o2.AlarmEventNew {
+			t.Errorf("notification %+v, want the new alarm %s of node 1", n, alarms[0].AlarmEventRecordID)
+		}
+		t.Logf("notification received %s after the kill", time.Since(killed).Round(time.Millisecond))
+	case <-time.After(15 * time.Second):
+		t.Fatal("no notification of the unreachable node's alarm")
+	}
 	if got := e.unreachableAlarms(ctx, t, n2.ResourceID); len(got) != 0 {
 		t.Errorf("node 2 alarmed too: %+v", got)
 	}
