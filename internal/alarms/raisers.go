@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/nephoran/o2ims/internal/collection"
 	"github.com/nephoran/o2ims/internal/ims"
@@ -39,7 +41,17 @@ type Raisers struct {
 	store     collection.Store
 	threshold float64
 	logger    *slog.Logger
+
+	mu sync.Mutex
+	// expected are the resources whose removal the IMS itself asked for,
+	// with when that expectation lapses.
+	expected map[string]time.Time
+	now      func() time.Time
 }
+
+// expectedRemovalTTL bounds how long an expected removal waits for the
+// sync that sees it.
+const expectedRemovalTTL = time.Hour
 
 // NewRaisers returns the built-in raisers. threshold is the utilization
 // fraction above which a pool alarm is raised (0 means 0.9).
@@ -47,7 +59,34 @@ func NewRaisers(svc *Service, store collection.Store, threshold float64, logger 
 	if threshold <= 0 {
 		threshold = 0.9
 	}
-	return &Raisers{svc: svc, store: store, threshold: threshold, logger: logger}
+	return &Raisers{svc: svc, store: store, threshold: threshold, logger: logger, expected: map[string]time.Time{}, now: time.Now}
+}
+
+// ExpectRemoval says that the IMS itself removes these resources (an edge
+// node the operator deleted, the machines of a deleted provisioning
+// request): when they leave the inventory within the hour, no
+// O2IMSResourceDisappeared is raised for them.
+func (r *Raisers) ExpectRemoval(ids ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	for id, until := range r.expected {
+		if now.After(until) {
+			delete(r.expected, id)
+		}
+	}
+	for _, id := range ids {
+		r.expected[id] = now.Add(expectedRemovalTTL)
+	}
+}
+
+// removalExpected reports, once, whether the removal of id was expected.
+func (r *Raisers) removalExpected(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	until, ok := r.expected[id]
+	delete(r.expected, id)
+	return ok && !r.now().After(until)
 }
 
 var _ inventory.Observer = (*Raisers)(nil)
@@ -89,7 +128,7 @@ func (r *Raisers) Synced(ctx context.Context, provider string, changes []sqlstor
 	}
 	d := Definition(ResourceDisappeared)
 	for _, c := range changes {
-		if c.Schema != inventory.ResourceSchema || c.Op != sqlstore.OpDelete {
+		if c.Schema != inventory.ResourceSchema || c.Op != sqlstore.OpDelete || r.removalExpected(c.ID) {
 			continue
 		}
 		var res ims.Resource

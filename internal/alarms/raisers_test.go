@@ -72,15 +72,16 @@ outer:
 
 type raiserFixture struct {
 	*fixture
-	syncer *inventory.Syncer
-	p      *testProvider
+	syncer  *inventory.Syncer
+	p       *testProvider
+	raisers *Raisers
 }
 
 func newRaiserFixture(t *testing.T, b sqlstoretest.Backend) *raiserFixture {
 	f := newFixture(t, b)
 	raisers := NewRaisers(f.svc, f.store, 0, discard())
 	p := &testProvider{name: "edge"}
-	return &raiserFixture{fixture: f, syncer: inventory.NewSyncer(f.store, []inventory.Provider{p}, time.Hour, discard(), raisers), p: p}
+	return &raiserFixture{fixture: f, syncer: inventory.NewSyncer(f.store, []inventory.Provider{p}, time.Hour, discard(), raisers), p: p, raisers: raisers}
 }
 
 // sync runs one sync; wantErr tells whether discovery is meant to fail.
@@ -286,5 +287,38 @@ func TestHealthAndDisappearedAlarms(t *testing.T) {
 		if open := f.open(t, ResourceDisappeared); len(open) != 0 {
 			t.Errorf("after manual clear: %+v", open)
 		}
+
+		// A removal the IMS asked for (an edge node the operator deleted,
+		// a deleted provisioning request's machine) raises nothing, once:
+		// the same resource gone again later, unexpected, does.
+		f.raisers.ExpectRemoval(rRes(1))
+		f.p.set(site(nil, nil, nil, 1), nil)
+		f.sync(t, false)
+		if open := f.open(t, ResourceDisappeared); len(open) != 0 {
+			t.Errorf("an expected removal raised %+v", open)
+		}
+		f.p.set(site(nil, nil, nil), nil)
+		f.sync(t, false)
+		f.p.set(site(nil, nil, nil, 1), nil)
+		f.sync(t, false)
+		if open := f.open(t, ResourceDisappeared); len(open) != 1 || open[0].ResourceID != rRes(1) {
+			t.Errorf("an unexpected removal after an expected one: %+v", open)
+		}
 	})
+}
+
+// TestExpectedRemovalLapses: an expectation older than an hour no longer
+// holds.
+func TestExpectedRemovalLapses(t *testing.T) {
+	r := NewRaisers(nil, nil, 0, discard())
+	now := time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)
+	r.now = func() time.Time { return now }
+	r.ExpectRemoval("a", "b")
+	if !r.removalExpected("a") || r.removalExpected("a") {
+		t.Error("an expectation holds exactly once")
+	}
+	now = now.Add(expectedRemovalTTL + time.Second)
+	if r.removalExpected("b") {
+		t.Error("an expectation held past its hour")
+	}
 }

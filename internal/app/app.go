@@ -489,7 +489,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	var agentSrv *agentServer
 	if opts.Agent.Listen != "" {
-		if agentSrv, err = newAgentServer(ctx, opts, box, store, alarmSvc, registry, logger); err != nil {
+		if agentSrv, err = newAgentServer(ctx, opts, box, store, alarmSvc, raisers, registry, logger); err != nil {
 			store.Close()
 			return nil, err
 		}
@@ -540,7 +540,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		}
 	}()
 
-	provSvc, err := newProvisioning(opts.Provisioning, store, syncer, logger.With("component", "provisioning"), wake)
+	provSvc, err := newProvisioning(opts.Provisioning, store, syncer, raisers, logger.With("component", "provisioning"), wake)
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -78,13 +78,13 @@ type agentServer struct {
 
 // newAgentServer builds the edge service, registers its provider and binds
 // the agent listener (TLS with the edge CA's serving certificate).
-func newAgentServer(ctx context.Context, opts Options, box *secrets.Box, store *sqlstore.Store, alarmSvc *alarms.Service, registry *provider.Registry, logger *slog.Logger) (*agentServer, error) {
+func newAgentServer(ctx context.Context, opts Options, box *secrets.Box, store *sqlstore.Store, alarmSvc *alarms.Service, raisers *alarms.Raisers, registry *provider.Registry, logger *slog.Logger) (*agentServer, error) {
 	o := opts.Agent
 	if len(o.Hosts) == 0 {
 		return nil, errors.New("agent listener: at least one host name or address (--agent-hosts) is required")
 	}
 	logger = logger.With("component", "edge")
-	svc, err := OpenEdge(ctx, opts.Database.DataDir, box, store, o, edgeAlarms{alarms: alarmSvc, store: store, logger: logger}, logger)
+	svc, err := OpenEdge(ctx, opts.Database.DataDir, box, store, o, edgeAlarms{alarms: alarmSvc, raisers: raisers, store: store, logger: logger}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("edge enrolment: %w", err)
 	}
@@ -146,12 +146,14 @@ func (a *agentServer) url(hosts []string) string {
 const fpEdgeUnreachable = "edge-unreachable/"
 
 // edgeAlarms raises O2IMSEdgeNodeUnreachable when a node's lease expires
-// and clears it when the node is back or deleted (it implements
+// and clears it when the node is back or deleted; a deleted node leaves
+// the inventory without O2IMSResourceDisappeared (it implements
 // edge.Observer).
 type edgeAlarms struct {
-	alarms *alarms.Service
-	store  *sqlstore.Store
-	logger *slog.Logger
+	alarms  *alarms.Service
+	raisers *alarms.Raisers
+	store   *sqlstore.Store
+	logger  *slog.Logger
 }
 
 var _ edge.Observer = edgeAlarms{}
@@ -183,7 +185,10 @@ func (e edgeAlarms) Unreachable(ctx context.Context, n edge.Node) {
 
 func (e edgeAlarms) Reachable(ctx context.Context, n edge.Node) { e.clear(ctx, n) }
 
-func (e edgeAlarms) Deleted(ctx context.Context, n edge.Node) { e.clear(ctx, n) }
+func (e edgeAlarms) Deleted(ctx context.Context, n edge.Node) {
+	e.raisers.ExpectRemoval(n.ID)
+	e.clear(ctx, n)
+}
 
 func (e edgeAlarms) clear(ctx context.Context, n edge.Node) {
 	if err := e.alarms.Resolve(ctx, fpEdgeUnreachable+n.ID); err != nil {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/nephoran/o2ims/internal/alarms"
 	"github.com/nephoran/o2ims/internal/ims"
 	"github.com/nephoran/o2ims/internal/inventory"
 	awsprovider "github.com/nephoran/o2ims/internal/provider/aws"
@@ -34,7 +35,7 @@ type ProvisioningOptions struct {
 
 // newProvisioning builds the provisioning service: the templates, and
 // the realizers by kind.
-func newProvisioning(opts ProvisioningOptions, store *sqlstore.Store, syncer *inventory.Syncer, logger *slog.Logger, wake func()) (*provisioning.Service, error) {
+func newProvisioning(opts ProvisioningOptions, store *sqlstore.Store, syncer *inventory.Syncer, raisers *alarms.Raisers, logger *slog.Logger, wake func()) (*provisioning.Service, error) {
 	catalog, err := provisioning.LoadCatalog(opts.TemplatesDir)
 	if err != nil {
 		return nil, fmt.Errorf("provisioning templates: %w", err)
@@ -52,7 +53,7 @@ func newProvisioning(opts ProvisioningOptions, store *sqlstore.Store, syncer *in
 		azureprovider.TemplateKind: arm,
 	}
 	maps.Copy(realizers, opts.Realizers)
-	return provisioning.NewService(store, catalog, provisioning.Options{Realizers: realizers, Timeout: opts.Timeout}, logger, wake), nil
+	return provisioning.NewService(store, catalog, provisioning.Options{Realizers: realizers, Timeout: opts.Timeout, Releasing: raisers.ExpectRemoval}, logger, wake), nil
 }
 
 // providerOf finds the running provider of type P (an AWS or Azure

@@ -44,6 +44,10 @@ type Options struct {
 	CallTimeout time.Duration
 	// Concurrency is how many requests the worker drives at once (4).
 	Concurrency int
+	// Releasing, when set, is told the inventory ids of a request's
+	// resources when their deletion starts, before they leave the
+	// inventory (the alarms then know their removal is intended).
+	Releasing func(resourceIDs ...string)
 }
 
 // Service accepts provisioning requests and drives their realization.
@@ -330,6 +334,7 @@ func normalized(m map[string]any) map[string]any {
 func (s *Service) Delete(ctx context.Context, id string) error {
 	now := s.now()
 	started := false
+	var releasing []string
 	err := s.store.Update(ctx, func(tx *sqlstore.ObjectTx) error {
 		info, work, err := read(ctx, tx, id)
 		if err != nil {
@@ -339,6 +344,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 			return nil // under way
 		}
 		started = true
+		releasing = info.ProvisionedResourceSet.InfrastructureResourceIDs
 		info.Status.ProvisioningPhase, info.Status.Message, info.Status.UpdateTime = PhaseDeleting, "deleting the infrastructure", s.timestamp()
 		work.Deleting = true
 		work.NextAttempt, work.StartedAt, work.Attempts = now.UnixMilli(), now.UnixMilli(), 0
@@ -356,6 +362,9 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	if started {
+		if s.opts.Releasing != nil && len(releasing) > 0 {
+			s.opts.Releasing(releasing...)
+		}
 		s.changed()
 		s.logger.InfoContext(ctx, "provisioning request deletion started", "request", id)
 	}

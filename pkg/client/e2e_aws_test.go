@@ -394,6 +394,11 @@ func TestEndToEndAWSProvisioning(t *testing.T) {
 			t.Fatalf("resource %s still in the inventory", resourceID)
 		}
 	}
+	// Its removal was asked for: no O2IMSResourceDisappeared.
+	gone, err := c.Alarms().List(ctx, o2.ListOptions{Filter: o2.And(o2.Eq("extensions/alarmName", "O2IMSResourceDisappeared"), o2.Eq("resourceID", resourceID))})
+	if err != nil || len(gone.Items) != 0 {
+		t.Errorf("alarms of the deleted instance: %+v, %v", gone, err)
+	}
 }
 
 // decodeBase64 is s decoded, or s when it is not base64.

@@ -170,6 +170,10 @@ func TestEdgeEnrolmentByOperator(t *testing.T) {
 		_, err := c.Resources().GetByID(ctx, node.NodeID)
 		return o2.IsNotFound(err)
 	})
+	// The operator removed it: no O2IMSResourceDisappeared.
+	if gone, err := c.Alarms().List(ctx, o2.ListOptions{Filter: o2.And(o2.Eq("extensions/alarmName", "O2IMSResourceDisappeared"), o2.Eq("resourceID", node.NodeID))}); err != nil || len(gone.Items) != 0 {
+		t.Errorf("alarms of the deleted node: %+v, %v", gone, err)
+	}
 
 	// A token revoked through the API enrols nothing.
 	revoked, err := c.AgentTokens().Create(ctx, o2.AgentTokenRequest{Pool: "edge-ops", TTL: 10 * time.Minute, Uses: 5})
