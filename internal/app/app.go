@@ -540,7 +540,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		}
 	}()
 
-	provSvc, err := newProvisioning(opts.Provisioning, store, syncer, raisers, logger.With("component", "provisioning"), wake)
+	provSvc, err := newProvisioning(opts.Provisioning, store, syncer, raisers, box, logger.With("component", "provisioning"), wake)
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	awsprovider "github.com/nephoran/o2ims/internal/provider/aws"
 	azureprovider "github.com/nephoran/o2ims/internal/provider/azure"
 	"github.com/nephoran/o2ims/internal/provisioning"
+	"github.com/nephoran/o2ims/internal/secrets"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 )
 
@@ -35,7 +36,7 @@ type ProvisioningOptions struct {
 
 // newProvisioning builds the provisioning service: the templates, and
 // the realizers by kind.
-func newProvisioning(opts ProvisioningOptions, store *sqlstore.Store, syncer *inventory.Syncer, raisers *alarms.Raisers, logger *slog.Logger, wake func()) (*provisioning.Service, error) {
+func newProvisioning(opts ProvisioningOptions, store *sqlstore.Store, syncer *inventory.Syncer, raisers *alarms.Raisers, box *secrets.Box, logger *slog.Logger, wake func()) (*provisioning.Service, error) {
 	catalog, err := provisioning.LoadCatalog(opts.TemplatesDir)
 	if err != nil {
 		return nil, fmt.Errorf("provisioning templates: %w", err)
@@ -53,7 +54,12 @@ func newProvisioning(opts ProvisioningOptions, store *sqlstore.Store, syncer *in
 		azureprovider.TemplateKind: arm,
 	}
 	maps.Copy(realizers, opts.Realizers)
-	return provisioning.NewService(store, catalog, provisioning.Options{Realizers: realizers, Timeout: opts.Timeout, Releasing: raisers.ExpectRemoval}, logger, wake), nil
+	popts := provisioning.Options{Realizers: realizers, Timeout: opts.Timeout, Releasing: raisers.ExpectRemoval}
+	if box != nil {
+		// Requests' secret (writeOnly) parameters are stored sealed.
+		popts.Sealer = box
+	}
+	return provisioning.NewService(store, catalog, popts, logger, wake), nil
 }
 
 // providerOf finds the running provider of type P (an AWS or Azure

@@ -44,6 +44,10 @@ type Options struct {
 	CallTimeout time.Duration
 	// Concurrency is how many requests the worker drives at once (4).
 	Concurrency int
+	// Sealer, when set, encrypts the stored parameters of requests that
+	// carry writeOnly parameters (secrets such as bootstrap tokens);
+	// without one such requests are refused.
+	Sealer Sealer
 	// Releasing, when set, is told the inventory ids of a request's
 	// resources when their deletion starts, before they leave the
 	// inventory (the alarms then know their removal is intended).
@@ -221,11 +225,11 @@ func (s *Service) Create(ctx context.Context, d RequestData) (RequestInfo, error
 	if err != nil {
 		return RequestInfo{}, err
 	}
-	full, err := encode(d.TemplateParameters)
+	id := d.ProvisioningRequestID
+	full, err := s.storable(id, t, d.TemplateParameters)
 	if err != nil {
 		return RequestInfo{}, err
 	}
-	id := d.ProvisioningRequestID
 	shown := d
 	shown.TemplateParameters = redact(t, d.TemplateParameters)
 	info := RequestInfo{
@@ -270,7 +274,7 @@ func (s *Service) Update(ctx context.Context, id string, d RequestData) (Request
 	if err != nil {
 		return RequestInfo{}, err
 	}
-	full, err := encode(d.TemplateParameters)
+	full, err := s.storable(id, t, d.TemplateParameters)
 	if err != nil {
 		return RequestInfo{}, err
 	}
@@ -292,7 +296,8 @@ func (s *Service) Update(ctx context.Context, id string, d RequestData) (Request
 		shown := d
 		shown.TemplateParameters = redact(t, d.TemplateParameters)
 		info.ProvisioningRequestData = shown
-		if old.TemplateVersion != d.TemplateVersion || !reflect.DeepEqual(normalized(storedParameters(old, work)), normalized(d.TemplateParameters)) {
+		stored, err := s.storedParameters(id, old, work)
+		if old.TemplateVersion != d.TemplateVersion || err != nil || !reflect.DeepEqual(normalized(stored), normalized(d.TemplateParameters)) {
 			reapplied = true
 			info.ProvisionedResourceSet.NodeClusterID = nodeCluster(params)
 			info.Status.ProvisioningPhase, info.Status.Message, info.Status.UpdateTime = PhasePending, "changed; waiting to be applied again", s.timestamp()
@@ -446,14 +451,54 @@ func redact(t Template, params map[string]any) map[string]any {
 	return out
 }
 
-// storedParameters are a request's templateParameters in full.
-func storedParameters(d RequestData, work sqlstore.ProvisioningWork) map[string]any {
+// Sealer encrypts and decrypts what is stored (secrets.Box).
+type Sealer interface {
+	Seal(plain, aad []byte) (string, error)
+	Open(sealed string, aad []byte) ([]byte, error)
+}
+
+// storable is the stored form of a request's templateParameters: JSON,
+// or, when they carry writeOnly parameters, that JSON sealed (as a JSON
+// string), bound to the request id.
+func (s *Service) storable(id string, t Template, params map[string]any) ([]byte, error) {
+	full, err := encode(params)
+	if err != nil {
+		return nil, err
+	}
+	if len(redact(t, params)) == len(params) {
+		return full, nil
+	}
+	if s.opts.Sealer == nil {
+		return nil, ims.Errorf(ims.EUNPROCESSABLE, "templateParameters: template %s has secret (writeOnly) parameters, and this server has no secrets key to store them encrypted; configure --secrets-key-file (or O2IMS_SECRETS_KEY)", t.Name)
+	}
+	sealed, err := s.opts.Sealer.Seal(full, []byte(id))
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(sealed)
+}
+
+// storedParameters are a request's templateParameters in full, opened
+// when sealed.
+func (s *Service) storedParameters(id string, d RequestData, work sqlstore.ProvisioningWork) (map[string]any, error) {
 	if len(work.Parameters) == 0 {
-		return d.TemplateParameters
+		return d.TemplateParameters, nil
+	}
+	raw := work.Parameters
+	var sealed string
+	if json.Unmarshal(raw, &sealed) == nil {
+		if s.opts.Sealer == nil {
+			return nil, ims.Errorf(ims.EUNPROCESSABLE, "the request's secret parameters are stored encrypted and this server has no secrets key")
+		}
+		plain, err := s.opts.Sealer.Open(sealed, []byte(id))
+		if err != nil {
+			return nil, &ims.Error{Code: ims.EUNPROCESSABLE, Message: "the request's secret parameters cannot be opened with this server's secrets key", Err: err}
+		}
+		raw = plain
 	}
 	var m map[string]any
-	if err := json.Unmarshal(work.Parameters, &m); err != nil {
-		return d.TemplateParameters
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("stored parameters of provisioning request %s: %w", id, err)
 	}
-	return m
+	return m, nil
 }

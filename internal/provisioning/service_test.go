@@ -1,6 +1,7 @@
 package provisioning
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/nephoran/o2ims/internal/collection"
 	"github.com/nephoran/o2ims/internal/ims"
+	"github.com/nephoran/o2ims/internal/secrets"
 	"github.com/nephoran/o2ims/internal/sqlstore"
 	"github.com/nephoran/o2ims/internal/sqlstore/sqlstoretest"
 )
@@ -150,7 +152,11 @@ func newFixtureOn(t *testing.T, store *sqlstore.Store, r Realizer, fake *fakeRea
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := NewService(store, cat, Options{Realizers: map[string]Realizer{"test": r}, Timeout: 10 * time.Minute, PollInterval: 10 * time.Millisecond},
+	box, err := secrets.NewBox(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := NewService(store, cat, Options{Realizers: map[string]Realizer{"test": r}, Timeout: 10 * time.Minute, PollInterval: 10 * time.Millisecond, Sealer: box},
 		slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	svc.now = c.Now
 	return &fixture{svc: svc, store: store, fake: fake, clock: c}
@@ -547,6 +553,26 @@ func TestUpdateReapplies(t *testing.T) {
 		doc, err := f.store.Get(ctx, Schema, reqID)
 		if err != nil || strings.Contains(string(doc), "s3cret") {
 			t.Errorf("the stored document shows the writeOnly parameter: %s", doc)
+		}
+		// Its stored parameters are sealed.
+		var work sqlstore.ProvisioningWork
+		if err := f.store.Update(ctx, func(tx *sqlstore.ObjectTx) error {
+			work, err = tx.ProvisioningWork(ctx, reqID)
+			return err
+		}); err != nil || len(work.Parameters) == 0 || strings.Contains(string(work.Parameters), "s3cret") || strings.Contains(string(work.Parameters), "size") {
+			t.Errorf("stored parameters %s, %v", work.Parameters, err)
+		}
+		// A server without a secrets key refuses secret parameters.
+		keyless := NewService(f.store, f.svc.catalog, Options{Realizers: map[string]Realizer{"test": fake}}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		other := data(map[string]any{"deploymentManagerId": "dm", "size": 1, "token": "s3cret"})
+		other.ProvisioningRequestID = "5f0c7a52-3c1e-4b8e-a1a0-0c1d2e3f4a5c"
+		var ie *ims.Error
+		if _, err := keyless.Create(ctx, other); !errors.As(err, &ie) || ie.Code != ims.EUNPROCESSABLE || !strings.Contains(ie.Message, "no secrets key") {
+			t.Errorf("secret parameters without a secrets key: %v", err)
+		}
+		other.TemplateParameters = map[string]any{"deploymentManagerId": "dm", "size": 1}
+		if _, err := keyless.Create(ctx, other); err != nil {
+			t.Errorf("no secret parameters without a secrets key: %v", err)
 		}
 		page, err := f.svc.List(ctx, collection.Request{Filter: "(eq,provisioningRequestData/name,renamed);(eq,status/provisioningPhase,FULFILLED)"})
 		if err != nil || len(page.Items) != 1 {

@@ -113,7 +113,12 @@ func (s *Service) step(ctx context.Context, id string) {
 			Message: fmt.Sprintf("no realizer of kind %s is configured", t.Kind)}})
 		return
 	}
-	params, err := Parameters(t, storedParameters(d, work))
+	stored, err := s.storedParameters(id, d, work)
+	if err != nil {
+		s.record(ctx, id, gen, outcome{progress: Progress{Phase: Failed, Message: ims.ErrorMessage(err)}})
+		return
+	}
+	params, err := Parameters(t, stored)
 	if err != nil {
 		s.record(ctx, id, gen, outcome{progress: Progress{Phase: Failed, Message: ims.ErrorMessage(err)}})
 		return
