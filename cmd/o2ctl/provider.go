@@ -30,10 +30,11 @@ named after the provider, onto which CNF instances are instantiated.`,
 		git                                                  o2.ProviderConfig
 		passwordFile                                         string
 		aws                                                  awsFlags
+		azure                                                azureFlags
 	)
 	add := &cobra.Command{
-		Use:   "add NAME [--type kubernetes|gitops|porch|aws] …",
-		Short: "Register a Kubernetes cluster, a GitOps repository, Porch or an AWS VPC",
+		Use:   "add NAME [--type kubernetes|gitops|porch|aws|azure] …",
+		Short: "Register a Kubernetes cluster, a GitOps repository, Porch, an AWS VPC or an Azure resource group",
 		Long: `Register provider NAME (1 to 63 lowercase letters, digits, '-' or '.') and
 print its ID. A name in use exits with status 5.
 
@@ -69,12 +70,22 @@ compute budget (--vcpus, --memory-gib) and an --aws-endpoint replacing
 the region's EC2 and CloudFormation endpoint. The access key comes from
 the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 AWS_SESSION_TOKEN) or from --credentials-file and its --profile; it is
-sent to the IMS, which stores it encrypted.`,
+sent to the IMS, which stores it encrypted.
+
+--type azure: a resource group (--resource-group) of a subscription
+(--subscription-id) in one --location, inventoried through a service
+principal (--tenant-id, --client-id; the client secret from
+AZURE_CLIENT_SECRET or --client-secret-file, sent to the IMS, which
+stores it encrypted); the subnets of --vnet, optionally restricted to
+--azure-subnet NAME[:compute|storage] (repeatable), are resource pools;
+--vm-sizes and --default-vm-size, --tag, --vcpus and --memory-gib as for
+aws; --cloud AzureChina or AzureGovernment.`,
 		Example: `  o2ctl provider add edge-1 --kubeconfig ~/.kube/edge-1.yaml --kube-context admin@edge-1
   o2ctl provider add lab --kubeconfig-path lab.kubeconfig
   o2ctl provider add fleet --type gitops --repository https://git.example/fleet.git --username bot --password-file token --target-cluster edge-1
   o2ctl provider add nephio --type porch --kubeconfig ~/.kube/mgmt.yaml --auto-approve --target-cluster edge-1
-  o2ctl provider add aws-edge --type aws --region us-east-1 --vpc vpc-0a1b2c3d4e5f67890 --instance-types t3.medium,m5.large --tag ManagedBy=o2ims --credentials-file ~/.aws/credentials`,
+  o2ctl provider add aws-edge --type aws --region us-east-1 --vpc vpc-0a1b2c3d4e5f67890 --instance-types t3.medium,m5.large --tag ManagedBy=o2ims --credentials-file ~/.aws/credentials
+  o2ctl provider add azure-edge --type azure --subscription-id … --tenant-id … --client-id … --client-secret-file secret --resource-group rg-edge --location westeurope --vnet vnet-edge --azure-subnet compute:compute --vm-sizes Standard_D2s_v5,Standard_D4s_v5 --tag ManagedBy=o2ims`,
 		Args: exactArgs(1, "a provider name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(output, outID, outJSON, outYAML); err != nil {
@@ -85,6 +96,12 @@ sent to the IMS, which stores it encrypted.`,
 			kube := kubeconfig != "" || kubeconfigPath != ""
 			if name := aws.used(cmd.Flags()); name != "" && typ != o2.ProviderTypeAWS {
 				return &usageError{fmt.Errorf("--%s is a flag of --type aws", name)}
+			}
+			if name := azure.used(cmd.Flags()); name != "" && typ != o2.ProviderTypeAzure {
+				return &usageError{fmt.Errorf("--%s is a flag of --type azure", name)}
+			}
+			if name := firstChanged(cmd.Flags(), cloudFlagNames); name != "" && typ != o2.ProviderTypeAWS && typ != o2.ProviderTypeAzure {
+				return &usageError{fmt.Errorf("--%s is a flag of --type aws and --type azure", name)}
 			}
 			switch typ {
 			case o2.ProviderTypeKubernetes, o2.ProviderTypePorch:
@@ -105,8 +122,15 @@ sent to the IMS, which stores it encrypted.`,
 				if err := a.awsConfig(&aws, &req.Config); err != nil {
 					return err
 				}
+			case o2.ProviderTypeAzure:
+				if kube || kubeContext != "" || git != (o2.ProviderConfig{}) || passwordFile != "" {
+					return &usageError{fmt.Errorf("--type azure takes --subscription-id, --resource-group and their options only")}
+				}
+				if err := a.azureConfig(&azure, &aws, &req.Config); err != nil {
+					return err
+				}
 			default:
-				return &usageError{fmt.Errorf("--type must be kubernetes, gitops, porch or aws")}
+				return &usageError{fmt.Errorf("--type must be kubernetes, gitops, porch, aws or azure")}
 			}
 			if kubeconfig != "" {
 				data, err := os.ReadFile(kubeconfig)
@@ -134,7 +158,7 @@ sent to the IMS, which stores it encrypted.`,
 		},
 	}
 	f := add.Flags()
-	f.StringVar(&typ, "type", o2.ProviderTypeKubernetes, "provider type: kubernetes, gitops, porch or aws")
+	f.StringVar(&typ, "type", o2.ProviderTypeKubernetes, "provider type: kubernetes, gitops, porch, aws or azure")
 	f.StringVar(&kubeconfig, "kubeconfig", "", "local kubeconfig file whose content is sent")
 	f.StringVar(&kubeconfigPath, "kubeconfig-path", "", "path of a kubeconfig file on the IMS's host")
 	f.StringVar(&kubeContext, "kube-context", "", "kubeconfig context (default: its current context)")
@@ -150,6 +174,7 @@ sent to the IMS, which stores it encrypted.`,
 	f.StringVar(&git.Namespace, "namespace", "", "porch: the namespace of the repositories (default default)")
 	f.BoolVar(&git.AutoApprove, "auto-approve", false, "porch: publish each package revision the IMS proposes")
 	aws.register(f)
+	azure.register(f)
 	addOutputFlag(add, &output, outID, outJSON, outYAML)
 
 	del := a.deleteCommand("delete ID...", "Remove providers and their inventory", "providers",

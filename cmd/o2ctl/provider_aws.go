@@ -18,8 +18,11 @@ type awsFlags struct {
 	vcpus, memoryGiB                                             int64
 }
 
-var awsFlagNames = []string{"region", "vpc", "subnet", "instance-types", "default-instance-type", "tag", "vcpus", "memory-gib",
+var awsFlagNames = []string{"region", "vpc", "subnet", "instance-types", "default-instance-type",
 	"aws-endpoint", "credentials-file", "profile"}
+
+// cloudFlagNames are the flags --type aws and --type azure share.
+var cloudFlagNames = []string{"tag", "vcpus", "memory-gib"}
 
 func (f *awsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.region, "region", "", "aws: the region, such as us-east-1")
@@ -27,22 +30,52 @@ func (f *awsFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.subnets, "subnet", nil, "aws: a subnet of the VPC, ID[:ZONE[:public|private]] (repeatable; default every subnet)")
 	fs.StringSliceVar(&f.instanceTypes, "instance-types", nil, "aws: the instance types offered, comma-separated")
 	fs.StringVar(&f.defaultType, "default-instance-type", "", "aws: the default instance type (one of --instance-types)")
-	fs.StringArrayVar(&f.tags, "tag", nil, "aws: a default tag KEY=VALUE that the IMS's instances carry (repeatable)")
-	fs.Int64Var(&f.vcpus, "vcpus", 0, "aws: the vCPU budget of the region (with --memory-gib)")
-	fs.Int64Var(&f.memoryGiB, "memory-gib", 0, "aws: the memory budget of the region in GiB (with --vcpus)")
+	fs.StringArrayVar(&f.tags, "tag", nil, "aws, azure: a default tag KEY=VALUE that the IMS's instances and VMs carry (repeatable)")
+	fs.Int64Var(&f.vcpus, "vcpus", 0, "aws, azure: the vCPU budget of the region or location (with --memory-gib)")
+	fs.Int64Var(&f.memoryGiB, "memory-gib", 0, "aws, azure: the memory budget of the region or location in GiB (with --vcpus)")
 	fs.StringVar(&f.endpoint, "aws-endpoint", "", "aws: an http(s) URL replacing the region's EC2 and CloudFormation endpoint")
 	fs.StringVar(&f.credentialsFile, "credentials-file", "", "aws: a shared credentials file to read the access key from (default: the environment's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)")
 	fs.StringVar(&f.profile, "profile", "", "aws: the profile of --credentials-file (default AWS_PROFILE, else default)")
 }
 
 // used names the first aws flag given, if any.
-func (f *awsFlags) used(fs *pflag.FlagSet) string {
-	for _, name := range awsFlagNames {
+func (f *awsFlags) used(fs *pflag.FlagSet) string { return firstChanged(fs, awsFlagNames) }
+
+// firstChanged names the first of names given on the command line.
+func firstChanged(fs *pflag.FlagSet, names []string) string {
+	for _, name := range names {
 		if fs.Changed(name) {
 			return name
 		}
 	}
 	return ""
+}
+
+// tagsOf parses --tag KEY=VALUE flags.
+func tagsOf(tags []string) (*o2.AWSTags, error) {
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	out := &o2.AWSTags{Default: map[string]string{}}
+	for _, t := range tags {
+		k, v, ok := strings.Cut(t, "=")
+		if !ok || k == "" {
+			return nil, &usageError{fmt.Errorf("--tag %q: want KEY=VALUE", t)}
+		}
+		out.Default[k] = v
+	}
+	return out, nil
+}
+
+// budgetOf is the capacity of --vcpus and --memory-gib.
+func budgetOf(vcpus, memoryGiB int64) (*o2.AWSCapacity, error) {
+	if (vcpus > 0) != (memoryGiB > 0) || vcpus < 0 || memoryGiB < 0 {
+		return nil, &usageError{fmt.Errorf("--vcpus and --memory-gib go together, both positive")}
+	}
+	if vcpus == 0 {
+		return nil, nil
+	}
+	return &o2.AWSCapacity{VCPUs: vcpus, MemoryGiB: memoryGiB}, nil
 }
 
 // config fills in the AWS part of cfg. The access key is sent: the IMS
@@ -64,21 +97,12 @@ func (a *app) awsConfig(f *awsFlags, cfg *o2.ProviderConfig) error {
 	if len(f.instanceTypes) > 0 || f.defaultType != "" {
 		cfg.InstanceTypes = &o2.AWSInstanceTypes{Supported: f.instanceTypes, Default: f.defaultType}
 	}
-	if len(f.tags) > 0 {
-		cfg.Tags = &o2.AWSTags{Default: map[string]string{}}
-		for _, t := range f.tags {
-			k, v, ok := strings.Cut(t, "=")
-			if !ok || k == "" {
-				return &usageError{fmt.Errorf("--tag %q: want KEY=VALUE", t)}
-			}
-			cfg.Tags.Default[k] = v
-		}
+	var err error
+	if cfg.Tags, err = tagsOf(f.tags); err != nil {
+		return err
 	}
-	if (f.vcpus > 0) != (f.memoryGiB > 0) || f.vcpus < 0 || f.memoryGiB < 0 {
-		return &usageError{fmt.Errorf("--vcpus and --memory-gib go together, both positive")}
-	}
-	if f.vcpus > 0 {
-		cfg.Capacity = &o2.AWSCapacity{VCPUs: f.vcpus, MemoryGiB: f.memoryGiB}
+	if cfg.Capacity, err = budgetOf(f.vcpus, f.memoryGiB); err != nil {
+		return err
 	}
 	creds, err := a.awsCredentials(f)
 	if err != nil {
