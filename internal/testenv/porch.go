@@ -477,8 +477,28 @@ func (po *Porch) Publish(ctx context.Context, repo, pkg string, files map[string
 		return err
 	}
 	pr.Spec.Lifecycle = porchapi.PackageRevisionLifecyclePublished
-	_, err = api.PackageRevisions("default").UpdateApproval(ctx, pr.Name, pr, metav1.UpdateOptions{})
-	return err
+	if _, err = api.PackageRevisions("default").UpdateApproval(ctx, pr.Name, pr, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	// Porch answers the approval before its package cache lists the
+	// published revision (with its revision number): wait for that, as
+	// the clients of the package look it up there.
+	for {
+		list, err := api.PackageRevisions("default").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, r := range list.Items {
+			if r.Spec.RepositoryName == repo && r.Spec.PackageName == pkg && r.Spec.Lifecycle == porchapi.PackageRevisionLifecyclePublished && r.Spec.Revision > 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("testenv: package %s of repository %s is not listed as published: %w", pkg, repo, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // ReadPackage reads the files of a package directory (no subdirectories)
