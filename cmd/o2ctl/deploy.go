@@ -213,16 +213,25 @@ deployment is SCALING, then SCALED. --wait waits for SCALED.`,
 
 // deployDeleteCommand builds "o2ctl deploy delete".
 func (a *app) deployDeleteCommand() *cobra.Command {
+	return a.deleteWaitCommand("Delete deployments", "deployments",
+		`Delete the deployments with the given IDs: the IMS terminates their CNF
+instances and releases their capacity; each is gone once that is done.
+--wait waits until they are gone.`, "deployment",
+		func(ctx context.Context, c *o2.Client, id string) error { return c.Deployments().Delete(ctx, id) },
+		func(ctx context.Context, c *o2.Client, id string) error { return c.Deployments().WaitDeleted(ctx, id) })
+}
+
+// deleteWaitCommand is "delete ID..." for objects whose deletion takes
+// a while: with --wait it waits, within --wait-timeout, until each is
+// gone.
+func (a *app) deleteWaitCommand(short, kindName, long, noun string, del, waitDeleted func(ctx context.Context, c *o2.Client, id string) error) *cobra.Command {
 	var (
 		wait bool
 		o    opOptions
 	)
-	cmd := a.deleteCommand("delete ID...", "Delete deployments", "deployments",
-		`Delete the deployments with the given IDs: the IMS terminates their CNF
-instances and releases their capacity; each is gone once that is done.
---wait waits until they are gone.`,
+	cmd := a.deleteCommand("delete ID...", short, kindName, long,
 		func(ctx context.Context, c *o2.Client, id string) error {
-			if err := c.Deployments().Delete(ctx, id); err != nil {
+			if err := del(ctx, c, id); err != nil {
 				return err
 			}
 			if !wait {
@@ -230,9 +239,9 @@ instances and releases their capacity; each is gone once that is done.
 			}
 			wctx, cancel := context.WithTimeout(ctx, o.waitTimeout)
 			defer cancel()
-			return c.Deployments().WaitDeleted(wctx, id)
+			return waitDeleted(wctx, c, id)
 		})
-	cmd.Flags().BoolVar(&wait, "wait", false, "wait until each deployment is gone")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until each "+noun+" is gone")
 	cmd.Flags().DurationVar(&o.waitTimeout, "wait-timeout", defaultWaitTimeout, "how long --wait waits at most")
 	return cmd
 }

@@ -107,26 +107,14 @@ func readProvisioningRequest(path string, stdin io.Reader) (*o2.ProvisioningRequ
 
 // provisionDeleteCommand builds "o2ctl provision delete".
 func (a *app) provisionDeleteCommand() *cobra.Command {
-	var (
-		wait bool
-		o    opOptions
-	)
-	cmd := a.deleteCommand("delete ID...", "Delete provisioning requests and their infrastructure", "provisioningrequests",
+	return a.deleteWaitCommand("Delete provisioning requests and their infrastructure", "provisioningrequests",
 		`Delete the provisioning requests with the given IDs: the IMS removes their
 infrastructure; each request is DELETING until that is done, then gone.
---wait waits until they are gone.`,
+--wait waits until they are gone.`, "request",
 		func(ctx context.Context, c *o2.Client, id string) error {
-			if err := c.ProvisioningRequests().Delete(ctx, id); err != nil {
-				return err
-			}
-			if !wait {
-				return nil
-			}
-			wctx, cancel := context.WithTimeout(ctx, o.waitTimeout)
-			defer cancel()
-			return c.ProvisioningRequests().WaitDeleted(wctx, id)
+			return c.ProvisioningRequests().Delete(ctx, id)
+		},
+		func(ctx context.Context, c *o2.Client, id string) error {
+			return c.ProvisioningRequests().WaitDeleted(ctx, id)
 		})
-	cmd.Flags().BoolVar(&wait, "wait", false, "wait until each request is gone")
-	cmd.Flags().DurationVar(&o.waitTimeout, "wait-timeout", defaultWaitTimeout, "how long --wait waits at most")
-	return cmd
 }

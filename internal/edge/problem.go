@@ -13,22 +13,6 @@ import (
 	"github.com/nephoran/o2ims/internal/ratelimit"
 )
 
-// statusOf maps error codes to HTTP status as the IMS API does.
-var statusOf = map[string]int{
-	ims.EINVALID:         http.StatusBadRequest,
-	ims.EUNAUTHENTICATED: http.StatusUnauthorized,
-	ims.EFORBIDDEN:       http.StatusForbidden,
-	ims.ENOTFOUND:        http.StatusNotFound,
-	ims.ECONFLICT:        http.StatusConflict,
-	ims.EUNPROCESSABLE:   http.StatusUnprocessableEntity,
-	ims.EPRECONDITION:    http.StatusPreconditionFailed,
-	ims.EMEDIATYPE:       http.StatusUnsupportedMediaType,
-	ims.EGONE:            http.StatusGone,
-	ims.ETOOMANY:         http.StatusTooManyRequests,
-	ims.EUNAVAILABLE:     http.StatusServiceUnavailable,
-	ims.EINTERNAL:        http.StatusInternalServerError,
-}
-
 // retryAfterError is a refusal that tells the client when to come back.
 type retryAfterError struct {
 	after string // whole seconds, for Retry-After
@@ -47,10 +31,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 			Detail: fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit)})
 		return
 	}
-	status, ok := statusOf[ims.ErrorCode(err)]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := ims.HTTPStatus(err)
 	if status >= 500 {
 		logger.ErrorContext(r.Context(), "agent request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

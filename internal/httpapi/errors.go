@@ -13,22 +13,6 @@ import (
 	"github.com/nephoran/o2ims/internal/ims"
 )
 
-// statusOf is the one mapping from error codes to HTTP status.
-var statusOf = map[string]int{
-	ims.EINVALID:         http.StatusBadRequest,
-	ims.EUNAUTHENTICATED: http.StatusUnauthorized,
-	ims.EFORBIDDEN:       http.StatusForbidden,
-	ims.ENOTFOUND:        http.StatusNotFound,
-	ims.ECONFLICT:        http.StatusConflict,
-	ims.EUNPROCESSABLE:   http.StatusUnprocessableEntity,
-	ims.EPRECONDITION:    http.StatusPreconditionFailed,
-	ims.EMEDIATYPE:       http.StatusUnsupportedMediaType,
-	ims.EGONE:            http.StatusGone,
-	ims.ETOOMANY:         http.StatusTooManyRequests,
-	ims.EUNAVAILABLE:     http.StatusServiceUnavailable,
-	ims.EINTERNAL:        http.StatusInternalServerError,
-}
-
 // writeError answers with the ProblemDetails for err. Internal errors are
 // logged with their cause and shown to the client only as a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
@@ -39,11 +23,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		writeProblem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit))
 		return
 	}
-	code := ims.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := ims.HTTPStatus(err)
 	if status >= 500 {
 		logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

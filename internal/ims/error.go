@@ -5,6 +5,7 @@ package ims
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes. Each maps to exactly one HTTP status in the API layer.
@@ -22,6 +23,31 @@ const (
 	EUNAVAILABLE     = "unavailable"     // a dependency is temporarily unavailable (503)
 	EINTERNAL        = "internal"        // anything else; never shown to clients in detail (500)
 )
+
+// statusOf is the one mapping from error codes to HTTP status.
+var statusOf = map[string]int{
+	EINVALID:         http.StatusBadRequest,
+	EUNAUTHENTICATED: http.StatusUnauthorized,
+	EFORBIDDEN:       http.StatusForbidden,
+	ENOTFOUND:        http.StatusNotFound,
+	ECONFLICT:        http.StatusConflict,
+	EUNPROCESSABLE:   http.StatusUnprocessableEntity,
+	EPRECONDITION:    http.StatusPreconditionFailed,
+	EMEDIATYPE:       http.StatusUnsupportedMediaType,
+	EGONE:            http.StatusGone,
+	ETOOMANY:         http.StatusTooManyRequests,
+	EUNAVAILABLE:     http.StatusServiceUnavailable,
+	EINTERNAL:        http.StatusInternalServerError,
+}
+
+// HTTPStatus is the HTTP status of err's code, for every HTTP interface
+// of the IMS (the API, the agent protocol); 500 for anything else.
+func HTTPStatus(err error) int {
+	if status, ok := statusOf[ErrorCode(err)]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is the application error. Message is safe to show to API clients;
 // Err, when set, is the underlying cause and is only logged.
